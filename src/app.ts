@@ -1,0 +1,37 @@
+import express, { type Express } from "express";
+import { rateLimit } from "express-rate-limit";
+import helmet from "helmet";
+import type { Container } from "./container";
+import { crmApiRouter } from "./crm";
+import { AppError } from "./platform/errors";
+import { errorHandler, notFoundHandler } from "./platform/http/errors";
+import { requestLogger } from "./platform/http/request-context";
+import { healthRouter } from "./platform/http/health";
+
+export const API_BODY_LIMIT = "256kb";
+
+/** The HTTP app, fully wired but not listening: tests and the server use the same one. */
+export function createApp(c: Container): Express {
+  const app = express();
+  app.disable("x-powered-by");
+  if (c.config.trustProxy) app.set("trust proxy", c.config.trustProxy);
+  app.use(helmet());
+  app.use(requestLogger(c.log));
+  app.use(c.metrics.httpTimer());
+
+  app.use(healthRouter({ ready: c.ready, metrics: c.metrics }));
+
+  const loginLimiter = rateLimit({
+    windowMs: 15 * 60_000,
+    limit: 20,
+    skipSuccessfulRequests: true,
+    standardHeaders: "draft-8",
+    legacyHeaders: false,
+    handler: (_req, _res, next) => next(new AppError("rate_limited", "Too many attempts; try again later")),
+  });
+  app.use("/api", express.json({ limit: API_BODY_LIMIT, strict: true }), crmApiRouter(c.crm, { loginLimiter }));
+
+  app.use(notFoundHandler);
+  app.use(errorHandler(c.log));
+  return app;
+}

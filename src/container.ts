@@ -1,0 +1,71 @@
+import "reflect-metadata";
+import type { DataSource } from "typeorm";
+import { createCrm, crmEntities, type Crm } from "./crm";
+import type { Config } from "./platform/config";
+import { connectWithRetry, createDataSource, pingDatabase, type EntityList } from "./platform/db/data-source";
+import type { Readiness } from "./platform/http/health";
+import type { Logger } from "./platform/logger";
+import { Metrics } from "./platform/metrics";
+import { outboxEntities } from "./platform/outbox";
+import { BullQueue } from "./platform/queue/bull-queue";
+import { InProcessQueue } from "./platform/queue/in-process-queue";
+import type { JobQueue } from "./platform/queue/jobs";
+import { realtimeEntities } from "./realtime";
+import { telephonyEntities } from "./telephony";
+import { trackingEntities } from "./tracking";
+import { countPendingInbox, webhooksEntities } from "./webhooks";
+
+/** Configuration once the runtime has resolved what embedded mode supplies itself. */
+export interface ResolvedConfig extends Config {
+  databaseUrl: string;
+  jwt: { secret: string; ttlMinutes: number };
+}
+
+export interface Container {
+  config: ResolvedConfig;
+  log: Logger;
+  ds: DataSource;
+  queue: JobQueue;
+  metrics: Metrics;
+  crm: Crm;
+  ready(): Promise<Readiness>;
+  close(): Promise<void>;
+}
+
+export const allEntities: EntityList = [
+  ...crmEntities,
+  ...telephonyEntities,
+  ...webhooksEntities,
+  ...trackingEntities,
+  ...realtimeEntities,
+  ...outboxEntities,
+];
+
+/** The composition root: everything is built here, once, from the configuration. */
+export async function buildContainer(
+  config: ResolvedConfig,
+  log: Logger,
+  opts: { queuePrefix?: string; connectAttempts?: number } = {},
+): Promise<Container> {
+  const ds = await connectWithRetry(createDataSource(config.databaseUrl, allEntities), log, { attempts: opts.connectAttempts });
+  const queue: JobQueue = config.redisUrl ? new BullQueue(config.redisUrl, log, opts.queuePrefix) : new InProcessQueue(log);
+  const metrics = new Metrics({ queueDepth: () => queue.depth(), inboxPending: () => countPendingInbox(ds) });
+  const crm = createCrm({ ds, jwtSecret: config.jwt.secret, jwtTtlMinutes: config.jwt.ttlMinutes });
+
+  return {
+    config,
+    log,
+    ds,
+    queue,
+    metrics,
+    crm,
+    async ready() {
+      const [database, queueOk] = await Promise.all([pingDatabase(ds), queue.ping()]);
+      return { database, queue: queueOk };
+    },
+    async close() {
+      await queue.close();
+      if (ds.isInitialized) await ds.destroy();
+    },
+  };
+}

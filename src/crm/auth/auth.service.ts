@@ -1,0 +1,51 @@
+import { z } from "zod";
+import { AppError } from "../../platform/errors";
+import type { UserRole } from "../entities/user.entity";
+import type { ApiKeysService } from "../api-keys/api-keys.service";
+import { toPublicUser, type PublicUser, type UsersService } from "../users/users.service";
+import { DUMMY_HASH_PROMISE, verifyPassword } from "./passwords";
+import type { Principal } from "./principal";
+import type { TokenSigner } from "./tokens";
+
+export const loginSchema = z
+  .object({ email: z.string().trim().max(254), password: z.string().max(200) })
+  .strict();
+
+export class AuthService {
+  constructor(
+    private readonly users: UsersService,
+    private readonly apiKeys: ApiKeysService,
+    private readonly tokens: TokenSigner,
+  ) {}
+
+  async login(input: unknown): Promise<{ token: string; expiresAt: string; user: PublicUser }> {
+    const { email, password } = loginSchema.parse(input);
+    const user = await this.users.findActiveByEmail(email);
+    // Verify against a dummy hash for unknown emails so timing does not reveal which exist.
+    const ok = await verifyPassword(password, user?.passwordHash ?? (await DUMMY_HASH_PROMISE));
+    if (!user || !ok) throw new AppError("invalid_credentials", "Email or password is wrong");
+    const { token, expiresAt } = await this.tokens.sign(user.id, user.role);
+    return { token, expiresAt: expiresAt.toISOString(), user: toPublicUser(user) };
+  }
+
+  /** Resolves a bearer credential (a JWT or an API key) to a principal, or undefined. */
+  async authenticate(bearer: string): Promise<Principal | undefined> {
+    if (bearer.startsWith("ck_")) return this.apiKeys.authenticate(bearer);
+    const claims = await this.tokens.verify(bearer);
+    if (!claims) return undefined;
+    const user = await this.users.findById(claims.sub);
+    // A deactivated user or a changed role invalidates tokens issued before.
+    if (!user || !user.isActive || user.role !== claims.role) return undefined;
+    return { kind: "user", id: user.id, role: user.role, email: user.email, name: user.name };
+  }
+
+  /** For sockets: the principal and when its token expires. */
+  async authenticateToken(token: string): Promise<{ principal: Principal; expiresAt: Date } | undefined> {
+    const claims = await this.tokens.verify(token);
+    if (!claims) return undefined;
+    const principal = await this.authenticate(token);
+    return principal ? { principal, expiresAt: new Date(claims.exp * 1000) } : undefined;
+  }
+}
+
+export const hasRole = (p: Principal, roles: readonly UserRole[]) => roles.includes(p.role);

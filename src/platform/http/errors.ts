@@ -1,0 +1,63 @@
+import type { ErrorRequestHandler, RequestHandler } from "express";
+import { ZodError } from "zod";
+import { AppError, httpStatusOf, type ErrorCode } from "../errors";
+import type { Logger } from "../logger";
+
+interface BodyParserError extends Error {
+  type?: string;
+  status?: number;
+}
+
+function fromBodyParser(err: BodyParserError): AppError | undefined {
+  switch (err.type) {
+    case "entity.parse.failed":
+      return new AppError("malformed_json", "The request body is not valid JSON");
+    case "entity.too.large":
+      return new AppError("payload_too_large", "The request body is too large");
+    case "encoding.unsupported":
+    case "charset.unsupported":
+      return new AppError("unsupported_media_type", err.message);
+    case "parameters.too.many":
+      return new AppError("payload_too_large", "Too many form parameters");
+    default:
+      return err.status && err.status >= 400 && err.status < 500 ? new AppError("bad_request", err.message) : undefined;
+  }
+}
+
+export function toAppError(err: unknown): AppError {
+  if (err instanceof AppError) return err;
+  if (err instanceof ZodError) {
+    const issues = err.issues.map((i) => ({ path: i.path.join("."), message: i.message }));
+    const first = issues[0];
+    return new AppError("validation_failed", first ? `${first.path || "body"}: ${first.message}` : "Invalid input", issues);
+  }
+  if (err instanceof Error) {
+    const fromParser = fromBodyParser(err as BodyParserError);
+    if (fromParser) return fromParser;
+  }
+  return new AppError("internal", "Internal server error", undefined, { cause: err });
+}
+
+export function sendError(res: Parameters<RequestHandler>[1], code: ErrorCode, message: string, details?: unknown): void {
+  const requestId = res.getHeader("x-request-id");
+  res.status(httpStatusOf(code)).json({ error: { code, message, ...(details ? { details } : {}), ...(requestId ? { requestId } : {}) } });
+}
+
+/** The one place an error becomes an HTTP answer: `{ error: { code, message } }`, never a stack. */
+export function errorHandler(log: Logger): ErrorRequestHandler {
+  return (err, req, res, _next) => {
+    const appError = toAppError(err);
+    if (appError.code === "internal") {
+      (req.log ?? log).error({ err }, "unhandled error");
+    }
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    sendError(res, appError.code, appError.message, appError.details);
+  };
+}
+
+export const notFoundHandler: RequestHandler = (req, res) => {
+  sendError(res, "not_found", `No route for ${req.method} ${req.path}`);
+};

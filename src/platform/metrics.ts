@@ -1,0 +1,58 @@
+import type { RequestHandler } from "express";
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+
+/** One registry per service instance (not the global one), so tests can build many. */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly httpDuration = new Histogram({
+    name: "http_request_duration_seconds",
+    help: "HTTP request latency",
+    labelNames: ["method", "route", "status"],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+  readonly webhooks = new Counter({
+    name: "webhooks_received_total",
+    help: "Webhook deliveries by route and result (accepted, duplicate, rejected, unavailable)",
+    labelNames: ["route", "result"],
+    registers: [this.registry],
+  });
+  readonly jobs = new Counter({
+    name: "jobs_processed_total",
+    help: "Jobs processed by name and result",
+    labelNames: ["job", "result"],
+    registers: [this.registry],
+  });
+
+  constructor(probes: { queueDepth: () => Promise<number>; inboxPending: () => Promise<number> }) {
+    collectDefaultMetrics({ register: this.registry });
+    new Gauge({
+      name: "queue_depth",
+      help: "Jobs waiting, delayed or running",
+      registers: [this.registry],
+      async collect() {
+        this.set(await probes.queueDepth().catch(() => -1));
+      },
+    });
+    new Gauge({
+      name: "inbox_pending",
+      help: "Verified webhook deliveries not yet applied",
+      registers: [this.registry],
+      async collect() {
+        this.set(await probes.inboxPending().catch(() => -1));
+      },
+    });
+  }
+
+  /** Labels by the matched route pattern, never the raw URL (bounded cardinality). */
+  httpTimer(): RequestHandler {
+    return (req, res, next) => {
+      const end = this.httpDuration.startTimer({ method: req.method });
+      res.on("finish", () => {
+        const route = req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : "unmatched";
+        end({ route, status: String(res.statusCode) });
+      });
+      next();
+    };
+  }
+}

@@ -1,0 +1,114 @@
+import Bull from "bull";
+import Redis, { type RedisOptions } from "ioredis";
+import type { Logger } from "../logger";
+import { JOB_NAMES, RETRY, type EnqueueOptions, type JobHandler, type JobName, type JobPayloads, type JobQueue } from "./jobs";
+
+const ENQUEUE_TIMEOUT_MS = 2000;
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p,
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Production queue: one Bull queue per job name on Redis. Commands fail fast while Redis is
+ * away (maxRetriesPerRequest 1 + a timeout on add) so that a webhook is still acknowledged
+ * from its committed inbox row; the sweeper enqueues it once Redis is back.
+ */
+export class BullQueue implements JobQueue {
+  readonly kind = "bull" as const;
+  private readonly queues = new Map<JobName, Bull.Queue>();
+  private readonly shared: { client: Redis; subscriber: Redis };
+  private readonly extra: Redis[] = [];
+
+  constructor(
+    private readonly redisUrl: string,
+    private readonly log: Logger,
+    private readonly prefix = "crm",
+  ) {
+    this.shared = {
+      client: this.connect("client", { maxRetriesPerRequest: 1 }),
+      subscriber: this.connect("subscriber", { maxRetriesPerRequest: null, enableReadyCheck: false }),
+    };
+  }
+
+  private connect(role: string, opts: RedisOptions): Redis {
+    const r = new Redis(this.redisUrl, {
+      ...opts,
+      retryStrategy: (times) => Math.min(times * 200, 2000),
+    });
+    r.on("error", (err) => this.log.debug({ role, err: err.message }, "redis connection error"));
+    return r;
+  }
+
+  private queue(name: JobName): Bull.Queue {
+    let q = this.queues.get(name);
+    if (!q) {
+      q = new Bull(name, {
+        prefix: this.prefix,
+        createClient: (type) => {
+          if (type === "client") return this.shared.client;
+          if (type === "subscriber") return this.shared.subscriber;
+          const b = this.connect("bclient", { maxRetriesPerRequest: null, enableReadyCheck: false });
+          this.extra.push(b);
+          return b;
+        },
+        defaultJobOptions: {
+          attempts: RETRY.attempts,
+          backoff: { type: "exponential", delay: RETRY.backoffDelayMs },
+          removeOnComplete: { age: 3600, count: 1000 },
+          removeOnFail: { age: 7 * 24 * 3600, count: 5000 },
+        },
+      });
+      q.on("error", (err) => this.log.warn({ queue: name, err: err.message }, "queue error"));
+      q.on("stalled", (job) => this.log.warn({ queue: name, jobId: job.id }, "job stalled: its worker died or blocked; it will run again"));
+      q.on("failed", (job, err) => {
+        if (job.attemptsMade >= (job.opts.attempts ?? 1)) this.log.error({ queue: name, jobId: job.id, err: err.message }, "job failed");
+      });
+      this.queues.set(name, q);
+    }
+    return q;
+  }
+
+  async enqueue<N extends JobName>(name: N, payload: JobPayloads[N], opts: EnqueueOptions = {}): Promise<void> {
+    await withTimeout(
+      this.queue(name).add(payload, { jobId: opts.jobId, delay: opts.delayMs }),
+      ENQUEUE_TIMEOUT_MS,
+      `enqueue ${name}`,
+    );
+  }
+
+  process<N extends JobName>(name: N, handler: JobHandler<N>, concurrency = 4): void {
+    void this.queue(name).process(concurrency, async (job) =>
+      handler(job.data as JobPayloads[N], { attempt: job.attemptsMade + 1, jobId: job.id === undefined ? undefined : String(job.id) }),
+    );
+  }
+
+  async depth(): Promise<number> {
+    let total = 0;
+    for (const name of JOB_NAMES) {
+      const c = await withTimeout(this.queue(name).getJobCounts(), ENQUEUE_TIMEOUT_MS, "job counts");
+      total += c.waiting + c.active + c.delayed;
+    }
+    return total;
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      return (await withTimeout(this.shared.client.ping(), 1000, "redis ping")) === "PONG";
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    // Bull's close waits for the jobs this process is running to finish.
+    await Promise.allSettled([...this.queues.values()].map((q) => q.close()));
+    for (const r of [...this.extra, this.shared.client, this.shared.subscriber]) r.disconnect();
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * The only list of job names and their payloads. Every job is backed by a durable row
+ * (inbox, outbox), so a job lost with a crashed process or a Redis without persistence is
+ * found again by a sweeper: the queue is a fast path, not the system of record.
+ */
+export interface JobPayloads {
+  /** Apply one verified webhook delivery (an inbox row). */
+  "inbox.apply": { inboxId: string };
+  /** Push pending outbox messages (screen-pops, updates, outbound webhooks). */
+  "outbox.dispatch": { outboxId?: string };
+  /** Periodic housekeeping: re-enqueue stale inbox/outbox rows, finalise stuck calls. */
+  "maintenance.sweep": Record<string, never>;
+}
+
+export type JobName = keyof JobPayloads;
+
+export const JOB_NAMES = ["inbox.apply", "outbox.dispatch", "maintenance.sweep"] as const satisfies readonly JobName[];
+
+export interface JobContext {
+  attempt: number;
+  jobId: string | undefined;
+}
+
+export type JobHandler<N extends JobName> = (payload: JobPayloads[N], ctx: JobContext) => Promise<void>;
+
+export interface EnqueueOptions {
+  /** Deduplicates while the job is queued or running (jobId = the backing row's id). */
+  jobId?: string;
+  delayMs?: number;
+}
+
+export interface JobQueue {
+  readonly kind: "bull" | "in-process";
+  enqueue<N extends JobName>(name: N, payload: JobPayloads[N], opts?: EnqueueOptions): Promise<void>;
+  /** Registers the processor of a job name in this process. */
+  process<N extends JobName>(name: N, handler: JobHandler<N>, concurrency?: number): void;
+  /** Jobs waiting, delayed or running. */
+  depth(): Promise<number>;
+  ping(): Promise<boolean>;
+  /** Stops taking jobs, lets running ones finish, releases connections. */
+  close(): Promise<void>;
+}
+
+/** Same retry semantics in both modes. */
+export const RETRY = { attempts: 8, backoffDelayMs: 500 } as const;
+
+export function backoffDelay(attemptsMade: number): number {
+  // Bull's exponential backoff: (2^attemptsMade - 1) * delay.
+  return (2 ** attemptsMade - 1) * RETRY.backoffDelayMs;
+}

@@ -1,0 +1,5 @@
+import { ScreenPop } from "./screen-pop.entity";
+
+export * from "./screen-pop.entity";
+
+export const realtimeEntities = [ScreenPop];

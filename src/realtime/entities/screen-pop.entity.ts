@@ -1,0 +1,37 @@
+import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from "typeorm";
+
+export const SCREEN_POP_STATUSES = ["pending", "sent", "acked", "dismissed"] as const;
+export type ScreenPopStatus = (typeof SCREEN_POP_STATUSES)[number];
+
+// Persisted so a (re)connecting agent can be re-sent pops still pending/sent; one per (call_id, user_id).
+@Entity({ name: "screen_pops" })
+export class ScreenPop {
+  @PrimaryGeneratedColumn("uuid")
+  id: string;
+
+  /** References calls (telephony component). */
+  @Column({ name: "call_id", type: "uuid" })
+  callId: string;
+
+  /** References users (crm component). */
+  @Column({ name: "user_id", type: "uuid" })
+  userId: string;
+
+  @Column({ name: "payload", type: "jsonb" })
+  payload: Record<string, unknown>;
+
+  @Column({ name: "status", type: "text", default: "pending" })
+  status: ScreenPopStatus;
+
+  @CreateDateColumn({ name: "created_at", type: "timestamptz" })
+  createdAt: Date;
+
+  @Column({ name: "sent_at", type: "timestamptz", nullable: true })
+  sentAt: Date | null;
+
+  @Column({ name: "acked_at", type: "timestamptz", nullable: true })
+  ackedAt: Date | null;
+
+  @Column({ name: "dismissed_at", type: "timestamptz", nullable: true })
+  dismissedAt: Date | null;
+}

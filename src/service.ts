@@ -1,0 +1,110 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Express } from "express";
+import { createApp } from "./app";
+import { buildContainer, type Container, type ResolvedConfig } from "./container";
+import type { Config } from "./platform/config";
+import { startEmbeddedPostgres, type EmbeddedPostgres } from "./platform/db/embedded-postgres";
+import { migrate } from "./platform/db/migrate";
+import { loadOrCreateDevSecrets } from "./platform/dev-secrets";
+import { createLogger, type Logger } from "./platform/logger";
+
+/** web: HTTP only; worker: jobs only; all: both (embedded mode, or a single small host). */
+export type Role = "web" | "worker" | "all";
+
+export interface Service {
+  container: Container;
+  app: Express | undefined;
+  server: http.Server | undefined;
+  /** Base URL the HTTP server listens on (undefined for a worker). */
+  url: string | undefined;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  role: Role;
+  log?: Logger;
+  /** Port to listen on; 0 picks a free one (tests). Defaults to config.port. */
+  port?: number;
+  queuePrefix?: string;
+}
+
+/**
+ * Resolves what embedded mode supplies itself: a PostgreSQL under DATA_DIR and secrets
+ * generated once into DATA_DIR. Production mode passes its configuration through untouched.
+ */
+export async function resolveRuntime(
+  config: Config,
+  log: Logger,
+): Promise<{ config: ResolvedConfig; embedded: EmbeddedPostgres | undefined }> {
+  if (config.mode === "production") {
+    return { config: { ...config, databaseUrl: config.databaseUrl!, jwt: { ...config.jwt, secret: config.jwt.secret! } }, embedded: undefined };
+  }
+  const secrets = loadOrCreateDevSecrets(config.dataDir);
+  const embedded = config.databaseUrl ? undefined : await startEmbeddedPostgres({ dataDir: config.dataDir, log });
+  return {
+    config: {
+      ...config,
+      databaseUrl: config.databaseUrl ?? embedded!.url,
+      jwt: { ...config.jwt, secret: config.jwt.secret ?? secrets.jwtSecret },
+      twilio: { ...config.twilio, authToken: config.twilio.authToken ?? secrets.twilioAuthToken },
+    },
+    embedded,
+  };
+}
+
+export async function startService(rawConfig: Config, opts: StartOptions): Promise<Service> {
+  const log = opts.log ?? createLogger(rawConfig.logLevel);
+  const { config, embedded } = await resolveRuntime(rawConfig, log);
+  let container: Container | undefined;
+  try {
+    container = await buildContainer(config, log, { queuePrefix: opts.queuePrefix });
+    await migrate(container.ds, log);
+    return await serve(container, opts, async () => embedded?.stop());
+  } catch (err) {
+    await container?.close().catch(() => undefined);
+    await embedded?.stop();
+    throw err;
+  }
+}
+
+async function serve(container: Container, opts: StartOptions, afterClose: () => Promise<void>): Promise<Service> {
+  const { log, config } = container;
+  let app: Express | undefined;
+  let server: http.Server | undefined;
+  let url: string | undefined;
+
+  if (opts.role !== "worker") {
+    app = createApp(container);
+    server = http.createServer(app);
+    // Slowloris guard; keep-alive shorter than typical proxy idle timeouts is the usual advice.
+    server.headersTimeout = 15_000;
+    server.requestTimeout = 30_000;
+    const srv = server;
+    await new Promise<void>((resolve, reject) => {
+      srv.once("error", reject);
+      srv.listen(opts.port ?? config.port, () => resolve());
+    });
+    url = `http://127.0.0.1:${(srv.address() as AddressInfo).port}`;
+    log.info({ url, mode: config.mode, queue: container.queue.kind }, "listening");
+  }
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      log.info("shutting down");
+      if (server) {
+        const closed = new Promise<void>((resolve) => server!.close(() => resolve()));
+        server.closeIdleConnections();
+        // In-flight requests get a moment; then remaining connections are cut.
+        const force = setTimeout(() => server!.closeAllConnections(), 10_000);
+        await closed;
+        clearTimeout(force);
+      }
+      await container.close();
+      await afterClose();
+      log.info("stopped");
+    })());
+
+  return { container, app, server, url, stop };
+}

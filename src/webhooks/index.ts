@@ -1,0 +1,2 @@
+export * from "./entities";
+export { countPendingInbox } from "./inbox.repository";

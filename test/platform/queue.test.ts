@@ -1,0 +1,74 @@
+import { randomBytes } from "node:crypto";
+import { createLogger } from "../../src/platform/logger";
+import { BullQueue } from "../../src/platform/queue/bull-queue";
+import { InProcessQueue } from "../../src/platform/queue/in-process-queue";
+import type { JobQueue } from "../../src/platform/queue/jobs";
+import { redisUrl } from "../support/test-service";
+import { waitFor } from "../support/wait-for";
+
+const log = createLogger("silent");
+const kinds: Array<[string, () => JobQueue]> = [["in-process", () => new InProcessQueue(log)]];
+const url = redisUrl();
+if (url) kinds.push(["bull", () => new BullQueue(url, log, `tq${randomBytes(4).toString("hex")}`)]);
+
+describe.each(kinds)("%s queue", (_kind, make) => {
+  let queue: JobQueue;
+  beforeEach(() => {
+    queue = make();
+  });
+  afterEach(async () => queue.close());
+
+  it("runs a job with its payload", async () => {
+    const seen: string[] = [];
+    queue.process("inbox.apply", async (p) => {
+      seen.push(p.inboxId);
+    });
+    await queue.enqueue("inbox.apply", { inboxId: "a" });
+    await waitFor(() => seen.length === 1);
+    expect(seen).toEqual(["a"]);
+  });
+
+  it("retries a failing job with backoff and reports the attempt number", async () => {
+    const attempts: number[] = [];
+    queue.process("inbox.apply", async (_p, ctx) => {
+      attempts.push(ctx.attempt);
+      if (ctx.attempt < 3) throw new Error("transient");
+    });
+    await queue.enqueue("inbox.apply", { inboxId: "retry" }, { jobId: "retry" });
+    await waitFor(() => attempts.length === 3, { timeoutMs: 15_000 });
+    expect(attempts).toEqual([1, 2, 3]);
+  });
+
+  it("deduplicates by jobId while the job is pending", async () => {
+    let runs = 0;
+    await queue.enqueue("inbox.apply", { inboxId: "x" }, { jobId: "same" });
+    await queue.enqueue("inbox.apply", { inboxId: "x" }, { jobId: "same" });
+    queue.process("inbox.apply", async () => {
+      runs++;
+    });
+    await waitFor(() => runs >= 1);
+    await queue.enqueue("inbox.apply", { inboxId: "y" }, { jobId: "other" });
+    await waitFor(() => runs >= 2);
+    expect(runs).toBe(2);
+  });
+
+  it("close() waits for the running job to finish", async () => {
+    let finished = false;
+    let started = false;
+    queue.process("inbox.apply", async () => {
+      started = true;
+      await new Promise((r) => setTimeout(r, 300));
+      finished = true;
+    });
+    await queue.enqueue("inbox.apply", { inboxId: "slow" });
+    await waitFor(() => started);
+    await queue.close();
+    expect(finished).toBe(true);
+  });
+
+  it("reports depth and answers ping", async () => {
+    expect(await queue.ping()).toBe(true);
+    await queue.enqueue("outbox.dispatch", {}, { delayMs: 60_000 });
+    expect(await queue.depth()).toBeGreaterThanOrEqual(1);
+  });
+});

@@ -1,0 +1,55 @@
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import net from "node:net";
+import { startTestService, usesRealServices, type TestService } from "../support/test-service";
+import { waitFor } from "../support/wait-for";
+
+/**
+ * Real-services pass only: a private redis-server (never the shared one) is killed under the
+ * service and started again; /readyz must follow it, and nothing may crash.
+ */
+const haveRedis = spawnSync("redis-server", ["--version"]).status === 0;
+const suite = usesRealServices() && haveRedis ? describe : describe.skip;
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function startRedis(port: number): ChildProcess {
+  return spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
+}
+
+suite("readiness when Redis goes away", () => {
+  let port: number;
+  let redis: ChildProcess;
+  let svc: TestService;
+
+  beforeAll(async () => {
+    port = await freePort();
+    redis = startRedis(port);
+    await waitFor(() => new Promise<boolean>((r) => net.connect(port, "127.0.0.1").on("connect", function (this: net.Socket) { this.destroy(); r(true); }).on("error", () => r(false))));
+    svc = await startTestService({ env: { REDIS_URL: `redis://127.0.0.1:${port}` } });
+  });
+  afterAll(async () => {
+    redis?.kill("SIGKILL");
+    await svc?.close();
+  });
+
+  it("flips /readyz to 503 when Redis is killed, and back to 200 when it returns", async () => {
+    await svc.http.get("/readyz").expect(200);
+    redis.kill("SIGKILL");
+    const down = await waitFor(async () => {
+      const res = await svc.http.get("/readyz");
+      return res.status === 503 ? res : undefined;
+    }, { what: "readyz 503" });
+    expect(down.body.checks).toEqual({ database: true, queue: false });
+    await svc.http.get("/healthz").expect(200);
+
+    redis = startRedis(port);
+    await waitFor(async () => (await svc.http.get("/readyz")).status === 200, { timeoutMs: 15_000, what: "readyz 200" });
+  });
+});

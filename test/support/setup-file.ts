@@ -1,0 +1,2 @@
+// Runs in every test worker before its test file.
+process.env.TZ = "UTC";

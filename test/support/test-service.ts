@@ -1,0 +1,82 @@
+import { randomBytes } from "node:crypto";
+import Redis from "ioredis";
+import request from "supertest";
+import type { Agent } from "supertest";
+import { loadConfig } from "../../src/platform/config";
+import { createLogger } from "../../src/platform/logger";
+import { startService, type Role, type Service } from "../../src/service";
+import { createTestDatabase, type TestDatabase } from "./test-db";
+
+export const TEST_JWT_SECRET = "test-jwt-secret-0123456789abcdef0123456789";
+export const TEST_TWILIO = { accountSid: `AC${"1".repeat(32)}`, authToken: "test-twilio-auth-token" };
+export const TEST_PUBLIC_URL = "https://crm.example.test";
+
+export interface TestService extends Service {
+  db: TestDatabase;
+  http: ReturnType<typeof request>;
+  /** Creates a user and returns a bearer token for it. */
+  signIn(role: "agent" | "supervisor" | "marketer" | "admin", extra?: { dialTarget?: string }): Promise<{ token: string; userId: string; email: string }>;
+  close(): Promise<void>;
+}
+
+export const usesRealServices = () => Boolean(process.env.TEST_PG_ADMIN_URL && process.env.DATABASE_URL);
+export const redisUrl = () => process.env.REDIS_URL;
+
+/**
+ * The whole service as production wires it, on a database of its own and (with REDIS_URL) a
+ * Bull prefix of its own; listening on a free port.
+ */
+export async function startTestService(opts: { role?: Role; env?: Record<string, string | undefined> } = {}): Promise<TestService> {
+  const db = await createTestDatabase();
+  const queuePrefix = `t${randomBytes(4).toString("hex")}`;
+  const config = loadConfig({
+    NODE_ENV: "test",
+    DATABASE_URL: db.url,
+    REDIS_URL: redisUrl(),
+    JWT_SECRET: TEST_JWT_SECRET,
+    PUBLIC_URL: TEST_PUBLIC_URL,
+    TWILIO_ACCOUNT_SID: TEST_TWILIO.accountSid,
+    TWILIO_AUTH_TOKEN: TEST_TWILIO.authToken,
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
+    ...opts.env,
+  });
+  const service = await startService(config, { role: opts.role ?? "all", port: 0, queuePrefix, log: createLogger(config.logLevel) });
+  const http = request(service.url ?? "http://127.0.0.1:1");
+  let n = 0;
+
+  return {
+    ...service,
+    db,
+    http,
+    async signIn(role, extra = {}) {
+      const email = `${role}${++n}-${randomBytes(3).toString("hex")}@example.test`;
+      const password = "correct horse battery";
+      const user = await service.container.crm.users.create({ email, password, role, dialTarget: extra.dialTarget }, { type: "system" });
+      const res = await http.post("/api/auth/login").send({ email, password }).expect(200);
+      return { token: res.body.token as string, userId: user.id, email };
+    },
+    async close() {
+      await service.stop();
+      await db.drop();
+      const url = redisUrl();
+      if (url) await deleteKeys(url, `${queuePrefix}:*`);
+    },
+  };
+}
+
+async function deleteKeys(url: string, pattern: string): Promise<void> {
+  const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await r.connect();
+    let cursor = "0";
+    do {
+      const [next, keys] = await r.scan(cursor, "MATCH", pattern, "COUNT", 500);
+      if (keys.length) await r.del(...keys);
+      cursor = next;
+    } while (cursor !== "0");
+  } finally {
+    r.disconnect();
+  }
+}
+
+export type { Agent };
