@@ -1,5 +1,6 @@
 import { InitialSchema1764000000000 } from "./1764000000000-InitialSchema";
 import { SeedDefaultPipeline1764000000001 } from "./1764000000001-SeedDefaultPipeline";
+import { OwnNumberLookup1764000000002 } from "./1764000000002-OwnNumberLookup";
 
 /** Every migration, in order. A new migration is a new file added here; shipped ones never change. */
-export const migrations = [InitialSchema1764000000000, SeedDefaultPipeline1764000000001];
+export const migrations = [InitialSchema1764000000000, SeedDefaultPipeline1764000000001, OwnNumberLookup1764000000002];

@@ -7,6 +7,7 @@ import { AppError } from "./platform/errors";
 import { errorHandler, notFoundHandler } from "./platform/http/errors";
 import { requestLogger } from "./platform/http/request-context";
 import { healthRouter } from "./platform/http/health";
+import { twilioRouter } from "./webhooks";
 
 export const API_BODY_LIMIT = "256kb";
 
@@ -20,6 +21,18 @@ export function createApp(c: Container): Express {
   app.use(c.metrics.httpTimer());
 
   app.use(healthRouter({ ready: c.ready, metrics: c.metrics }));
+
+  app.use(
+    "/webhooks/twilio",
+    twilioRouter({
+      publicUrl: c.config.publicUrl,
+      authToken: c.config.twilio.authToken,
+      intake: c.intake,
+      router: c.telephony.router,
+      texts: { voicemailGreeting: c.config.routing.voicemailGreeting, unavailableMessage: c.config.routing.unavailableMessage },
+      count: (route, result) => c.metrics.webhooks.inc({ route: `twilio.${route}`, result }),
+    }),
+  );
 
   const loginLimiter = rateLimit({
     windowMs: 15 * 60_000,

@@ -11,9 +11,9 @@ import { BullQueue } from "./platform/queue/bull-queue";
 import { InProcessQueue } from "./platform/queue/in-process-queue";
 import type { JobQueue } from "./platform/queue/jobs";
 import { realtimeEntities } from "./realtime";
-import { telephonyEntities } from "./telephony";
+import { createTelephony, decodeTwilioDelivery, telephonyEntities, type Telephony, type TwilioDelivery } from "./telephony";
 import { trackingEntities } from "./tracking";
-import { countPendingInbox, webhooksEntities } from "./webhooks";
+import { countPendingInbox, InboxProcessor, WebhookIntake, webhooksEntities, type InboxDecoder } from "./webhooks";
 
 /** Configuration once the runtime has resolved what embedded mode supplies itself. */
 export interface ResolvedConfig extends Config {
@@ -28,6 +28,9 @@ export interface Container {
   queue: JobQueue;
   metrics: Metrics;
   crm: Crm;
+  telephony: Telephony;
+  intake: WebhookIntake;
+  inbox: InboxProcessor;
   ready(): Promise<Readiness>;
   close(): Promise<void>;
 }
@@ -51,6 +54,14 @@ export async function buildContainer(
   const queue: JobQueue = config.redisUrl ? new BullQueue(config.redisUrl, log, opts.queuePrefix) : new InProcessQueue(log);
   const metrics = new Metrics({ queueDepth: () => queue.depth(), inboxPending: () => countPendingInbox(ds) });
   const crm = createCrm({ ds, jwtSecret: config.jwt.secret, jwtTtlMinutes: config.jwt.ttlMinutes });
+  const telephony = createTelephony({ ds, crm, config });
+  const twilio: InboxDecoder = (payload, receivedAt) => decodeTwilioDelivery(payload as TwilioDelivery, receivedAt);
+  const decoders: Record<string, InboxDecoder> = {
+    "twilio.voice": twilio,
+    "twilio.status": twilio,
+    "twilio.dial": twilio,
+    "twilio.recording": twilio,
+  };
 
   return {
     config,
@@ -59,6 +70,9 @@ export async function buildContainer(
     queue,
     metrics,
     crm,
+    telephony,
+    intake: new WebhookIntake(ds, queue, log),
+    inbox: new InboxProcessor(ds, decoders, telephony.ingest, log, queue),
     async ready() {
       const [database, queueOk] = await Promise.all([pingDatabase(ds), queue.ping()]);
       return { database, queue: queueOk };

@@ -2,6 +2,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Express } from "express";
 import { createApp } from "./app";
+import { startJobs } from "./jobs";
 import { buildContainer, type Container, type ResolvedConfig } from "./container";
 import type { Config } from "./platform/config";
 import { startEmbeddedPostgres, type EmbeddedPostgres } from "./platform/db/embedded-postgres";
@@ -89,6 +90,8 @@ async function serve(container: Container, opts: StartOptions, afterClose: () =>
     log.info({ url, mode: config.mode, queue: container.queue.kind }, "listening");
   }
 
+  const stopJobs = opts.role === "web" ? () => undefined : startJobs(container);
+
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
@@ -101,6 +104,7 @@ async function serve(container: Container, opts: StartOptions, afterClose: () =>
         await closed;
         clearTimeout(force);
       }
+      stopJobs();
       await container.close();
       await afterClose();
       log.info("stopped");

@@ -7,6 +7,10 @@ import { authRouter } from "./auth/auth.router";
 import { AuthService } from "./auth/auth.service";
 import { TokenSigner } from "./auth/tokens";
 import { UsersService } from "./users/users.service";
+import { ContactsService } from "./contacts/contacts.service";
+import { DealsService } from "./deals/deals.service";
+import { CallBackTasksService } from "./tasks/call-back-tasks.service";
+import { AgentsService } from "./agents/agents.service";
 import { apiKeysRouter, usersRouter } from "./users/users.router";
 
 export interface Crm {
@@ -14,6 +18,10 @@ export interface Crm {
   users: UsersService;
   apiKeys: ApiKeysService;
   auth: AuthService;
+  contacts: ContactsService;
+  deals: DealsService;
+  callBackTasks: CallBackTasksService;
+  agents: AgentsService;
   /** Middleware that requires a valid bearer credential. */
   authenticated: RequestHandler;
 }
@@ -23,7 +31,17 @@ export function createCrm(deps: { ds: DataSource; jwtSecret: string; jwtTtlMinut
   const users = new UsersService(deps.ds, audit);
   const apiKeys = new ApiKeysService(deps.ds, audit);
   const auth = new AuthService(users, apiKeys, new TokenSigner(deps.jwtSecret, deps.jwtTtlMinutes));
-  return { audit, users, apiKeys, auth, authenticated: requireAuth(auth) };
+  return {
+    audit,
+    users,
+    apiKeys,
+    auth,
+    contacts: new ContactsService(audit),
+    deals: new DealsService(audit),
+    callBackTasks: new CallBackTasksService(audit),
+    agents: new AgentsService(deps.ds),
+    authenticated: requireAuth(auth),
+  };
 }
 
 /** Routes under /api owned by the CRM. */

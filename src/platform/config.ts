@@ -53,6 +53,12 @@ const envSchema = z
       .transform((v) => v.toUpperCase())
       .default("US"),
     CALLBACK_SLA_MINUTES: z.coerce.number().int().min(1).max(7 * 24 * 60).default(15),
+    RING_TIMEOUT_SECONDS: z.coerce.number().int().min(5).max(120).default(20),
+    OWNER_RING_SECONDS: z.coerce.number().int().min(5).max(60).default(12),
+    NO_ANSWER_ACTION: z.enum(["voicemail", "message"]).default("voicemail"),
+    VOICEMAIL_GREETING: z.string().trim().min(1).max(500).default("Sorry, nobody can take your call right now. Please leave a message after the tone."),
+    UNAVAILABLE_MESSAGE: z.string().trim().min(1).max(500).default("Sorry, nobody can take your call right now. We will call you back shortly."),
+    STALE_RINGING_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(15),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     TRUST_PROXY: optionalString,
     SERVICE_ROLE: z.enum(["all", "web"]).default("all"),
@@ -85,6 +91,15 @@ export interface Config {
   jwt: { secret: string | undefined; ttlMinutes: number };
   defaultRegion: string;
   callbackSlaMinutes: number;
+  routing: {
+    ringTimeoutSeconds: number;
+    ownerRingSeconds: number;
+    whenNobodyAnswers: "voicemail" | "message";
+    voicemailGreeting: string;
+    unavailableMessage: string;
+    /** A call still ringing after this long is finalised as missed by the sweeper. */
+    staleRingingMinutes: number;
+  };
   logLevel: string;
   trustProxy: string | undefined;
   /** `web` serves HTTP only and leaves jobs to `npm run worker` processes (needs REDIS_URL). */
@@ -123,6 +138,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jwt: { secret: e.JWT_SECRET, ttlMinutes: e.JWT_TTL_MINUTES },
     defaultRegion: e.DEFAULT_REGION,
     callbackSlaMinutes: e.CALLBACK_SLA_MINUTES,
+    routing: {
+      ringTimeoutSeconds: e.RING_TIMEOUT_SECONDS,
+      ownerRingSeconds: e.OWNER_RING_SECONDS,
+      whenNobodyAnswers: e.NO_ANSWER_ACTION,
+      voicemailGreeting: e.VOICEMAIL_GREETING,
+      unavailableMessage: e.UNAVAILABLE_MESSAGE,
+      staleRingingMinutes: e.STALE_RINGING_MINUTES,
+    },
     logLevel: e.LOG_LEVEL,
     trustProxy: e.TRUST_PROXY,
     serviceRole: e.SERVICE_ROLE,

@@ -1,1 +1,17 @@
 export * from "./entities";
+export type * from "./call-event";
+export { createTelephony, type Telephony, type TelephonyConfig } from "./telephony.module";
+export { CallRouter, MAX_SIMULTANEOUS, type RoutingDecision } from "./routing/call-router";
+export { renderTwiml, type TwimlTexts } from "./twilio/twiml";
+export {
+  decodeTwilioDelivery,
+  twilioDeliveryKey,
+  twilioToCallEvents,
+  validateTwilioParams,
+  type TwilioDelivery,
+  type TwilioParams,
+  type TwilioQuery,
+  type TwilioRoute,
+} from "./twilio/twilio.adapter";
+export type { CallIngestService, IngestResult } from "./ingest/call-ingest.service";
+export { finalizeStaleRingingCalls } from "./ingest/stale-calls";

@@ -1,2 +1,6 @@
 export * from "./entities";
 export { countPendingInbox } from "./inbox.repository";
+export { WebhookIntake } from "./intake.service";
+export { InboxProcessor, MAX_ATTEMPTS, type InboxDecoder } from "./inbox-processor";
+export { sweepInbox } from "./sweeper";
+export { twilioRouter, WEBHOOK_BODY_LIMIT } from "./twilio.router";

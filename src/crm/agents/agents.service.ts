@@ -1,0 +1,37 @@
+import type { DataSource, EntityManager } from "typeorm";
+
+export interface DialableAgent {
+  userId: string;
+  dialTarget: string;
+}
+
+/** Who can take calls: active users with a dial target whose presence is "available". */
+export class AgentsService {
+  constructor(private readonly ds: DataSource) {}
+
+  /** Longest-idle first, so load spreads evenly when more agents are free than we ring. */
+  async availableAgents(limit: number): Promise<DialableAgent[]> {
+    const rows = await this.ds.query(
+      `SELECT id, dial_target FROM users
+       WHERE is_active AND presence = 'available' AND dial_target IS NOT NULL
+       ORDER BY presence_changed_at NULLS FIRST, created_at LIMIT $1`,
+      [limit],
+    );
+    return rows.map((r: { id: string; dial_target: string }) => ({ userId: r.id, dialTarget: r.dial_target }));
+  }
+
+  async userIdByDialTarget(em: EntityManager, target: string): Promise<string | null> {
+    const [row] = await em.query(`SELECT id FROM users WHERE dial_target = $1 AND is_active ORDER BY created_at LIMIT 1`, [target]);
+    return row?.id ?? null;
+  }
+
+  /** PBX events name the agent by email, dial target or extension. */
+  async userIdByAgentRef(em: EntityManager, ref: string): Promise<string | null> {
+    const [row] = await em.query(
+      `SELECT id FROM users WHERE is_active AND (lower(email) = lower($1) OR dial_target = $1 OR dial_target = 'client:' || $1)
+       ORDER BY created_at LIMIT 1`,
+      [ref],
+    );
+    return row?.id ?? null;
+  }
+}

@@ -1,0 +1,73 @@
+import { parsePhoneNumberFromString } from "libphonenumber-js/max";
+import type { EntityManager } from "typeorm";
+import type { AuditService } from "../audit/audit.service";
+import type { ParsedPhone } from "../phones/phone-number";
+
+export interface ContactMatch {
+  contactId: string;
+  isNew: boolean;
+  ownerId: string | null;
+}
+
+const INGEST_ACTOR = { type: "system", id: "ingest" } as const;
+
+export class ContactsService {
+  constructor(private readonly audit: AuditService) {}
+
+  /**
+   * The contact that owns this number, created if none does. Exactly one contact per number
+   * even under concurrent first calls: the unique index on contact_phones.e164 decides the
+   * winner; a loser rolls back to its savepoint and reads the winner's row (never read-then-write).
+   */
+  async matchOrCreateByPhone(
+    em: EntityManager,
+    phone: Extract<ParsedPhone, { kind: "number" }>,
+    opts: { raw: string; callerName?: string },
+  ): Promise<ContactMatch> {
+    const existing = await this.findByE164(em, phone.e164);
+    if (existing) return { ...existing, isNew: false };
+
+    const name = cleanName(opts.callerName) ?? formatForDisplay(phone.e164);
+    await em.query("SAVEPOINT contact_upsert");
+    const [contact] = await em.query(`INSERT INTO contacts (name) VALUES ($1) RETURNING id`, [name]);
+    const inserted = await em.query(
+      `INSERT INTO contact_phones (contact_id, e164, raw, extension) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (e164) DO NOTHING RETURNING contact_id`,
+      [contact.id, phone.e164, opts.raw.slice(0, 100), phone.extension ?? null],
+    );
+    if (inserted.length === 0) {
+      await em.query("ROLLBACK TO SAVEPOINT contact_upsert");
+      const winner = await this.findByE164(em, phone.e164);
+      if (!winner) throw new Error(`contact for ${phone.e164} vanished during upsert`);
+      return { ...winner, isNew: false };
+    }
+    await em.query("RELEASE SAVEPOINT contact_upsert");
+    await this.audit.record(em, {
+      actor: INGEST_ACTOR,
+      action: "create",
+      entity: "contact",
+      entityId: contact.id,
+      after: { id: contact.id, name, phones: [phone.e164] },
+    });
+    return { contactId: contact.id, isNew: true, ownerId: null };
+  }
+
+  async findByE164(em: EntityManager, e164: string): Promise<{ contactId: string; ownerId: string | null } | undefined> {
+    const rows = await em.query(
+      `SELECT c.id, c.owner_id FROM contact_phones p JOIN contacts c ON c.id = p.contact_id
+       WHERE p.e164 = $1 AND c.deleted_at IS NULL`,
+      [e164],
+    );
+    return rows[0] ? { contactId: rows[0].id, ownerId: rows[0].owner_id } : undefined;
+  }
+}
+
+/** CNAM names arrive upper-case and padded ("SMITH JOHN     "); control characters never pass. */
+function cleanName(name: string | undefined): string | undefined {
+  const cleaned = name?.replace(/[\p{Cc}\p{Cf}]/gu, "").replace(/\s+/g, " ").trim();
+  return cleaned ? cleaned.slice(0, 120) : undefined;
+}
+
+function formatForDisplay(e164: string): string {
+  return parsePhoneNumberFromString(e164)?.formatInternational() ?? e164;
+}

@@ -1,0 +1,44 @@
+import type { EntityManager } from "typeorm";
+import type { AuditService } from "../audit/audit.service";
+
+const INGEST_ACTOR = { type: "system", id: "ingest" } as const;
+
+export class DealsService {
+  constructor(private readonly audit: AuditService) {}
+
+  /**
+   * The deal a call belongs to: the contact's newest open deal; for a first call from a new
+   * contact with none, a new deal in the default pipeline's first stage.
+   */
+  async dealForCall(
+    em: EntityManager,
+    input: { contactId: string; isNewContact: boolean; callId: string; title: string; ownerId: string | null },
+  ): Promise<string | null> {
+    const [open] = await em.query(
+      `SELECT id FROM deals WHERE contact_id = $1 AND status = 'open' ORDER BY created_at DESC LIMIT 1`,
+      [input.contactId],
+    );
+    if (open) return open.id;
+    if (!input.isNewContact) return null;
+
+    const [stage] = await em.query(
+      `SELECT s.id AS stage_id, s.pipeline_id FROM pipelines p JOIN pipeline_stages s ON s.pipeline_id = p.id
+       WHERE p.is_default ORDER BY s.position LIMIT 1`,
+    );
+    if (!stage) return null;
+    const [deal] = await em.query(
+      `INSERT INTO deals (contact_id, pipeline_id, stage_id, title, owner_id, source_call_id)
+       VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+      [input.contactId, stage.pipeline_id, stage.stage_id, input.title.slice(0, 200), input.ownerId, input.callId],
+    );
+    await em.query(`INSERT INTO deal_stage_history (deal_id, to_stage_id) VALUES ($1, $2)`, [deal.id, stage.stage_id]);
+    await this.audit.record(em, {
+      actor: INGEST_ACTOR,
+      action: "create",
+      entity: "deal",
+      entityId: deal.id,
+      after: { id: deal.id, contactId: input.contactId, pipelineId: stage.pipeline_id, stageId: stage.stage_id, status: "open" },
+    });
+    return deal.id;
+  }
+}

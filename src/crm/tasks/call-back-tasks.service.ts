@@ -1,0 +1,117 @@
+import type { EntityManager } from "typeorm";
+import { returningRows } from "../../platform/db/sql";
+import type { AuditService } from "../audit/audit.service";
+
+const INGEST_ACTOR = { type: "system", id: "ingest" } as const;
+
+export interface MissedCall {
+  contactId: string;
+  contactName: string;
+  callId: string;
+  callStartedAt: Date;
+  ownerId: string | null;
+  slaMinutes: number;
+}
+
+export interface TaskChange {
+  taskId: string;
+  assigneeId: string | null;
+  created: boolean;
+}
+
+/**
+ * "Call back" tasks: at most one open per contact (a unique partial index), bumped by further
+ * misses, closed by itself when a later call with the contact is answered.
+ */
+export class CallBackTasksService {
+  constructor(private readonly audit: AuditService) {}
+
+  /** Idempotent: a call already listed on the open task changes nothing. */
+  async recordMissedCall(em: EntityManager, m: MissedCall): Promise<TaskChange | undefined> {
+    // Reached already: a later call with this contact was answered (events can arrive late).
+    const [reached] = await em.query(
+      `SELECT 1 FROM calls WHERE contact_id = $1 AND outcome = 'answered' AND started_at > $2 LIMIT 1`,
+      [m.contactId, m.callStartedAt],
+    );
+    if (reached) return undefined;
+
+    const assigneeId = m.ownerId ?? (await this.leastLoadedAvailableAgent(em));
+    const dueAt = new Date(m.callStartedAt.getTime() + m.slaMinutes * 60_000);
+    const rows = await em.query(
+      `INSERT INTO tasks (type, status, title, contact_id, call_id, assignee_id, due_at, attempts, missed_call_ids)
+       VALUES ('call_back', 'open', $1, $2, $3, $4, $5, 1, ARRAY[$3]::uuid[])
+       ON CONFLICT (contact_id) WHERE type = 'call_back' AND status = 'open'
+       DO UPDATE SET attempts = tasks.attempts + 1,
+                     missed_call_ids = array_append(tasks.missed_call_ids, $3::uuid),
+                     updated_at = now()
+         WHERE NOT ($3::uuid = ANY (tasks.missed_call_ids))
+       RETURNING id, assignee_id, attempts, (xmax = 0) AS created`,
+      [`Call back ${m.contactName}`.slice(0, 200), m.contactId, m.callId, assigneeId, dueAt],
+    );
+    const row = rows[0];
+    if (!row) return undefined;
+    await this.audit.record(em, {
+      actor: INGEST_ACTOR,
+      action: row.created ? "create" : "update",
+      entity: "task",
+      entityId: row.id,
+      after: { type: "call_back", status: "open", contactId: m.contactId, assigneeId: row.assignee_id, attempts: row.attempts, lastMissedCallId: m.callId },
+    });
+    return { taskId: row.id, assigneeId: row.assignee_id, created: row.created };
+  }
+
+  /** A call with the contact was answered: open call-backs for earlier misses are done. */
+  async closeOnAnsweredCall(em: EntityManager, a: { contactId: string; callStartedAt: Date; answeredAt: Date; byUserId: string | null }): Promise<string[]> {
+    const rows = await returningRows<{ id: string; time_to_callback_sec: number }>(
+      em,
+      `UPDATE tasks t SET status = 'done', resolution = 'reached', completed_at = $3, completed_by = $4,
+              time_to_callback_sec = GREATEST(0, EXTRACT(EPOCH FROM ($3::timestamptz - first_miss.started_at)))::int,
+              updated_at = now()
+       FROM (SELECT t2.id, min(c.started_at) AS started_at FROM tasks t2 JOIN calls c ON c.id = ANY (t2.missed_call_ids)
+             WHERE t2.contact_id = $1 AND t2.type = 'call_back' AND t2.status = 'open' GROUP BY t2.id) first_miss
+       WHERE t.id = first_miss.id AND first_miss.started_at < $2
+       RETURNING t.id, t.time_to_callback_sec`,
+      [a.contactId, a.callStartedAt, a.answeredAt, a.byUserId],
+    );
+    for (const r of rows) {
+      await this.audit.record(em, {
+        actor: INGEST_ACTOR,
+        action: "update",
+        entity: "task",
+        entityId: r.id,
+        before: { status: "open" },
+        after: { status: "done", resolution: "reached", timeToCallbackSec: r.time_to_callback_sec },
+      });
+    }
+    return rows.map((r) => r.id);
+  }
+
+  /**
+   * A call counted as missed turned out answered (its answer arrived late): take it off the
+   * open task; a task left with no missed call is canceled.
+   */
+  async withdrawMissedCall(em: EntityManager, callId: string): Promise<void> {
+    const rows = await returningRows<{ id: string; status: string }>(
+      em,
+      `UPDATE tasks SET missed_call_ids = array_remove(missed_call_ids, $1::uuid), attempts = GREATEST(1, attempts - 1),
+              status = CASE WHEN cardinality(array_remove(missed_call_ids, $1::uuid)) = 0 THEN 'canceled' ELSE status END,
+              resolution = CASE WHEN cardinality(array_remove(missed_call_ids, $1::uuid)) = 0 THEN 'answered' ELSE resolution END,
+              updated_at = now()
+       WHERE status = 'open' AND type = 'call_back' AND $1::uuid = ANY (missed_call_ids)
+       RETURNING id, status`,
+      [callId],
+    );
+    for (const r of rows) {
+      await this.audit.record(em, { actor: INGEST_ACTOR, action: "update", entity: "task", entityId: r.id, after: { status: r.status, withdrawnCallId: callId } });
+    }
+  }
+
+  private async leastLoadedAvailableAgent(em: EntityManager): Promise<string | null> {
+    const [row] = await em.query(
+      `SELECT u.id FROM users u LEFT JOIN tasks t ON t.assignee_id = u.id AND t.status = 'open'
+       WHERE u.role = 'agent' AND u.is_active AND u.presence = 'available'
+       GROUP BY u.id ORDER BY count(t.id), u.created_at LIMIT 1`,
+    );
+    return row?.id ?? null;
+  }
+}

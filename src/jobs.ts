@@ -1,0 +1,38 @@
+import type { Container } from "./container";
+import { finalizeStaleRingingCalls } from "./telephony";
+import { sweepInbox } from "./webhooks";
+
+export const SWEEP_INTERVAL_MS = 5000;
+
+/**
+ * Job handlers of a worker (or an embedded/all-in-one process): thin shells that call one
+ * service each. Returns a stop function for the periodic sweep.
+ */
+export function startJobs(c: Container): () => void {
+  const count = (job: string) => (result: string) => c.metrics.jobs.inc({ job, result });
+  c.queue.process(
+    "inbox.apply",
+    async ({ inboxId }) => {
+      count("inbox.apply")(await c.inbox.process(inboxId));
+    },
+    8,
+  );
+  c.queue.process(
+    "maintenance.sweep",
+    async () => {
+      await sweepInbox(c.ds, c.queue, c.log);
+      await finalizeStaleRingingCalls(c.ds, c.telephony.ingest, c.config.routing.staleRingingMinutes);
+      count("maintenance.sweep")("done");
+    },
+    1,
+  );
+
+  // Every worker ticks; the job id (one per interval) lets only one sweep run per interval.
+  const tick = () =>
+    c.queue
+      .enqueue("maintenance.sweep", {}, { jobId: `sweep:${Math.floor(Date.now() / SWEEP_INTERVAL_MS)}` })
+      .catch((err: Error) => c.log.debug({ err: err.message }, "sweep not scheduled"));
+  const timer = setInterval(tick, SWEEP_INTERVAL_MS);
+  timer.unref();
+  return () => clearInterval(timer);
+}

@@ -1,0 +1,11 @@
+import type { EntityManager } from "typeorm";
+
+/**
+ * Runs an UPDATE/DELETE … RETURNING and gives back its rows. TypeORM's raw query() answers
+ * [rows, rowCount] for UPDATE and DELETE but plain rows for SELECT and INSERT.
+ */
+export async function returningRows<T>(em: EntityManager, sql: string, params: unknown[]): Promise<T[]> {
+  const result = await em.query(sql, params);
+  if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === "number") return result[0] as T[];
+  return result as T[];
+}

@@ -1,0 +1,231 @@
+import type { EntityManager } from "typeorm";
+import type { AgentsService, CallBackTasksService, ContactsService, DealsService } from "../../crm";
+import { parsePhone } from "../../crm";
+import { addToOutbox } from "../../platform/outbox";
+import type { CallEvent, CallParty, DialResultEvent, LegStatusEvent, RecordingEvent } from "../call-event";
+import { callStatusOf, earliest, laterStatus, outcomeOf, strongerReason, type MissedReason } from "./call-state";
+import { CallsRepository, LEG_RANKS, type CallRow } from "./calls.repository";
+
+export interface IngestDeps {
+  contacts: ContactsService;
+  deals: DealsService;
+  tasks: CallBackTasksService;
+  agents: AgentsService;
+  defaultRegion: string;
+  callbackSlaMinutes: number;
+}
+
+export type IngestResult = "applied" | "deferred";
+
+/**
+ * Applies one provider-neutral call event inside the caller's transaction. Idempotent: the
+ * same event applied twice changes nothing the second time, and events of one call may arrive
+ * in any order (see call-state.ts).
+ */
+export class CallIngestService {
+  private readonly calls = new CallsRepository();
+
+  constructor(private readonly deps: IngestDeps) {}
+
+  async apply(em: EntityManager, ev: CallEvent, inboxId: string | null): Promise<IngestResult> {
+    let call: CallRow | undefined;
+    let created = false;
+    if (ev.type === "leg.status" || ev.type === "recording") {
+      // These carry no caller details: wait for the call itself (the inbox keeps the delivery).
+      call = await this.calls.lock(em, ev.provider, ev.callId);
+      if (!call) return "deferred";
+    } else {
+      ({ call, created } = await this.calls.upsertAndLock(em, this.newCall(ev)));
+    }
+    const before = { ...call };
+    if (created) await this.attachContact(em, call, ev as CallEvent & CallParty);
+    await this.calls.addEvent(em, call.id, inboxId, ev);
+
+    call.startedAt = earliest(call.startedAt, ev.type === "call.started" ? ev.occurredAt : null) ?? call.startedAt;
+    switch (ev.type) {
+      case "call.started":
+        if (ev.ringing && ev.ringing.length === 0) call.missedReason = strongerReason(call.missedReason, "no-agents");
+        break;
+      case "call.status":
+        await this.applyCallStatus(em, call, ev);
+        break;
+      case "leg.status":
+        await this.applyLeg(em, call, ev);
+        break;
+      case "dial.result":
+        await this.applyDialResult(em, call, ev);
+        break;
+      case "recording":
+        await this.applyRecording(em, call, ev);
+        break;
+    }
+    call.outcome = outcomeOf(call);
+    await this.calls.save(em, call);
+    await this.afterChange(em, before, call);
+    if (ev.type === "call.started" && ev.ringing && ev.ringing.length > 0) {
+      const userIds = [...ev.ringing].sort();
+      await addToOutbox(em, "screen-pop", { callId: call.id, userIds }, `pop:${call.id}:${userIds.join(",")}`);
+    }
+    return "applied";
+  }
+
+  private newCall(ev: CallEvent & CallParty) {
+    const fromPhone = parsePhone(ev.from, this.deps.defaultRegion);
+    const toPhone = parsePhone(ev.to, this.deps.defaultRegion);
+    // An agent's own device calling out (From client:/sip:) is an outbound call to `to`.
+    const direction = ev.direction === "inbound" && fromPhone.kind === "internal" ? "outbound" : ev.direction;
+    const status = ev.type === "call.status" ? (callStatusOf(ev.status) ?? "ringing") : "ringing";
+    return {
+      provider: ev.provider,
+      providerCallId: ev.callId,
+      direction,
+      fromRaw: ev.from,
+      toRaw: ev.to,
+      fromE164: fromPhone.kind === "number" ? fromPhone.e164 : null,
+      toE164: toPhone.kind === "number" ? toPhone.e164 : null,
+      status,
+      startedAt: ev.occurredAt,
+    } as const;
+  }
+
+  /** The customer is the caller on inbound calls and the callee on outbound ones. */
+  private async attachContact(em: EntityManager, call: CallRow, ev: CallParty): Promise<void> {
+    const raw = call.direction === "inbound" ? call.fromRaw : call.toRaw;
+    const phone = parsePhone(raw, this.deps.defaultRegion);
+    if (phone.kind !== "number" || (await this.calls.isOwnNumber(em, phone.e164))) return;
+    const match = await this.deps.contacts.matchOrCreateByPhone(em, phone, {
+      raw,
+      callerName: call.direction === "inbound" ? ev.callerName : undefined,
+    });
+    call.contactId = match.contactId;
+    call.dealId = await this.deps.deals.dealForCall(em, {
+      contactId: match.contactId,
+      isNewContact: match.isNew,
+      callId: call.id,
+      title: `Call from ${raw}`,
+      ownerId: match.ownerId,
+    });
+    await this.calls.setFirstTimeCaller(em, call.id, match.contactId, call.startedAt);
+  }
+
+  private async applyCallStatus(em: EntityManager, call: CallRow, ev: Extract<CallEvent, { type: "call.status" }>): Promise<void> {
+    const status = callStatusOf(ev.status);
+    if (!status) return; // unknown statuses are kept in the history and otherwise ignored
+    call.status = laterStatus(call.status, status);
+    if (ev.sequence !== undefined) call.lastSequence = Math.max(call.lastSequence ?? -1, ev.sequence);
+    // Twilio answers the inbound leg itself (voicemail, messages): only an agent's leg means
+    // "answered". A PBX's answered event and an outbound callee picking up do mean it.
+    const agentAnswered = ev.status === "in-progress" && (ev.provider === "pbx" || call.direction === "outbound");
+    if (agentAnswered) {
+      call.answeredAt = earliest(call.answeredAt, ev.occurredAt);
+      if (!call.answeredBy && ev.agent) call.answeredBy = await this.deps.agents.userIdByAgentRef(em, ev.agent);
+    }
+    if (status === "completed") {
+      call.endedAt = earliest(call.endedAt, ev.occurredAt);
+      call.durationSec ??= ev.durationSec ?? null;
+      const reason = ev.rawStatus === "timeout" ? "timeout" : missedReasonOf(ev.status);
+      if (reason && !call.answeredAt) call.missedReason = strongerReason(call.missedReason, reason);
+      if (!call.answeredAt) call.missedReason = strongerReason(call.missedReason, "abandoned");
+    }
+  }
+
+  private async applyLeg(em: EntityManager, call: CallRow, ev: LegStatusEvent): Promise<void> {
+    const answered = ev.status === "in-progress";
+    const ended = callStatusOf(ev.status) === "completed";
+    const userId = ev.target ? await this.deps.agents.userIdByDialTarget(em, ev.target) : null;
+    const leg = await this.calls.upsertLeg(em, {
+      callId: call.id,
+      provider: ev.provider,
+      legId: ev.legId,
+      target: ev.target,
+      userId,
+      status: ev.status,
+      rank: LEG_RANKS[ev.status],
+      occurredAt: ev.occurredAt,
+      answered,
+      ended,
+      durationSec: ended ? ev.durationSec : undefined,
+      sequence: ev.sequence,
+    });
+    if (answered) {
+      const wasFirst = !call.answeredAt || ev.occurredAt < call.answeredAt;
+      call.answeredAt = earliest(call.answeredAt, ev.occurredAt);
+      if (wasFirst || !call.answeredBy) call.answeredBy = leg.userId ?? call.answeredBy;
+    }
+  }
+
+  private async applyDialResult(em: EntityManager, call: CallRow, ev: DialResultEvent): Promise<void> {
+    if (ev.bridged || ev.result === "answered") {
+      const approx = new Date(ev.occurredAt.getTime() - (ev.durationSec ?? 0) * 1000);
+      call.answeredAt = earliest(call.answeredAt, approx);
+      if (!call.answeredBy && ev.answeredLegId) call.answeredBy = await this.calls.legUser(em, ev.provider, ev.answeredLegId);
+      return;
+    }
+    call.missedReason = strongerReason(call.missedReason, ev.result === "unknown" ? "no-answer" : ev.result);
+  }
+
+  private async applyRecording(em: EntityManager, call: CallRow, ev: RecordingEvent): Promise<void> {
+    await this.calls.upsertRecording(em, {
+      callId: call.id,
+      provider: ev.provider,
+      recordingId: ev.recordingId,
+      status: ev.status,
+      terminal: ev.status === "completed" || ev.status === "absent",
+      durationSec: ev.durationSec,
+      channels: ev.channels,
+      source: ev.kind,
+      startedAt: ev.startedAt,
+    });
+    if (ev.kind === "voicemail" && ev.status === "completed" && !call.answeredAt) {
+      call.missedReason = strongerReason(call.missedReason, "voicemail");
+    }
+  }
+
+  /** Tasks and pushes that follow from how the call changed. */
+  private async afterChange(em: EntityManager, before: CallRow, call: CallRow): Promise<void> {
+    if (call.outcome === "missed" && before.outcome !== "missed" && call.direction === "inbound" && call.contactId) {
+      const name = (await em.query(`SELECT name FROM contacts WHERE id = $1`, [call.contactId]))[0]?.name ?? call.fromRaw;
+      const owner = (await em.query(`SELECT owner_id FROM contacts WHERE id = $1`, [call.contactId]))[0]?.owner_id ?? null;
+      const change = await this.deps.tasks.recordMissedCall(em, {
+        contactId: call.contactId,
+        contactName: name,
+        callId: call.id,
+        callStartedAt: call.startedAt,
+        ownerId: owner,
+        slaMinutes: this.deps.callbackSlaMinutes,
+      });
+      if (change?.created && change.assigneeId) {
+        await addToOutbox(em, "task.assigned", { taskId: change.taskId, assigneeId: change.assigneeId }, `task-assigned:${change.taskId}:${change.assigneeId}`);
+      }
+    }
+    if (call.outcome === "answered" && before.outcome !== "answered" && call.contactId && call.answeredAt) {
+      if (before.outcome === "missed") await this.deps.tasks.withdrawMissedCall(em, call.id);
+      await this.deps.tasks.closeOnAnsweredCall(em, {
+        contactId: call.contactId,
+        callStartedAt: call.startedAt,
+        answeredAt: call.answeredAt,
+        byUserId: call.answeredBy,
+      });
+    }
+    if (before.status !== call.status || before.outcome !== call.outcome || before.answeredBy !== call.answeredBy) {
+      await addToOutbox(
+        em,
+        "call.update",
+        { callId: call.id, status: call.status, outcome: call.outcome, answeredBy: call.answeredBy },
+        `call-update:${call.id}:${call.status}:${call.outcome ?? "-"}:${call.answeredBy ?? "-"}`,
+      );
+    }
+  }
+}
+
+function missedReasonOf(status: string): MissedReason | undefined {
+  switch (status) {
+    case "busy":
+    case "no-answer":
+    case "failed":
+    case "canceled":
+      return status;
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,155 @@
+import type { EntityManager } from "typeorm";
+import type { CallEvent, Direction, LegStatus } from "../call-event";
+import type { CallStatus, MissedReason } from "./call-state";
+
+export interface CallRow {
+  id: string;
+  provider: string;
+  providerCallId: string;
+  direction: Direction;
+  fromRaw: string;
+  toRaw: string;
+  fromE164: string | null;
+  toE164: string | null;
+  contactId: string | null;
+  dealId: string | null;
+  status: CallStatus;
+  outcome: "answered" | "missed" | null;
+  missedReason: MissedReason | null;
+  answeredBy: string | null;
+  startedAt: Date;
+  answeredAt: Date | null;
+  endedAt: Date | null;
+  durationSec: number | null;
+  lastSequence: number | null;
+}
+
+const SELECT_CALL = `SELECT id, provider, provider_call_id AS "providerCallId", direction, from_raw AS "fromRaw", to_raw AS "toRaw",
+  from_e164 AS "fromE164", to_e164 AS "toE164", contact_id AS "contactId", deal_id AS "dealId", status, outcome,
+  missed_reason AS "missedReason", answered_by AS "answeredBy", started_at AS "startedAt", answered_at AS "answeredAt",
+  ended_at AS "endedAt", duration_sec AS "durationSec", last_sequence AS "lastSequence" FROM calls`;
+
+/** All SQL of the call ingest. Raw statements on the hot path: ON CONFLICT and row locks say what they do. */
+export class CallsRepository {
+  /** Inserts the call if new, then locks its row: events of one call apply one at a time. */
+  async upsertAndLock(
+    em: EntityManager,
+    c: { provider: string; providerCallId: string; direction: Direction; fromRaw: string; toRaw: string; fromE164: string | null; toE164: string | null; status: CallStatus; startedAt: Date },
+  ): Promise<{ call: CallRow; created: boolean }> {
+    const inserted = await em.query(
+      `INSERT INTO calls (provider, provider_call_id, direction, from_raw, to_raw, from_e164, to_e164, status, started_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+       ON CONFLICT (provider, provider_call_id) DO NOTHING RETURNING id`,
+      [c.provider, c.providerCallId, c.direction, c.fromRaw.slice(0, 200), c.toRaw.slice(0, 200), c.fromE164, c.toE164, c.status, c.startedAt],
+    );
+    const call = await this.lock(em, c.provider, c.providerCallId);
+    if (!call) throw new Error("call row missing right after upsert");
+    return { call, created: inserted.length > 0 };
+  }
+
+  async lock(em: EntityManager, provider: string, providerCallId: string): Promise<CallRow | undefined> {
+    const rows = await em.query(`${SELECT_CALL} WHERE provider = $1 AND provider_call_id = $2 FOR UPDATE`, [provider, providerCallId]);
+    return rows[0];
+  }
+
+  async save(em: EntityManager, c: CallRow): Promise<void> {
+    await em.query(
+      `UPDATE calls SET contact_id = $2, deal_id = $3, status = $4, outcome = $5, missed_reason = $6, answered_by = $7,
+         started_at = $8, answered_at = $9, ended_at = $10, duration_sec = $11, last_sequence = $12, updated_at = now()
+       WHERE id = $1`,
+      [c.id, c.contactId, c.dealId, c.status, c.outcome, c.missedReason, c.answeredBy, c.startedAt, c.answeredAt, c.endedAt, c.durationSec, c.lastSequence],
+    );
+  }
+
+  async setFirstTimeCaller(em: EntityManager, callId: string, contactId: string, startedAt: Date): Promise<void> {
+    await em.query(
+      `UPDATE calls SET is_first_time_caller = NOT EXISTS (
+         SELECT 1 FROM calls earlier WHERE earlier.contact_id = $2 AND earlier.id <> $1 AND earlier.started_at < $3)
+       WHERE id = $1`,
+      [callId, contactId, startedAt],
+    );
+  }
+
+  async addEvent(em: EntityManager, callId: string, inboxId: string | null, ev: CallEvent): Promise<void> {
+    const status = "status" in ev ? ev.status : ev.type === "dial.result" ? ev.result : undefined;
+    await em.query(
+      `INSERT INTO call_events (call_id, inbox_id, type, provider_status, sequence, occurred_at, payload) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+      [callId, inboxId, ev.type, ev.rawStatus ?? status ?? null, "sequence" in ev ? (ev.sequence ?? null) : null, ev.occurredAt, JSON.stringify(ev)],
+    );
+  }
+
+  /** Leg status only moves forward; returns the leg's agent (resolved from its dial target). */
+  async upsertLeg(
+    em: EntityManager,
+    l: { callId: string; provider: string; legId: string; target: string; userId: string | null; status: LegStatus; rank: number; occurredAt: Date; answered: boolean; ended: boolean; durationSec?: number; sequence?: number },
+  ): Promise<{ userId: string | null }> {
+    const [row] = await em.query(
+      `INSERT INTO call_legs AS l (call_id, provider, provider_leg_id, target, user_id, status, answered_at, ended_at, duration_sec, last_sequence)
+       VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $7 THEN $8::timestamptz END, CASE WHEN $9 THEN $8::timestamptz END, $10, $11)
+       ON CONFLICT (provider, provider_leg_id) DO UPDATE SET
+         target = COALESCE(l.target, EXCLUDED.target),
+         user_id = COALESCE(l.user_id, EXCLUDED.user_id),
+         status = CASE WHEN $12 > ${LEG_RANK_SQL("l.status")} THEN EXCLUDED.status ELSE l.status END,
+         answered_at = LEAST(l.answered_at, EXCLUDED.answered_at),
+         ended_at = LEAST(l.ended_at, EXCLUDED.ended_at),
+         duration_sec = COALESCE(l.duration_sec, EXCLUDED.duration_sec),
+         last_sequence = GREATEST(l.last_sequence, EXCLUDED.last_sequence),
+         updated_at = now()
+       RETURNING user_id`,
+      [l.callId, l.provider, l.legId, l.target || null, l.userId, l.status, l.answered, l.occurredAt, l.ended, l.durationSec ?? null, l.sequence ?? null, l.rank],
+    );
+    return { userId: row?.user_id ?? null };
+  }
+
+  async legUser(em: EntityManager, provider: string, legId: string): Promise<string | null> {
+    const [row] = await em.query(`SELECT user_id FROM call_legs WHERE provider = $1 AND provider_leg_id = $2`, [provider, legId]);
+    return row?.user_id ?? null;
+  }
+
+  /** Terminal recording states are sticky; duration and channels fill in when known. */
+  async upsertRecording(
+    em: EntityManager,
+    r: { callId: string; provider: string; recordingId: string; status: string; terminal: boolean; durationSec?: number; channels?: number; source: string; startedAt?: Date },
+  ): Promise<void> {
+    await em.query(
+      `INSERT INTO recordings AS r (call_id, provider, provider_recording_id, status, duration_sec, channels, source, started_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+       ON CONFLICT (provider, provider_recording_id) DO UPDATE SET
+         status = CASE WHEN r.status IN ('completed', 'absent') THEN r.status ELSE EXCLUDED.status END,
+         duration_sec = COALESCE(EXCLUDED.duration_sec, r.duration_sec),
+         channels = COALESCE(EXCLUDED.channels, r.channels),
+         started_at = COALESCE(r.started_at, EXCLUDED.started_at),
+         updated_at = now()`,
+      [r.callId, r.provider, r.recordingId, r.status, r.durationSec ?? null, r.channels ?? null, r.source, r.startedAt ?? null],
+    );
+  }
+
+  /** Tracking numbers and numbers that received inbound calls are ours, never a caller's. */
+  async isOwnNumber(em: EntityManager, e164: string): Promise<boolean> {
+    const rows = await em.query(
+      `SELECT 1 FROM tracking_numbers WHERE number = $1
+       UNION ALL SELECT 1 FROM calls WHERE direction = 'inbound' AND to_e164 = $1 LIMIT 1`,
+      [e164],
+    );
+    return rows.length > 0;
+  }
+}
+
+export const LEG_RANKS: Record<LegStatus, number> = {
+  unknown: 0,
+  queued: 1,
+  initiated: 2,
+  ringing: 3,
+  "in-progress": 4,
+  completed: 5,
+  busy: 5,
+  "no-answer": 5,
+  failed: 5,
+  canceled: 5,
+};
+
+function LEG_RANK_SQL(col: string): string {
+  return `(CASE ${col} ${Object.entries(LEG_RANKS)
+    .map(([s, r]) => `WHEN '${s}' THEN ${r}`)
+    .join(" ")} ELSE 0 END)`;
+}

@@ -1,0 +1,34 @@
+import type { DataSource } from "typeorm";
+import type { Logger } from "../platform/logger";
+import type { JobQueue } from "../platform/queue/jobs";
+
+/** A pending row younger than this is still on its normal path (enqueued at intake). */
+const PENDING_GRACE_SECONDS = 10;
+const BATCH = 500;
+
+/**
+ * Finds inbox deliveries that are not applied and enqueues them again: a lost enqueue (Redis
+ * down at intake), a job lost with a crashed process, a deferred delivery whose wait is over.
+ * The job id includes the attempt count, so one attempt is enqueued once.
+ */
+export async function sweepInbox(ds: DataSource, queue: JobQueue, log: Logger): Promise<number> {
+  const rows: Array<{ id: string; attempts: number }> = await ds.query(
+    `SELECT id, attempts FROM inbox
+     WHERE (status = 'pending' AND received_at < now() - make_interval(secs => $1))
+        OR (status = 'deferred' AND available_at <= now())
+     ORDER BY received_at LIMIT $2`,
+    [PENDING_GRACE_SECONDS, BATCH],
+  );
+  let enqueued = 0;
+  for (const r of rows) {
+    try {
+      await queue.enqueue("inbox.apply", { inboxId: r.id }, { jobId: `${r.id}:${r.attempts}` });
+      enqueued++;
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, "sweeper could not enqueue; will retry next sweep");
+      break;
+    }
+  }
+  if (enqueued > 0) log.info({ enqueued }, "sweeper re-enqueued inbox deliveries");
+  return enqueued;
+}

@@ -1,0 +1,69 @@
+import express, { Router, type Request } from "express";
+import {
+  renderTwiml,
+  twilioDeliveryKey,
+  validateTwilioParams,
+  type CallRouter,
+  type RoutingDecision,
+  type TwilioDelivery,
+  type TwilioRoute,
+  type TwimlTexts,
+} from "../telephony";
+import type { WebhookIntake } from "./intake.service";
+import { verifyTwilioSignature } from "./twilio-signature";
+
+export const WEBHOOK_BODY_LIMIT = "64kb";
+
+function stringsOnly(obj: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries((obj ?? {}) as Record<string, unknown>)) if (typeof v === "string") out[k] = v;
+  return out;
+}
+
+export function twilioRouter(deps: {
+  publicUrl: string;
+  authToken: string | undefined;
+  intake: WebhookIntake;
+  router: CallRouter;
+  texts: TwimlTexts;
+  count: (route: string, result: string) => void;
+}): Router {
+  const r = Router();
+  r.use(express.urlencoded({ extended: false, limit: WEBHOOK_BODY_LIMIT, parameterLimit: 300 }));
+  r.use(verifyTwilioSignature({ publicUrl: deps.publicUrl, authToken: deps.authToken }));
+
+  const delivery = (route: TwilioRoute, req: Request): TwilioDelivery => {
+    const params = stringsOnly(req.body);
+    validateTwilioParams(route, params);
+    return { route, params, query: stringsOnly(req.query) };
+  };
+
+  /** TwiML routes decide once; a redelivery is answered from the stored decision. */
+  const twiml = (route: "voice" | "dial", decide: (d: TwilioDelivery) => Promise<RoutingDecision>) => async (req: Request, res: express.Response) => {
+    const d = delivery(route, req);
+    const key = twilioDeliveryKey(route, d.params, d.query);
+    const stored = await deps.intake.findByKey<TwilioDelivery>(key);
+    const accepted = stored ? { duplicate: true, payload: stored.payload } : await deps.intake.accept(`twilio.${route}`, key, { ...d, routing: await decide(d) });
+    deps.count(route, accepted.duplicate ? "duplicate" : "accepted");
+    const routing = (accepted.payload.routing ?? { action: "hangup" }) as RoutingDecision;
+    res.type("text/xml").send(renderTwiml(routing, { publicUrl: deps.publicUrl }, deps.texts));
+  };
+
+  const callback = (route: "status" | "recording") => async (req: Request, res: express.Response) => {
+    const d = delivery(route, req);
+    const accepted = await deps.intake.accept(`twilio.${route}`, twilioDeliveryKey(route, d.params, d.query), d);
+    deps.count(route, accepted.duplicate ? "duplicate" : "accepted");
+    res.status(204).end();
+  };
+
+  r.post("/voice", twiml("voice", (d) => deps.router.forIncomingCall(d.params.From ?? "")));
+  r.post(
+    "/dial",
+    twiml("dial", (d) =>
+      deps.router.afterDial(d.query.stage, d.params.DialCallStatus === "completed" && d.params.DialBridged !== "false", d.query.owner),
+    ),
+  );
+  r.post("/status", callback("status"));
+  r.post("/recording", callback("recording"));
+  return r;
+}
