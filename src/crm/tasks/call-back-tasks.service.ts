@@ -87,22 +87,30 @@ export class CallBackTasksService {
   }
 
   /**
-   * A call counted as missed turned out answered (its answer arrived late): take it off the
-   * open task; a task left with no missed call is canceled.
+   * A call counted as missed turned out answered (its answer arrived after its hang-up): take
+   * it off the open task. A task left with no missed call never should have existed, so it is
+   * deleted (and audited), which leaves the same records as if the events had come in order.
    */
   async withdrawMissedCall(em: EntityManager, callId: string): Promise<void> {
-    const rows = await returningRows<{ id: string; status: string }>(
+    const rows = await returningRows<{ id: string; remaining: number }>(
       em,
       `UPDATE tasks SET missed_call_ids = array_remove(missed_call_ids, $1::uuid), attempts = GREATEST(1, attempts - 1),
-              status = CASE WHEN cardinality(array_remove(missed_call_ids, $1::uuid)) = 0 THEN 'canceled' ELSE status END,
-              resolution = CASE WHEN cardinality(array_remove(missed_call_ids, $1::uuid)) = 0 THEN 'answered' ELSE resolution END,
+              call_id = CASE WHEN call_id = $1::uuid THEN (array_remove(missed_call_ids, $1::uuid))[1] ELSE call_id END,
               updated_at = now()
        WHERE status = 'open' AND type = 'call_back' AND $1::uuid = ANY (missed_call_ids)
-       RETURNING id, status`,
+       RETURNING id, cardinality(missed_call_ids) AS remaining`,
       [callId],
     );
     for (const r of rows) {
-      await this.audit.record(em, { actor: INGEST_ACTOR, action: "update", entity: "task", entityId: r.id, after: { status: r.status, withdrawnCallId: callId } });
+      if (r.remaining === 0) await em.query(`DELETE FROM tasks WHERE id = $1`, [r.id]);
+      await this.audit.record(em, {
+        actor: INGEST_ACTOR,
+        action: r.remaining === 0 ? "delete" : "update",
+        entity: "task",
+        entityId: r.id,
+        after: r.remaining === 0 ? null : { withdrawnCallId: callId },
+        before: r.remaining === 0 ? { withdrawnCallId: callId, reason: "the call was answered" } : undefined,
+      });
     }
   }
 

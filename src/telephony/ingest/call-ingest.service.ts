@@ -60,6 +60,8 @@ export class CallIngestService {
         break;
     }
     call.outcome = outcomeOf(call);
+    // An answered call has no missed reason, whatever arrived before its answer.
+    if (call.outcome === "answered") call.missedReason = null;
     await this.calls.save(em, call);
     await this.afterChange(em, before, call);
     if (ev.type === "call.started" && ev.ringing && ev.ringing.length > 0) {
