@@ -46,7 +46,11 @@ export default tseslint.config(
     },
   },
   {
-    files: ["scripts/**/*.js"],
+    files: ["scripts/**/*.js", "bench/**/*.js"],
+    languageOptions: {
+      sourceType: "commonjs",
+      globals: { URL: "readonly", URLSearchParams: "readonly", fetch: "readonly", setTimeout: "readonly", Buffer: "readonly" },
+    },
     rules: { "@typescript-eslint/no-require-imports": "off" },
   },
 );

@@ -7,7 +7,7 @@ import { AppError } from "./platform/errors";
 import { errorHandler, notFoundHandler } from "./platform/http/errors";
 import { requestLogger } from "./platform/http/request-context";
 import { healthRouter } from "./platform/http/health";
-import { twilioRouter } from "./webhooks";
+import { pbxRouter, twilioRouter } from "./webhooks";
 
 export const API_BODY_LIMIT = "256kb";
 
@@ -32,6 +32,11 @@ export function createApp(c: Container): Express {
       texts: { voicemailGreeting: c.config.routing.voicemailGreeting, unavailableMessage: c.config.routing.unavailableMessage },
       count: (route, result) => c.metrics.webhooks.inc({ route: `twilio.${route}`, result }),
     }),
+  );
+
+  app.use(
+    "/webhooks/pbx",
+    pbxRouter({ secret: c.config.pbxWebhookSecret, intake: c.intake, count: (result) => c.metrics.webhooks.inc({ route: "pbx", result }) }),
   );
 
   const loginLimiter = rateLimit({

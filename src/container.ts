@@ -11,7 +11,7 @@ import { BullQueue } from "./platform/queue/bull-queue";
 import { InProcessQueue } from "./platform/queue/in-process-queue";
 import type { JobQueue } from "./platform/queue/jobs";
 import { realtimeEntities } from "./realtime";
-import { createTelephony, decodeTwilioDelivery, telephonyEntities, type Telephony, type TwilioDelivery } from "./telephony";
+import { createTelephony, decodeTwilioDelivery, pbxEventSchema, pbxToCallEvents, telephonyEntities, type Telephony, type TwilioDelivery } from "./telephony";
 import { trackingEntities } from "./tracking";
 import { countPendingInbox, InboxProcessor, WebhookIntake, webhooksEntities, type InboxDecoder } from "./webhooks";
 
@@ -61,6 +61,7 @@ export async function buildContainer(
     "twilio.status": twilio,
     "twilio.dial": twilio,
     "twilio.recording": twilio,
+    pbx: (payload) => pbxToCallEvents(pbxEventSchema.parse((payload as { event: unknown }).event)),
   };
 
   return {

@@ -59,7 +59,7 @@ export async function startService(rawConfig: Config, opts: StartOptions): Promi
   const { config, embedded } = await resolveRuntime(rawConfig, log);
   let container: Container | undefined;
   try {
-    container = await buildContainer(config, log, { queuePrefix: opts.queuePrefix });
+    container = await buildContainer(config, log, { queuePrefix: opts.queuePrefix ?? config.queuePrefix });
     await migrate(container.ds, log);
     return await serve(container, opts, async () => embedded?.stop());
   } catch (err) {

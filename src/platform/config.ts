@@ -62,6 +62,7 @@ const envSchema = z
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     TRUST_PROXY: optionalString,
     SERVICE_ROLE: z.enum(["all", "web"]).default("all"),
+    QUEUE_PREFIX: z.string().trim().regex(/^[A-Za-z0-9_-]{1,40}$/, "must be 1-40 letters, digits, _ or -").default("crm"),
   })
   .superRefine((env, ctx) => {
     if (env.SERVICE_ROLE === "web" && !env.REDIS_URL) {
@@ -104,6 +105,8 @@ export interface Config {
   trustProxy: string | undefined;
   /** `web` serves HTTP only and leaves jobs to `npm run worker` processes (needs REDIS_URL). */
   serviceRole: "all" | "web";
+  /** Redis key prefix of the queues, so deployments can share one Redis. */
+  queuePrefix: string;
 }
 
 export class ConfigError extends Error {
@@ -149,5 +152,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     trustProxy: e.TRUST_PROXY,
     serviceRole: e.SERVICE_ROLE,
+    queuePrefix: e.QUEUE_PREFIX,
   };
 }

@@ -15,3 +15,5 @@ export {
 } from "./twilio/twilio.adapter";
 export type { CallIngestService, IngestResult } from "./ingest/call-ingest.service";
 export { finalizeStaleRingingCalls } from "./ingest/stale-calls";
+export { pbxEventSchema, type PbxEvent } from "./pbx/pbx-event.schema";
+export { pbxToCallEvents } from "./pbx/pbx.adapter";

@@ -4,3 +4,5 @@ export { WebhookIntake } from "./intake.service";
 export { InboxProcessor, MAX_ATTEMPTS, type InboxDecoder } from "./inbox-processor";
 export { sweepInbox } from "./sweeper";
 export { twilioRouter, WEBHOOK_BODY_LIMIT } from "./twilio.router";
+export { pbxRouter } from "./pbx.router";
+export { signStandardWebhook, verifyStandardWebhook } from "./standard-webhooks";

@@ -1,6 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import net from "node:net";
 import { startTestService, usesRealServices, type TestService } from "../support/test-service";
+import { newCall, postSigned, voice } from "../support/twilio";
 import { waitFor } from "../support/wait-for";
 
 /**
@@ -49,7 +50,18 @@ suite("readiness when Redis goes away", () => {
     expect(down.body.checks).toEqual({ database: true, queue: false });
     await svc.http.get("/healthz").expect(200);
 
+    // A webhook while Redis is down is still accepted durably (the inbox row is committed)...
+    const c = newCall("+14155550177");
+    const res = await postSigned(svc, voice(c));
+    expect(res.status).toBe(200);
+    const key = `twilio:voice:${c.callSid}`;
+    const status = async () => (await svc.container.ds.query(`SELECT status FROM inbox WHERE delivery_key = $1`, [key]))[0]?.status;
+    expect(await status()).toBe("pending");
+
     redis = startRedis(port);
     await waitFor(async () => (await svc.http.get("/readyz")).status === 200, { timeoutMs: 15_000, what: "readyz 200" });
-  });
+    // ...and applied once Redis is back: the sweeper enqueues what the intake could not.
+    await waitFor(async () => (await status()) === "done", { timeoutMs: 40_000, what: "inbox row applied after recovery" });
+    expect(await svc.container.ds.query(`SELECT count(*)::int AS n FROM calls WHERE provider_call_id = $1`, [c.callSid])).toEqual([{ n: 1 }]);
+  }, 90_000);
 });

@@ -16,6 +16,10 @@ export function requestLogger(log: Logger) {
       return id;
     },
     autoLogging: { ignore: (req) => req.url === "/healthz" || req.url === "/metrics" || req.url === "/readyz" },
+    // pino-http invents an Error with a stack for every 5xx; the error handler already logged
+    // the real cause, so keep the request line short.
+    customErrorObject: (_req, res, _err, val) => ({ ...val, err: undefined, statusCode: res.statusCode }),
+    customErrorMessage: (_req, res) => `request failed with ${res.statusCode}`,
     customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? "error" : res.statusCode >= 400 ? "warn" : "info"),
     wrapSerializers: false,
     serializers: {

@@ -1,0 +1,173 @@
+#!/usr/bin/env node
+// `npm run bench`: production mode (PostgreSQL + Redis) on this machine, load from a separate
+// process on loopback, bounded in time. Prints a table and writes bench/results.json.
+const { execFileSync, spawn } = require("node:child_process");
+const fs = require("node:fs");
+const net = require("node:net");
+const os = require("node:os");
+const path = require("node:path");
+const { Client } = require("pg");
+
+const root = path.resolve(__dirname, "..");
+const PG = process.env.DATABASE_URL || "postgres://postgres@127.0.0.1:5432/test";
+const REDIS = process.env.REDIS_URL || "redis://127.0.0.1:6379";
+const SECONDS = Number(process.env.BENCH_SECONDS || 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS || 20);
+const BACKLOG = Number(process.env.BENCH_BACKLOG || 10000);
+const TOKEN = "bench-twilio-token";
+
+const step = (msg) => process.stderr.write(`[bench] ${msg}\n`);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const freePort = () =>
+  new Promise((resolve) => {
+    const s = net.createServer().listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+
+function dbUrl(name) {
+  const u = new URL(PG);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+async function sql(url, text, params) {
+  const c = new Client({ connectionString: url });
+  await c.connect();
+  try {
+    return (await c.query(text, params)).rows;
+  } finally {
+    await c.end();
+  }
+}
+
+async function waitHttp(url, timeoutMs = 60000) {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not up yet
+    }
+    await sleep(100);
+  }
+  throw new Error(`${url} did not come up`);
+}
+
+async function waitPort(port, timeoutMs = 30000) {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    const ok = await new Promise((r) => net.connect(port, "127.0.0.1").on("connect", function () { this.destroy(); r(true); }).on("error", () => r(false)));
+    if (ok) return;
+    await sleep(50);
+  }
+  throw new Error(`port ${port} did not open`);
+}
+
+function load(url, publicUrl, { seconds = SECONDS, amount = 0 } = {}) {
+  const out = execFileSync(process.execPath, [path.join(__dirname, "load.js"), url, TOKEN, publicUrl, String(seconds), String(CONNECTIONS), String(amount)], {
+    maxBuffer: 1 << 20,
+  });
+  return JSON.parse(out.toString());
+}
+
+function startService(script, env) {
+  const child = spawn(process.execPath, [path.join(root, "dist/src", script)], { env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "inherit"] });
+  return child;
+}
+
+const stop = (child) => new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r() : (child.once("exit", r), child.kill("SIGTERM"))));
+
+async function main() {
+  execFileSync(process.execPath, [path.join(root, "scripts/build-if-stale.js")], { stdio: "inherit" });
+  const dbName = `crm_bench_${Date.now().toString(36)}`;
+  await sql(PG, `CREATE DATABASE ${dbName}`);
+  const results = { when: new Date().toISOString(), machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version }, seconds: SECONDS, connections: CONNECTIONS };
+  const children = [];
+  try {
+    step("baseline: bare express + signature check");
+    // (a) baseline: bare express + the same signature check.
+    const barePort = await freePort();
+    const barePublic = `http://127.0.0.1:${barePort}`;
+    const bare = spawn(process.execPath, [path.join(__dirname, "bare-server.js")], {
+      env: { ...process.env, PORT: String(barePort), PUBLIC_URL: barePublic, TWILIO_AUTH_TOKEN: TOKEN },
+      stdio: ["ignore", "ignore", "inherit"],
+    });
+    children.push(bare);
+    await waitPort(barePort);
+    results.bare = load(`${barePublic}/webhooks/twilio/status`, barePublic);
+    await stop(bare);
+
+    step("service: web role");
+    // (a) the service, web role only: intake = verify + inbox commit + enqueue + 204.
+    const port = await freePort();
+    const publicUrl = `http://127.0.0.1:${port}`;
+    const env = {
+      PORT: String(port),
+      PUBLIC_URL: publicUrl,
+      DATABASE_URL: dbUrl(dbName),
+      REDIS_URL: REDIS,
+      JWT_SECRET: "bench-secret-bench-secret-bench-secret-1234",
+      TWILIO_AUTH_TOKEN: TOKEN,
+      TWILIO_ACCOUNT_SID: `AC${"b".repeat(32)}`,
+      LOG_LEVEL: "warn",
+      SERVICE_ROLE: "web",
+      QUEUE_PREFIX: dbName,
+    };
+    const web = startService("main.js", env);
+    children.push(web);
+    await waitHttp(`${publicUrl}/readyz`);
+    results.service = load(`${publicUrl}/webhooks/twilio/status`, publicUrl);
+    results.ackRatio = results.service.rps / results.bare.rps;
+
+    step("queue: building the backlog");
+    // (c) a backlog of at least BACKLOG deliveries, then one worker drains it.
+    const pending = async () => Number((await sql(dbUrl(dbName), `SELECT count(*) AS n FROM inbox WHERE status IN ('pending','deferred')`))[0].n);
+    const have = await pending();
+    if (have < BACKLOG) load(`${publicUrl}/webhooks/twilio/status`, publicUrl, { amount: BACKLOG - have });
+    const backlog = await pending();
+    step(`queue: one worker drains ${backlog} deliveries`);
+    const worker = startService("worker.js", { ...env, PORT: String(await freePort()) });
+    children.push(worker);
+    const t0 = Date.now();
+    let left = backlog;
+    while (left > 0 && Date.now() - t0 < 300000) {
+      await sleep(250);
+      left = await pending();
+      if (process.env.BENCH_DEBUG) step(`left ${left}`);
+    }
+    const drainSec = (Date.now() - t0) / 1000;
+    results.queue = { backlog, drainedIn: drainSec, eventsPerSec: backlog / drainSec, leftOver: left };
+    const counts = (await sql(dbUrl(dbName), `SELECT (SELECT count(*) FROM calls) AS calls, (SELECT count(*) FROM contacts) AS contacts, (SELECT count(*) FROM tasks) AS tasks, (SELECT count(*) FROM inbox WHERE status = 'done') AS done`))[0];
+    results.applied = counts;
+  } finally {
+    step("stopping");
+    for (const c of children) await stop(c);
+    step("stopped");
+    await sql(PG, `DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch(() => undefined);
+  }
+
+  const fmt = (n, d = 0) => Number(n).toFixed(d);
+  const rows = [
+    ["signed Twilio callbacks acked / s (service, web role)", fmt(results.service.rps)],
+    ["  ack latency p50 / p99 (ms)", `${results.service.p50} / ${results.service.p99}`],
+    ["  non-2xx / errors", `${results.service.non2xx} / ${results.service.errors}`],
+    ["bare express + signature check / s", fmt(results.bare.rps)],
+    ["  latency p50 / p99 (ms)", `${results.bare.p50} / ${results.bare.p99}`],
+    ["service / bare ratio", fmt(results.ackRatio, 2)],
+    [`queue: backlog of ${results.queue.backlog} applied in (s)`, fmt(results.queue.drainedIn, 1)],
+    ["queue: events applied / s (one worker)", fmt(results.queue.eventsPerSec)],
+    ["rows: calls / contacts / tasks", `${results.applied.calls} / ${results.applied.contacts} / ${results.applied.tasks}`],
+  ];
+  const width = Math.max(...rows.map((r) => r[0].length));
+  console.log(`\nbench (${results.machine.cpus} cpus, ${results.machine.node}, ${SECONDS}s per load, ${CONNECTIONS} connections)`);
+  for (const [k, v] of rows) console.log(`${k.padEnd(width)}  ${v}`);
+  fs.writeFileSync(path.join(__dirname, "results.json"), JSON.stringify(results, null, 2));
+  console.log("\nwritten: bench/results.json");
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
