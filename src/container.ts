@@ -50,7 +50,7 @@ export async function buildContainer(
   log: Logger,
   opts: { queuePrefix?: string; connectAttempts?: number } = {},
 ): Promise<Container> {
-  const ds = await connectWithRetry(createDataSource(config.databaseUrl, allEntities), log, { attempts: opts.connectAttempts });
+  const ds = await connectWithRetry(createDataSource(config.databaseUrl, allEntities, { poolSize: config.dbPoolSize }), log, { attempts: opts.connectAttempts });
   const queue: JobQueue = config.redisUrl ? new BullQueue(config.redisUrl, log, opts.queuePrefix) : new InProcessQueue(log);
   const metrics = new Metrics({ queueDepth: () => queue.depth(), inboxPending: () => countPendingInbox(ds) });
   const crm = createCrm({ ds, jwtSecret: config.jwt.secret, jwtTtlMinutes: config.jwt.ttlMinutes });

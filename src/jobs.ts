@@ -1,4 +1,5 @@
 import type { Container } from "./container";
+import type { OutboxDispatcher } from "./realtime";
 import { finalizeStaleRingingCalls } from "./telephony";
 import { sweepInbox } from "./webhooks";
 
@@ -8,24 +9,40 @@ export const SWEEP_INTERVAL_MS = 5000;
  * Job handlers of a worker (or an embedded/all-in-one process): thin shells that call one
  * service each. Returns a stop function for the periodic sweep.
  */
-export function startJobs(c: Container): () => void {
+export function startJobs(c: Container, dispatcher: OutboxDispatcher | undefined): () => void {
+  const dispatchSoon = () => {
+    if (dispatcher) void c.queue.enqueue("outbox.dispatch", {}).catch(() => undefined);
+  };
   const count = (job: string) => (result: string) => c.metrics.jobs.inc({ job, result });
   c.queue.process(
     "inbox.apply",
     async ({ inboxId }) => {
-      count("inbox.apply")(await c.inbox.process(inboxId));
+      const result = await c.inbox.process(inboxId);
+      count("inbox.apply")(result);
+      if (result === "done") dispatchSoon();
     },
-    8,
+    c.config.workerConcurrency,
   );
   c.queue.process(
     "maintenance.sweep",
     async () => {
       await sweepInbox(c.ds, c.queue, c.log);
       await finalizeStaleRingingCalls(c.ds, c.telephony.ingest, c.config.routing.staleRingingMinutes);
+      dispatchSoon();
       count("maintenance.sweep")("done");
     },
     1,
   );
+
+  if (dispatcher) {
+    c.queue.process(
+      "outbox.dispatch",
+      async () => {
+        count("outbox.dispatch")((await dispatcher.drain()) > 0 ? "done" : "empty");
+      },
+      2,
+    );
+  }
 
   // Every worker ticks; the job id (one per interval) lets only one sweep run per interval.
   const tick = () =>

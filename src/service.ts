@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import type { Express } from "express";
 import { createApp } from "./app";
 import { startJobs } from "./jobs";
+import { OutboxDispatcher, PopStore, Realtime } from "./realtime";
 import { buildContainer, type Container, type ResolvedConfig } from "./container";
 import type { Config } from "./platform/config";
 import { startEmbeddedPostgres, type EmbeddedPostgres } from "./platform/db/embedded-postgres";
@@ -19,6 +20,7 @@ export interface Service {
   server: http.Server | undefined;
   /** Base URL the HTTP server listens on (undefined for a worker). */
   url: string | undefined;
+  realtime: Realtime;
   stop(): Promise<void>;
 }
 
@@ -90,25 +92,44 @@ async function serve(container: Container, opts: StartOptions, afterClose: () =>
     log.info({ url, mode: config.mode, queue: container.queue.kind }, "listening");
   }
 
-  const stopJobs = opts.role === "web" ? () => undefined : startJobs(container);
+  // Every process joins the realtime cluster: web processes hold the agents' sockets, workers
+  // emit through the adapter (in embedded mode it is all one process).
+  const pops = new PopStore(container.ds);
+  const realtime = new Realtime(
+    {
+      auth: container.crm.auth,
+      presence: container.crm.presence,
+      callContext: container.crm.callContext,
+      pops,
+      log,
+      redisUrl: config.redisUrl,
+      queuePrefix: opts.queuePrefix ?? config.queuePrefix,
+    },
+    server,
+  );
+  const dispatcher = new OutboxDispatcher(container.ds, container.crm.callContext, pops, realtime);
+  const stopJobs = opts.role === "web" ? () => undefined : startJobs(container, dispatcher);
 
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
       log.info("shutting down");
-      if (server) {
-        const closed = new Promise<void>((resolve) => server!.close(() => resolve()));
-        server.closeIdleConnections();
-        // In-flight requests get a moment; then remaining connections are cut.
-        const force = setTimeout(() => server!.closeAllConnections(), 10_000);
-        await closed;
-        clearTimeout(force);
-      }
+      // 1. Stop accepting connections (open ones finish; idle keep-alives are dropped).
+      const closed = server?.listening ? new Promise<void>((resolve) => server!.once("close", () => resolve())) : Promise.resolve();
+      server?.close();
+      server?.closeIdleConnections();
+      // 2. Let running jobs finish: they may still push to sockets.
       stopJobs();
+      await container.queue.close();
+      // 3. Disconnect every socket; in-flight requests get a moment, then connections are cut.
+      await realtime.close();
+      const force = setTimeout(() => server?.closeAllConnections(), 10_000);
+      await closed;
+      clearTimeout(force);
       await container.close();
       await afterClose();
       log.info("stopped");
     })());
 
-  return { container, app, server, url, stop };
+  return { container, app, server, url, realtime, stop };
 }

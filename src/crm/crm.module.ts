@@ -11,6 +11,8 @@ import { ContactsService } from "./contacts/contacts.service";
 import { DealsService } from "./deals/deals.service";
 import { CallBackTasksService } from "./tasks/call-back-tasks.service";
 import { AgentsService } from "./agents/agents.service";
+import { PresenceService } from "./presence/presence.service";
+import { CallContextService } from "./screen-pop/call-context.service";
 import { apiKeysRouter, usersRouter } from "./users/users.router";
 
 export interface Crm {
@@ -22,6 +24,8 @@ export interface Crm {
   deals: DealsService;
   callBackTasks: CallBackTasksService;
   agents: AgentsService;
+  presence: PresenceService;
+  callContext: CallContextService;
   /** Middleware that requires a valid bearer credential. */
   authenticated: RequestHandler;
 }
@@ -40,6 +44,8 @@ export function createCrm(deps: { ds: DataSource; jwtSecret: string; jwtTtlMinut
     deals: new DealsService(audit),
     callBackTasks: new CallBackTasksService(audit),
     agents: new AgentsService(deps.ds),
+    presence: new PresenceService(deps.ds),
+    callContext: new CallContextService(deps.ds),
     authenticated: requireAuth(auth),
   };
 }

@@ -10,3 +10,6 @@ export type { DealsService } from "./deals/deals.service";
 export type { CallBackTasksService } from "./tasks/call-back-tasks.service";
 export type { AgentsService, DialableAgent } from "./agents/agents.service";
 export * from "./entities";
+export type { PresenceService } from "./presence/presence.service";
+export type { CallContextService, ScreenPopContent } from "./screen-pop/call-context.service";
+export type { AuthService } from "./auth/auth.service";

@@ -62,6 +62,8 @@ const envSchema = z
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     TRUST_PROXY: optionalString,
     SERVICE_ROLE: z.enum(["all", "web"]).default("all"),
+    DB_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(20),
+    WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(200).default(16),
     QUEUE_PREFIX: z.string().trim().regex(/^[A-Za-z0-9_-]{1,40}$/, "must be 1-40 letters, digits, _ or -").default("crm"),
   })
   .superRefine((env, ctx) => {
@@ -105,6 +107,9 @@ export interface Config {
   trustProxy: string | undefined;
   /** `web` serves HTTP only and leaves jobs to `npm run worker` processes (needs REDIS_URL). */
   serviceRole: "all" | "web";
+  dbPoolSize: number;
+  /** Inbox deliveries one process applies at once. */
+  workerConcurrency: number;
   /** Redis key prefix of the queues, so deployments can share one Redis. */
   queuePrefix: string;
 }
@@ -153,5 +158,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: e.TRUST_PROXY,
     serviceRole: e.SERVICE_ROLE,
     queuePrefix: e.QUEUE_PREFIX,
+    dbPoolSize: e.DB_POOL_SIZE,
+    workerConcurrency: e.WORKER_CONCURRENCY,
   };
 }

@@ -34,4 +34,13 @@ export class AgentsService {
     );
     return row?.id ?? null;
   }
+
+  /** On a call: an available agent is busy (routing skips them); back to available after it. */
+  async markBusy(em: EntityManager, userId: string): Promise<void> {
+    await em.query(`UPDATE users SET presence = 'busy', presence_changed_at = now() WHERE id = $1 AND presence = 'available'`, [userId]);
+  }
+
+  async markFree(em: EntityManager, userId: string): Promise<void> {
+    await em.query(`UPDATE users SET presence = 'available', presence_changed_at = now() WHERE id = $1 AND presence = 'busy'`, [userId]);
+  }
 }

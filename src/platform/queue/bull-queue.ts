@@ -32,7 +32,8 @@ export class BullQueue implements JobQueue {
     private readonly prefix = "crm",
   ) {
     this.shared = {
-      client: this.connect("client", { maxRetriesPerRequest: 1 }),
+      // Auto-pipelining sends the adds of concurrent webhooks in one round trip.
+      client: this.connect("client", { maxRetriesPerRequest: 1, enableAutoPipelining: true }),
       subscriber: this.connect("subscriber", { maxRetriesPerRequest: null, enableReadyCheck: false }),
     };
   }
@@ -106,9 +107,14 @@ export class BullQueue implements JobQueue {
     }
   }
 
-  async close(): Promise<void> {
-    // Bull's close waits for the jobs this process is running to finish.
-    await Promise.allSettled([...this.queues.values()].map((q) => q.close()));
-    for (const r of [...this.extra, this.shared.client, this.shared.subscriber]) r.disconnect();
+  private closing: Promise<void> | undefined;
+
+  /** Idempotent. Bull's close waits for the jobs this process is running to finish. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await Promise.allSettled([...this.queues.values()].map((q) => q.close()));
+      for (const r of [...this.extra, this.shared.client, this.shared.subscriber]) r.disconnect();
+    })();
+    return this.closing;
   }
 }

@@ -54,6 +54,7 @@ export class InProcessQueue implements JobQueue {
     return !this.closed;
   }
 
+  /** Idempotent: a second call just waits for the same running jobs. */
   async close(): Promise<void> {
     this.closed = true;
     for (const t of this.timers) clearTimeout(t);

@@ -209,6 +209,12 @@ export class CallIngestService {
         byUserId: call.answeredBy,
       });
     }
+    if (call.answeredBy && call.status !== "completed" && before.answeredBy !== call.answeredBy) {
+      await this.deps.agents.markBusy(em, call.answeredBy);
+    }
+    if (call.answeredBy && call.status === "completed" && before.status !== "completed") {
+      await this.deps.agents.markFree(em, call.answeredBy);
+    }
     if (before.status !== call.status || before.outcome !== call.outcome || before.answeredBy !== call.answeredBy) {
       await addToOutbox(
         em,

@@ -1,0 +1,32 @@
+import type { DataSource } from "typeorm";
+import type { Presence } from "../entities/user.entity";
+
+/**
+ * Agent presence, as routing reads it: `available` agents ring. Connections make an agent
+ * available (unless they said away), the last connection gone makes them offline, and a live
+ * call makes them busy (set by the call ingest in the same transaction as the call).
+ */
+export class PresenceService {
+  constructor(private readonly ds: DataSource) {}
+
+  async set(userId: string, status: Presence): Promise<void> {
+    await this.ds.query(`UPDATE users SET presence = $2, presence_changed_at = now() WHERE id = $1 AND presence <> $2`, [userId, status]);
+  }
+
+  /** First socket of a user: offline → available; away and busy are kept. */
+  async connected(userId: string): Promise<Presence> {
+    await this.ds.query(`UPDATE users SET presence = 'available', presence_changed_at = now() WHERE id = $1 AND presence = 'offline'`, [userId]);
+    const [row] = await this.ds.query(`SELECT presence FROM users WHERE id = $1`, [userId]);
+    return row?.presence ?? "offline";
+  }
+
+  async of(userId: string): Promise<Presence> {
+    const [row] = await this.ds.query(`SELECT presence FROM users WHERE id = $1`, [userId]);
+    return row?.presence ?? "offline";
+  }
+
+  async board(): Promise<Array<{ userId: string; name: string; presence: Presence }>> {
+    const rows = await this.ds.query(`SELECT id, name, presence FROM users WHERE is_active AND role = 'agent' ORDER BY name`);
+    return rows.map((r: { id: string; name: string; presence: Presence }) => ({ userId: r.id, name: r.name, presence: r.presence }));
+  }
+}

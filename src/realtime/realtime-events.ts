@@ -1,0 +1,52 @@
+import type { ScreenPopContent } from "../crm";
+
+/** The screen-pop as agents receive it: our own card plus the pop's id (for the ack). */
+export type ScreenPopMessage = { popId: string } & ScreenPopContent;
+
+export interface CallUpdateMessage {
+  callId: string;
+  status: string;
+  outcome: string | null;
+  answeredBy: string | null;
+}
+
+export interface TaskMessage {
+  id: string;
+  type: string;
+  status: string;
+  title: string;
+  contactId: string | null;
+  callId: string | null;
+  assigneeId: string | null;
+  dueAt: string;
+  attempts: number;
+}
+
+export interface PresenceMessage {
+  userId: string;
+  status: string;
+}
+
+export interface BoardSnapshot {
+  agents: Array<{ userId: string; name: string; presence: string }>;
+  calls: Array<{ id: string; direction: string; from: string; status: string; answeredBy: string | null; startedAt: string }>;
+}
+
+export type Ack = (response: { ok: boolean; [k: string]: unknown }) => void;
+
+export interface ServerToClientEvents {
+  "screen-pop": (pop: ScreenPopMessage, ack: (received?: unknown) => void) => void;
+  "call:update": (update: CallUpdateMessage) => void;
+  "task:assigned": (task: TaskMessage) => void;
+  "presence:changed": (p: PresenceMessage) => void;
+  "board:snapshot": (b: BoardSnapshot) => void;
+}
+
+export interface ClientToServerEvents {
+  "presence:set": (body: unknown, ack?: Ack) => void;
+}
+
+export interface SocketData {
+  userId: string;
+  role: string;
+}

@@ -1,0 +1,162 @@
+import type http from "node:http";
+import { createAdapter } from "@socket.io/redis-streams-adapter";
+import Redis from "ioredis";
+import { Server, type Socket } from "socket.io";
+import { z } from "zod";
+import type { AuthService, CallContextService, PresenceService } from "../crm";
+import type { Logger } from "../platform/logger";
+import type { PopStore } from "./pop-store";
+import type { ClientToServerEvents, ScreenPopMessage, ServerToClientEvents, SocketData } from "./realtime-events";
+
+type IO = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+type AgentSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+
+const presenceSetSchema = z.object({ status: z.enum(["available", "away"]) }).strict();
+const OFFLINE_GRACE_MS = 5000;
+const ACK_TIMEOUT_MS = 5000;
+const PRESENCE_RATE = { max: 5, perMs: 10_000 };
+
+export const userRoom = (userId: string) => `user:${userId}`;
+export const roleRoom = (role: string) => `role:${role}`;
+
+export interface RealtimeDeps {
+  auth: AuthService;
+  presence: PresenceService;
+  callContext: CallContextService;
+  pops: PopStore;
+  log: Logger;
+  redisUrl?: string;
+  queuePrefix: string;
+}
+
+/**
+ * The Socket.IO server. Handshake auth with the agent's JWT, rooms per user and per role, pops
+ * stored and acknowledged, presence that follows connections. With REDIS_URL the Redis Streams
+ * adapter joins every process (web and worker) into one cluster, so any process reaches any agent
+ * and connection state recovery works across restarts of a connection.
+ */
+export class Realtime {
+  readonly io: IO;
+  private readonly redis: Redis | undefined;
+  private readonly offlineTimers = new Map<string, NodeJS.Timeout>();
+  private readonly attached: boolean;
+  private closing = false;
+
+  constructor(private readonly deps: RealtimeDeps, httpServer?: http.Server) {
+    this.attached = Boolean(httpServer);
+    this.redis = deps.redisUrl ? new Redis(deps.redisUrl, { maxRetriesPerRequest: null }) : undefined;
+    this.redis?.on("error", (err) => deps.log.debug({ err: err.message }, "realtime redis error"));
+    this.io = new Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>({
+      path: "/socket.io",
+      maxHttpBufferSize: 16 * 1024,
+      serveClient: false,
+      connectionStateRecovery: { maxDisconnectionDuration: 2 * 60_000, skipMiddlewares: false },
+      ...(this.redis ? { adapter: createAdapter(this.redis, { streamName: `${deps.queuePrefix}:socket.io` }) } : {}),
+    });
+    if (httpServer) this.io.attach(httpServer);
+    this.io.use((socket, next) => void this.authenticate(socket, next));
+    this.io.on("connection", (socket) => void this.onConnection(socket));
+  }
+
+  private async authenticate(socket: AgentSocket, next: (err?: Error) => void): Promise<void> {
+    const token = (socket.handshake.auth as { token?: unknown } | undefined)?.token;
+    const result = typeof token === "string" && token.length < 4096 ? await this.deps.auth.authenticateToken(token).catch(() => undefined) : undefined;
+    if (!result || result.principal.kind !== "user") return next(new Error("unauthorized"));
+    socket.data.userId = result.principal.id;
+    socket.data.role = result.principal.role;
+    // The handshake is checked once: end the connection when the token expires.
+    const ms = result.expiresAt.getTime() - Date.now();
+    const timer = setTimeout(() => socket.disconnect(true), Math.max(0, Math.min(ms, 2 ** 31 - 1)));
+    timer.unref();
+    socket.once("disconnect", () => clearTimeout(timer));
+    next();
+  }
+
+  private async onConnection(socket: AgentSocket): Promise<void> {
+    const { userId, role } = socket.data;
+    // Handlers first, synchronously: an event sent right after connecting must find them.
+    this.registerHandlers(socket);
+    clearTimeout(this.offlineTimers.get(userId));
+    this.offlineTimers.delete(userId);
+    try {
+      await socket.join([userRoom(userId), roleRoom(role)]);
+      const status = await this.deps.presence.connected(userId);
+      this.io.to(roleRoom("supervisor")).emit("presence:changed", { userId, status });
+      if (role === "supervisor" || role === "admin") {
+        socket.emit("board:snapshot", { agents: await this.deps.presence.board(), calls: await this.deps.callContext.liveCalls() });
+      }
+      for (const pop of await this.deps.pops.replayable(userId)) this.sendPop(userId, { popId: pop.id, ...pop.payload }, socket);
+    } catch (err) {
+      this.deps.log.warn({ err: (err as Error).message }, "socket setup failed");
+    }
+  }
+
+  private registerHandlers(socket: AgentSocket): void {
+    const { userId } = socket.data;
+    const bucket = { tokens: PRESENCE_RATE.max, at: Date.now() };
+    socket.on("presence:set", async (body, ack) => {
+      const reply = typeof ack === "function" ? ack : () => undefined;
+      const now = Date.now();
+      bucket.tokens = Math.min(PRESENCE_RATE.max, bucket.tokens + ((now - bucket.at) / PRESENCE_RATE.perMs) * PRESENCE_RATE.max);
+      bucket.at = now;
+      if (bucket.tokens < 1) return reply({ ok: false, error: "rate_limited" });
+      bucket.tokens -= 1;
+      const parsed = presenceSetSchema.safeParse(body);
+      if (!parsed.success) return reply({ ok: false, error: "validation_failed" });
+      try {
+        await this.deps.presence.set(userId, parsed.data.status);
+        this.io.to(roleRoom("supervisor")).emit("presence:changed", { userId, status: parsed.data.status });
+        reply({ ok: true, status: parsed.data.status });
+      } catch {
+        reply({ ok: false, error: "unavailable" });
+      }
+    });
+    socket.on("disconnect", () => {
+      // Sockets dropped by our own shutdown are not agents going away.
+      if (this.closing) return;
+      const timer = setTimeout(() => void this.maybeOffline(userId), OFFLINE_GRACE_MS);
+      timer.unref();
+      this.offlineTimers.set(userId, timer);
+    });
+  }
+
+  /** The last connection of a user (on any process) is gone: offline. */
+  private async maybeOffline(userId: string): Promise<void> {
+    this.offlineTimers.delete(userId);
+    try {
+      const sockets = await this.io.in(userRoom(userId)).fetchSockets();
+      if (sockets.length > 0) return;
+      await this.deps.presence.set(userId, "offline");
+      this.io.to(roleRoom("supervisor")).emit("presence:changed", { userId, status: "offline" });
+    } catch (err) {
+      this.deps.log.warn({ err: (err as Error).message }, "presence offline check failed");
+    }
+  }
+
+  /** Emits a stored pop with an acknowledgement; the first ack marks it received. */
+  sendPop(userId: string, pop: ScreenPopMessage, socket?: AgentSocket): void {
+    if (this.closing) return; // stored: it is replayed when the agent connects again
+    // A socket acks with (err, reply); a room broadcast with (err, replies[]): either way no
+    // error means at least one of the agent's connections received it.
+    type AckEmitter = { timeout(ms: number): { emit(ev: "screen-pop", pop: ScreenPopMessage, cb: (err: Error | null) => void): void } };
+    const target = (socket ?? this.io.to(userRoom(userId))) as unknown as AckEmitter;
+    void this.deps.pops.markSent(pop.popId).catch(() => undefined);
+    target.timeout(ACK_TIMEOUT_MS).emit("screen-pop", pop, (err) => {
+      if (!err) void this.deps.pops.markAcked(pop.popId).catch(() => undefined);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    for (const t of this.offlineTimers.values()) clearTimeout(t);
+    if (this.attached) {
+      // Disconnects every socket and closes the HTTP server it is attached to.
+      await new Promise<void>((resolve) => void this.io.close(() => resolve()));
+    } else {
+      // An emitter-only instance (a worker) has no engine: io.close() would throw.
+      this.io.disconnectSockets(true);
+      await Promise.resolve(this.io.of("/").adapter.close());
+    }
+    this.redis?.disconnect();
+  }
+}

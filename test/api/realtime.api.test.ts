@@ -1,0 +1,163 @@
+import { io as connect, type Socket } from "socket.io-client";
+import { TokenSigner } from "../../src/crm/auth/tokens";
+import type { ScreenPopMessage } from "../../src/realtime";
+import { startTestService, TEST_JWT_SECRET, type TestService } from "../support/test-service";
+import { answeredCallbacks, legStatuses, missedCallbacks, newCall, postSigned, sid, voice } from "../support/twilio";
+import { waitFor } from "../support/wait-for";
+
+let svc: TestService;
+const sockets: Socket[] = [];
+const q = (sql: string, params: unknown[] = []) => svc.container.ds.query(sql, params);
+
+beforeAll(async () => {
+  svc = await startTestService();
+});
+afterAll(async () => {
+  for (const s of sockets) s.disconnect();
+  await svc?.close();
+});
+beforeEach(async () => {
+  for (const s of sockets.splice(0)) s.disconnect();
+  await q(`UPDATE users SET presence = 'offline'`);
+});
+
+function open(token: string | undefined): Socket {
+  const s = connect(svc.url!, { auth: token === undefined ? {} : { token }, transports: ["websocket"], reconnection: false, forceNew: true });
+  sockets.push(s);
+  return s;
+}
+
+const connected = (s: Socket) =>
+  new Promise<void>((resolve, reject) => {
+    s.once("connect", () => resolve());
+    s.once("connect_error", reject);
+  });
+
+function collect<T>(s: Socket, event: string): T[] {
+  const seen: T[] = [];
+  s.on(event, (payload: T, ack?: (x?: unknown) => void) => {
+    seen.push(payload);
+    if (typeof ack === "function") ack({ ok: true });
+  });
+  return seen;
+}
+
+async function agent(target: string) {
+  const a = await svc.signIn("agent", { dialTarget: target });
+  const s = open(a.token);
+  const pops = collect<ScreenPopMessage>(s, "screen-pop");
+  const updates = collect<{ callId: string; status: string; outcome: string | null; answeredBy: string | null }>(s, "call:update");
+  const tasks = collect<{ id: string; type: string; assigneeId: string }>(s, "task:assigned");
+  await connected(s);
+  await waitFor(async () => (await q(`SELECT presence FROM users WHERE id = $1`, [a.userId]))[0].presence === "available", { what: "agent available" });
+  return { ...a, target, socket: s, pops, updates, tasks };
+}
+
+describe("handshake", () => {
+  it.each([
+    ["no token", undefined],
+    ["a garbage token", "not-a-jwt"],
+  ])("refuses %s with connect_error", async (_l, token) => {
+    const s = open(token);
+    await expect(connected(s)).rejects.toThrow("unauthorized");
+  });
+
+  it("refuses an API key (sockets are for people)", async () => {
+    const admin = await svc.signIn("admin");
+    const key = (await svc.http.post("/api/api-keys").set("authorization", `Bearer ${admin.token}`).send({ name: "k", role: "agent" })).body.key;
+    await expect(connected(open(key))).rejects.toThrow("unauthorized");
+  });
+
+  it("disconnects when the token expires", async () => {
+    const a = await svc.signIn("agent");
+    const { token } = await new TokenSigner(TEST_JWT_SECRET, 1.5 / 60).sign(a.userId, "agent");
+    const s = open(token);
+    await connected(s);
+    await waitFor(() => s.disconnected, { timeoutMs: 5000, what: "disconnect at expiry" });
+  });
+});
+
+describe("presence", () => {
+  it("connecting makes an agent available; presence:set away is acknowledged and stored; bad input is refused", async () => {
+    const a = await agent("client:pres1");
+    const ack = await a.socket.timeout(2000).emitWithAck("presence:set", { status: "away" });
+    expect(ack).toEqual({ ok: true, status: "away" });
+    expect((await q(`SELECT presence FROM users WHERE id = $1`, [a.userId]))[0].presence).toBe("away");
+    expect(await a.socket.timeout(2000).emitWithAck("presence:set", { status: "busy" })).toEqual({ ok: false, error: "validation_failed" });
+    expect(await a.socket.timeout(2000).emitWithAck("presence:set", "garbage")).toEqual({ ok: false, error: "validation_failed" });
+  });
+
+  it("rate-limits presence updates", async () => {
+    const a = await agent("client:pres2");
+    const replies = [];
+    for (let i = 0; i < 8; i++) replies.push(await a.socket.timeout(2000).emitWithAck("presence:set", { status: i % 2 ? "away" : "available" }));
+    expect(replies.filter((r) => r.error === "rate_limited").length).toBeGreaterThan(0);
+  });
+
+  it("the last socket gone makes the agent offline after a grace period", async () => {
+    const a = await agent("client:pres3");
+    a.socket.disconnect();
+    await waitFor(async () => (await q(`SELECT presence FROM users WHERE id = $1`, [a.userId]))[0].presence === "offline", { timeoutMs: 10_000, what: "offline" });
+  });
+});
+
+describe("screen-pop", () => {
+  it("reaches exactly the rung agents while the phone rings, with the contract's fields, and is acknowledged", async () => {
+    const alice = await agent("client:alice");
+    const away = await agent("client:away");
+    await away.socket.timeout(2000).emitWithAck("presence:set", { status: "away" });
+    const sup = await svc.signIn("supervisor");
+    const supSocket = open(sup.token);
+    const supPops = collect(supSocket, "screen-pop");
+    await connected(supSocket);
+
+    const c = newCall("+14155550911");
+    await postSigned(svc, voice(c, { CallerName: "Grace Hopper" })).expect(200);
+    await waitFor(() => alice.pops.length === 1, { what: "pop" });
+    const pop = alice.pops[0]!;
+    expect(pop).toMatchObject({
+      popId: expect.any(String),
+      call: { id: expect.any(String), direction: "inbound", from: "+14155550911", to: c.to, status: "ringing", startedAt: expect.any(String) },
+      contact: { id: expect.any(String), name: "Grace Hopper", phones: ["+14155550911"], isNew: true },
+      openDeals: [expect.objectContaining({ stage: "New lead" })],
+      recentCalls: [],
+      openTasks: [],
+      attribution: null,
+    });
+    expect(JSON.stringify(pop)).not.toContain("CallSid");
+    await waitFor(async () => (await q(`SELECT status FROM screen_pops WHERE id = $1`, [pop.popId]))[0]?.status === "acked", { what: "ack stored" });
+    expect(away.pops).toHaveLength(0);
+    expect(supPops).toHaveLength(0);
+  });
+
+  it("a second connection while the call still rings gets the pop at once; answering dismisses it for the others", async () => {
+    const bob = await agent("client:bob");
+    const carol = await agent("client:carol");
+    const c = newCall("+14155550912");
+    await postSigned(svc, voice(c)).expect(200);
+    await waitFor(() => bob.pops.length === 1 && carol.pops.length === 1, { what: "pops for both" });
+
+    const secondTab = open(bob.token);
+    const replayed = collect<ScreenPopMessage>(secondTab, "screen-pop");
+    await connected(secondTab);
+    await waitFor(() => replayed.length === 1, { what: "replay on connect" });
+    expect(replayed[0]!.popId).toBe(bob.pops[0]!.popId);
+
+    const leg = sid("CA");
+    for (const d of legStatuses(c, leg, "client:bob", ["initiated", "ringing", "in-progress"])) await postSigned(svc, d).expect(204);
+    await waitFor(() => carol.updates.some((u) => u.answeredBy === bob.userId), { what: "carol told bob answered" });
+    expect((await q(`SELECT DISTINCT status FROM screen_pops WHERE user_id = $1`, [carol.userId])).map((r: { status: string }) => r.status)).toEqual(["dismissed"]);
+    expect((await q(`SELECT presence FROM users WHERE id = $1`, [bob.userId]))[0].presence).toBe("busy");
+    for (const d of answeredCallbacks(c, "client:bob").slice(4)) await postSigned(svc, d);
+    await waitFor(async () => (await q(`SELECT presence FROM users WHERE id = $1`, [bob.userId]))[0].presence === "available", { what: "bob free again" });
+  });
+
+  it("on a miss, task:assigned reaches the assignee", async () => {
+    const dave = await agent("client:dave");
+    const c = newCall("+14155550913");
+    await postSigned(svc, voice(c)).expect(200);
+    for (const d of missedCallbacks(c, "client:dave")) await postSigned(svc, d);
+    await waitFor(() => dave.tasks.length === 1, { what: "task:assigned" });
+    expect(dave.tasks[0]).toMatchObject({ type: "call_back", assigneeId: dave.userId });
+  });
+});
