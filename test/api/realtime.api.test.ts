@@ -152,6 +152,33 @@ describe("screen-pop", () => {
     await waitFor(async () => (await q(`SELECT presence FROM users WHERE id = $1`, [bob.userId]))[0].presence === "available", { what: "bob free again" });
   });
 
+  it("a pop the agent never acknowledged is sent again when they reconnect; a supervisor sees the call ring", async () => {
+    const a = await svc.signIn("agent", { dialTarget: "client:erin" });
+    const silent = open(a.token);
+    const unacked: ScreenPopMessage[] = [];
+    silent.on("screen-pop", (pop: ScreenPopMessage) => unacked.push(pop)); // never calls the ack
+    await connected(silent);
+    await waitFor(async () => (await q(`SELECT presence FROM users WHERE id = $1`, [a.userId]))[0].presence === "available");
+    const sup = await svc.signIn("supervisor");
+    const board = open(sup.token);
+    const ringing = collect<{ callId: string; status: string }>(board, "call:update");
+    await connected(board);
+
+    const c = newCall("+14155550914");
+    await postSigned(svc, voice(c)).expect(200);
+    await waitFor(() => unacked.length === 1, { what: "first pop" });
+    await waitFor(() => ringing.some((u) => u.status === "ringing"), { what: "supervisor sees the ringing call" });
+    expect((await q(`SELECT status FROM screen_pops WHERE id = $1`, [unacked[0]!.popId]))[0].status).toBe("sent");
+
+    silent.disconnect();
+    const again = open(a.token);
+    const replayed = collect<ScreenPopMessage>(again, "screen-pop");
+    await connected(again);
+    await waitFor(() => replayed.length === 1, { what: "replayed pop" });
+    expect(replayed[0]!.popId).toBe(unacked[0]!.popId);
+    await waitFor(async () => (await q(`SELECT status FROM screen_pops WHERE id = $1`, [unacked[0]!.popId]))[0].status === "acked", { what: "acked after replay" });
+  });
+
   it("on a miss, task:assigned reaches the assignee", async () => {
     const dave = await agent("client:dave");
     const c = newCall("+14155550913");

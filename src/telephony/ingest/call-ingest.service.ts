@@ -63,7 +63,7 @@ export class CallIngestService {
     // An answered call has no missed reason, whatever arrived before its answer.
     if (call.outcome === "answered") call.missedReason = null;
     await this.calls.save(em, call);
-    await this.afterChange(em, before, call);
+    await this.afterChange(em, before, call, created);
     if (ev.type === "call.started" && ev.ringing && ev.ringing.length > 0) {
       const userIds = [...ev.ringing].sort();
       await addToOutbox(em, "screen-pop", { callId: call.id, userIds }, `pop:${call.id}:${userIds.join(",")}`);
@@ -184,7 +184,7 @@ export class CallIngestService {
   }
 
   /** Tasks and pushes that follow from how the call changed. */
-  private async afterChange(em: EntityManager, before: CallRow, call: CallRow): Promise<void> {
+  private async afterChange(em: EntityManager, before: CallRow, call: CallRow, created: boolean): Promise<void> {
     if (call.outcome === "missed" && before.outcome !== "missed" && call.direction === "inbound" && call.contactId) {
       const name = (await em.query(`SELECT name FROM contacts WHERE id = $1`, [call.contactId]))[0]?.name ?? call.fromRaw;
       const owner = (await em.query(`SELECT owner_id FROM contacts WHERE id = $1`, [call.contactId]))[0]?.owner_id ?? null;
@@ -215,7 +215,8 @@ export class CallIngestService {
     if (call.answeredBy && call.status === "completed" && before.status !== "completed") {
       await this.deps.agents.markFree(em, call.answeredBy);
     }
-    if (before.status !== call.status || before.outcome !== call.outcome || before.answeredBy !== call.answeredBy) {
+    // A new call is news too: supervisors' boards show calls from their first ring.
+    if (created || before.status !== call.status || before.outcome !== call.outcome || before.answeredBy !== call.answeredBy) {
       await addToOutbox(
         em,
         "call.update",
