@@ -49,7 +49,7 @@ export default tseslint.config(
     files: ["scripts/**/*.js", "bench/**/*.js"],
     languageOptions: {
       sourceType: "commonjs",
-      globals: { URL: "readonly", URLSearchParams: "readonly", fetch: "readonly", setTimeout: "readonly", Buffer: "readonly" },
+      globals: { URL: "readonly", URLSearchParams: "readonly", fetch: "readonly", setTimeout: "readonly", Buffer: "readonly", performance: "readonly", TextEncoder: "readonly" },
     },
     rules: { "@typescript-eslint/no-require-imports": "off" },
   },

@@ -79,6 +79,100 @@ function startService(script, env) {
 
 const stop = (child) => new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r() : (child.once("exit", r), child.kill("SIGTERM"))));
 
+function rssMb(pid) {
+  const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
+  return m ? Math.round(Number(m[1]) / 1024) : null;
+}
+
+function popLoad(url, publicUrl, tokensFile, agents, rate, seconds) {
+  const out = execFileSync(process.execPath, [path.join(__dirname, "pop-load.js"), url, TOKEN, publicUrl, tokensFile, String(agents), String(rate), String(seconds)], {
+    maxBuffer: 1 << 20,
+  });
+  return JSON.parse(out.toString());
+}
+
+/** (b) webhook → pop latency with AGENTS connected, beside bare express + socket.io; (d) memory. */
+async function realtimeBench(results) {
+  const { SignJWT } = require("jose");
+  const AGENTS = Number(process.env.BENCH_AGENTS || 200);
+  const RATES = (process.env.BENCH_RATES || "20,100").split(",").map(Number);
+  const POP_SECONDS = Number(process.env.BENCH_POP_SECONDS || 5);
+  const dbName = `crm_bench_rt_${Date.now().toString(36)}`;
+  await sql(PG, `CREATE DATABASE ${dbName}`);
+  const secret = "bench-secret-bench-secret-bench-secret-1234";
+  const children = [];
+  try {
+    const port = await freePort();
+    const publicUrl = `http://127.0.0.1:${port}`;
+    const svc = startService("main.js", {
+      PORT: String(port),
+      PUBLIC_URL: publicUrl,
+      DATABASE_URL: dbUrl(dbName),
+      REDIS_URL: REDIS,
+      JWT_SECRET: secret,
+      TWILIO_AUTH_TOKEN: TOKEN,
+      LOG_LEVEL: "warn",
+      SERVICE_ROLE: "all",
+      QUEUE_PREFIX: dbName,
+    });
+    children.push(svc);
+    await waitHttp(`${publicUrl}/readyz`);
+    await sleep(1000);
+    results.memory = { idleRssMb: rssMb(svc.pid) };
+
+    // 1,000 agent users; only the first AGENTS have a dial target, so routing rings among them.
+    const rows = await sql(
+      dbUrl(dbName),
+      `INSERT INTO users (email, name, role, password_hash, dial_target)
+       SELECT 'agent' || i || '@bench.test', 'Agent ' || i, 'agent', 'scrypt$1$1$1$x$x', CASE WHEN i < $1 THEN 'client:a' || i END
+       FROM generate_series(0, 999) AS i RETURNING id`,
+      [AGENTS],
+    );
+    const key = new TextEncoder().encode(secret);
+    const tokens = [];
+    for (const r of rows) {
+      tokens.push(await new SignJWT({ role: "agent" }).setProtectedHeader({ alg: "HS256" }).setSubject(r.id).setIssuer("callcenter-crm").setAudience("callcenter-crm:agents").setExpirationTime("2h").sign(key));
+    }
+    const tokensFile = path.join(os.tmpdir(), `${dbName}-tokens.json`);
+    fs.writeFileSync(tokensFile, JSON.stringify(tokens));
+
+    const barePort = await freePort();
+    const barePublic = `http://127.0.0.1:${barePort}`;
+    const bare = spawn(process.execPath, [path.join(__dirname, "bare-realtime.js")], {
+      env: { ...process.env, PORT: String(barePort), PUBLIC_URL: barePublic, TWILIO_AUTH_TOKEN: TOKEN },
+      stdio: ["ignore", "ignore", "inherit"],
+    });
+    children.push(bare);
+    await waitPort(barePort);
+
+    results.pops = [];
+    for (const rate of RATES) {
+      step(`pops: ${rate} calls/s, ${AGENTS} agents`);
+      const service = popLoad(publicUrl, publicUrl, tokensFile, AGENTS, rate, POP_SECONDS);
+      const baseline = popLoad(barePublic, barePublic, tokensFile, AGENTS, rate, POP_SECONDS);
+      results.pops.push({ rate, service, bare: baseline, p99Ratio: service.p99 && baseline.p99 ? service.p99 / baseline.p99 : null });
+    }
+
+    step("memory: 1,000 connected agents");
+    const holder = spawn(process.execPath, [path.join(__dirname, "pop-load.js"), publicUrl, TOKEN, publicUrl, tokensFile, "1000", "0", "12"], { stdio: "ignore" });
+    children.push(holder);
+    const t0 = Date.now();
+    let connectedCount = 0;
+    while (Date.now() - t0 < 10000) {
+      await sleep(500);
+      connectedCount = Number((await sql(dbUrl(dbName), `SELECT count(*) AS n FROM users WHERE presence = 'available'`))[0].n);
+      if (connectedCount >= 1000) break;
+    }
+    await sleep(500);
+    results.memory.agentsConnected = connectedCount;
+    results.memory.rssWith1000AgentsMb = rssMb(svc.pid);
+    fs.rmSync(tokensFile, { force: true });
+  } finally {
+    for (const c of children) await stop(c);
+    await sql(PG, `DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch(() => undefined);
+  }
+}
+
 async function main() {
   execFileSync(process.execPath, [path.join(root, "scripts/build-if-stale.js")], { stdio: "inherit" });
   const dbName = `crm_bench_${Date.now().toString(36)}`;
@@ -148,6 +242,8 @@ async function main() {
     await sql(PG, `DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch(() => undefined);
   }
 
+  await realtimeBench(results);
+
   const fmt = (n, d = 0) => Number(n).toFixed(d);
   const rows = [
     ["signed Twilio callbacks acked / s (service, web role)", fmt(results.service.rps)],
@@ -159,6 +255,14 @@ async function main() {
     [`queue: backlog of ${results.queue.backlog} applied in (s)`, fmt(results.queue.drainedIn, 1)],
     ["queue: events applied / s (one worker)", fmt(results.queue.eventsPerSec)],
     ["rows: calls / contacts / tasks", `${results.applied.calls} / ${results.applied.contacts} / ${results.applied.tasks}`],
+    ...results.pops.flatMap((p) => [
+      [`webhook → pop at ${p.rate} calls/s, ${p.service.agents} agents: p50 / p99 (ms)`, `${p.service.p50} / ${p.service.p99}`],
+      [`  popped / lost of ${p.service.calls} calls`, `${p.service.popped} / ${p.service.lost}`],
+      [`  bare express + socket.io: p50 / p99 (ms), lost`, `${p.bare.p50} / ${p.bare.p99}, ${p.bare.lost}`],
+      ["  p99 ratio service / bare", p.p99Ratio === null ? "n/a" : fmt(p.p99Ratio, 1)],
+    ]),
+    ["memory: RSS idle (MB)", String(results.memory.idleRssMb)],
+    [`memory: RSS with ${results.memory.agentsConnected} agents connected (MB)`, String(results.memory.rssWith1000AgentsMb)],
   ];
   const width = Math.max(...rows.map((r) => r[0].length));
   console.log(`\nbench (${results.machine.cpus} cpus, ${results.machine.node}, ${SECONDS}s per load, ${CONNECTIONS} connections)`);

@@ -19,7 +19,9 @@ export function startJobs(c: Container, dispatcher: OutboxDispatcher | undefined
     async ({ inboxId }) => {
       const result = await c.inbox.process(inboxId);
       count("inbox.apply")(result);
-      if (result === "done") dispatchSoon();
+      // Push what this delivery produced right away (no second queue hop while the phone rings);
+      // the outbox.dispatch job and the sweeper catch anything this misses.
+      if (result === "done" && dispatcher) await dispatcher.drain().catch(() => dispatchSoon());
     },
     c.config.workerConcurrency,
   );

@@ -57,12 +57,8 @@ export class OutboxDispatcher {
         const p = row.payload as OutboxTopics["screen-pop"];
         const content = await this.callContext.screenPop(p.callId);
         if (!content || content.call.status === "completed") return [];
-        const emits: Array<() => void> = [];
-        for (const userId of p.userIds) {
-          const popId = await this.pops.save(em, p.callId, userId, content);
-          emits.push(() => this.realtime.sendPop(userId, { popId, ...content }));
-        }
-        return emits;
+        const popIds = await this.pops.saveAll(em, p.callId, p.userIds, content);
+        return [...popIds].map(([userId, popId]) => () => this.realtime.sendPop(userId, { popId, ...content }));
       }
       case "call.update": {
         const u = row.payload as OutboxTopics["call.update"];

@@ -51,7 +51,12 @@ export class Realtime {
       maxHttpBufferSize: 16 * 1024,
       serveClient: false,
       connectionStateRecovery: { maxDisconnectionDuration: 2 * 60_000, skipMiddlewares: false },
-      ...(this.redis ? { adapter: createAdapter(this.redis, { streamName: `${deps.queuePrefix}:socket.io` }) } : {}),
+      ...(this.redis ? { adapter: createAdapter(this.redis, {
+            streamName: `${deps.queuePrefix}:socket.io`,
+            // The reading client only stops between blocking reads: keep them short so a
+            // shutdown does not linger.
+            blockTimeInMs: 1000,
+          }) } : {}),
     });
     if (httpServer) this.io.attach(httpServer);
     this.io.use((socket, next) => void this.authenticate(socket, next));
@@ -140,15 +145,15 @@ export class Realtime {
     // error means at least one of the agent's connections received it.
     type AckEmitter = { timeout(ms: number): { emit(ev: "screen-pop", pop: ScreenPopMessage, cb: (err: Error | null) => void): void } };
     const target = (socket ?? this.io.to(userRoom(userId))) as unknown as AckEmitter;
-    void this.deps.pops.markSent(pop.popId).catch(() => undefined);
     target.timeout(ACK_TIMEOUT_MS).emit("screen-pop", pop, (err) => {
-      if (!err) void this.deps.pops.markAcked(pop.popId).catch(() => undefined);
+      if (!err) this.deps.pops.markAcked(pop.popId);
     });
   }
 
   async close(): Promise<void> {
     this.closing = true;
     for (const t of this.offlineTimers.values()) clearTimeout(t);
+    await this.deps.pops.flushAcks();
     if (this.attached) {
       // Disconnects every socket and closes the HTTP server it is attached to.
       await new Promise<void>((resolve) => void this.io.close(() => resolve()));

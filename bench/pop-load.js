@@ -1,0 +1,75 @@
+// Agents and calls, run as its own process: connects N agent sockets, then sends signed voice
+// webhooks at a fixed rate and times webhook → first screen-pop for each call. Prints JSON.
+const { randomBytes } = require("node:crypto");
+const { io } = require("socket.io-client");
+const twilio = require("twilio");
+
+const [url, token, publicUrl, tokensFile, agentsArg, rateArg, secondsArg] = process.argv.slice(2);
+const tokens = require(tokensFile);
+const agents = Number(agentsArg);
+const rate = Number(rateArg);
+const seconds = Number(secondsArg);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const sent = new Map(); // from → send time
+const latencies = [];
+
+function pct(arr, p) {
+  if (!arr.length) return null;
+  const s = [...arr].sort((a, b) => a - b);
+  return +s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))].toFixed(1);
+}
+
+async function main() {
+  const sockets = [];
+  for (let i = 0; i < agents; i++) {
+    const s = io(url, { auth: { token: tokens[i % tokens.length] }, transports: ["websocket"], reconnection: false, forceNew: true });
+    s.on("screen-pop", (pop, ack) => {
+      if (typeof ack === "function") ack({ ok: true });
+      const from = pop.call && pop.call.from;
+      const t0 = sent.get(from);
+      if (t0 !== undefined) {
+        latencies.push(performance.now() - t0);
+        sent.delete(from);
+      }
+    });
+    sockets.push(new Promise((resolve, reject) => s.once("connect", () => resolve(s)).once("connect_error", reject)));
+  }
+  const connected = await Promise.all(sockets);
+  await sleep(1500); // presence settles
+  if (rate > 0) {
+    const total = rate * seconds;
+    const interval = 1000 / rate;
+    const start = performance.now();
+    for (let i = 0; i < total; i++) {
+      const due = start + i * interval;
+      const wait = due - performance.now();
+      if (wait > 0) await sleep(wait);
+      const params = {
+        AccountSid: `AC${"c".repeat(32)}`,
+        CallSid: `CA${randomBytes(16).toString("hex")}`,
+        From: `+1${String(3000000000 + Math.floor(Math.random() * 999999999))}`,
+        To: "+15005550100",
+        CallStatus: "ringing",
+        Direction: "inbound",
+      };
+      sent.set(params.From, performance.now());
+      fetch(`${url}/webhooks/twilio/voice`, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded", "x-twilio-signature": twilio.getExpectedTwilioSignature(token, `${publicUrl}/webhooks/twilio/voice`, params) },
+        body: new URLSearchParams(params).toString(),
+      }).catch(() => undefined);
+    }
+    await sleep(5000); // late pops count; anything later is lost
+  } else {
+    await sleep(seconds * 1000); // hold the connections while the orchestrator reads memory
+  }
+  const lost = rate > 0 ? sent.size : 0;
+  process.stdout.write(JSON.stringify({ agents: connected.length, rate, calls: rate * seconds, popped: latencies.length, lost, p50: pct(latencies, 50), p99: pct(latencies, 99) }));
+  for (const s of connected) s.disconnect();
+  process.exit(0);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
