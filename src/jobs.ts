@@ -6,22 +6,46 @@ import { sweepInbox } from "./webhooks";
 export const SWEEP_INTERVAL_MS = 5000;
 
 /**
- * Job handlers of a worker (or an embedded/all-in-one process): thin shells that call one
- * service each. Returns a stop function for the periodic sweep.
+ * Coalesces requests to push the outbox: while one drain runs, further requests make it loop
+ * once more instead of starting another transaction. Pops go out as soon as their delivery
+ * commits, and a burst of deliveries costs a few drains, not one each.
  */
-export function startJobs(c: Container, dispatcher: OutboxDispatcher | undefined): () => void {
-  const dispatchSoon = () => {
-    if (dispatcher) void c.queue.enqueue("outbox.dispatch", {}).catch(() => undefined);
+function outboxPusher(c: Container, dispatcher: OutboxDispatcher | undefined) {
+  let running: Promise<void> | undefined;
+  let again = false;
+  const request = () => {
+    if (!dispatcher) return;
+    if (running) {
+      again = true;
+      return;
+    }
+    running = (async () => {
+      do {
+        again = false;
+        const n = await dispatcher.drain().catch((err: Error) => {
+          c.log.warn({ err: err.message }, "outbox dispatch failed; the sweeper retries");
+          return 0;
+        });
+        c.metrics.jobs.inc({ job: "outbox.dispatch", result: n > 0 ? "done" : "empty" });
+      } while (again);
+    })().finally(() => (running = undefined));
   };
+  return { request, idle: () => running ?? Promise.resolve() };
+}
+
+/**
+ * Job handlers of a worker (or an embedded/all-in-one process): thin shells that call one
+ * service each. Returns a stop function that ends the periodic sweep and waits for a push.
+ */
+export function startJobs(c: Container, dispatcher: OutboxDispatcher | undefined): () => Promise<void> {
   const count = (job: string) => (result: string) => c.metrics.jobs.inc({ job, result });
+  const pusher = outboxPusher(c, dispatcher);
   c.queue.process(
     "inbox.apply",
     async ({ inboxId }) => {
       const result = await c.inbox.process(inboxId);
       count("inbox.apply")(result);
-      // Push what this delivery produced right away (no second queue hop while the phone rings);
-      // the outbox.dispatch job and the sweeper catch anything this misses.
-      if (result === "done" && dispatcher) await dispatcher.drain().catch(() => dispatchSoon());
+      if (result === "done") pusher.request();
     },
     c.config.workerConcurrency,
   );
@@ -30,21 +54,12 @@ export function startJobs(c: Container, dispatcher: OutboxDispatcher | undefined
     async () => {
       await sweepInbox(c.ds, c.queue, c.log);
       await finalizeStaleRingingCalls(c.ds, c.telephony.ingest, c.config.routing.staleRingingMinutes);
-      dispatchSoon();
+      pusher.request(); // also pushes what an earlier failed or crashed dispatch left pending
       count("maintenance.sweep")("done");
     },
     1,
   );
-
-  if (dispatcher) {
-    c.queue.process(
-      "outbox.dispatch",
-      async () => {
-        count("outbox.dispatch")((await dispatcher.drain()) > 0 ? "done" : "empty");
-      },
-      2,
-    );
-  }
+  c.queue.process("outbox.dispatch", async () => pusher.request(), 1);
 
   // Every worker ticks; the job id (one per interval) lets only one sweep run per interval.
   const tick = () =>
@@ -53,5 +68,8 @@ export function startJobs(c: Container, dispatcher: OutboxDispatcher | undefined
       .catch((err: Error) => c.log.debug({ err: err.message }, "sweep not scheduled"));
   const timer = setInterval(tick, SWEEP_INTERVAL_MS);
   timer.unref();
-  return () => clearInterval(timer);
+  return async () => {
+    clearInterval(timer);
+    await pusher.idle();
+  };
 }

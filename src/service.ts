@@ -108,7 +108,7 @@ async function serve(container: Container, opts: StartOptions, afterClose: () =>
     server,
   );
   const dispatcher = new OutboxDispatcher(container.ds, container.crm.callContext, pops, realtime);
-  const stopJobs = opts.role === "web" ? () => undefined : startJobs(container, dispatcher);
+  const stopJobs = opts.role === "web" ? async () => undefined : startJobs(container, dispatcher);
 
   let stopping: Promise<void> | undefined;
   const stop = () =>
@@ -119,8 +119,8 @@ async function serve(container: Container, opts: StartOptions, afterClose: () =>
       server?.close();
       server?.closeIdleConnections();
       // 2. Let running jobs finish: they may still push to sockets.
-      stopJobs();
       await container.queue.close();
+      await stopJobs();
       // 3. Disconnect every socket; in-flight requests get a moment, then connections are cut.
       await realtime.close();
       const force = setTimeout(() => server?.closeAllConnections(), 10_000);
