@@ -3,8 +3,23 @@ import type { AuditService } from "../audit/audit.service";
 
 const INGEST_ACTOR = { type: "system", id: "ingest" } as const;
 
+const STAGE_CACHE_MS = 60_000;
+
 export class DealsService {
+  private firstStage: { value: { stage_id: string; pipeline_id: string } | undefined; at: number } | undefined;
+
   constructor(private readonly audit: AuditService) {}
+
+  /** The default pipeline's first stage; pipelines change rarely, so it is cached for a minute. */
+  private async defaultFirstStage(em: EntityManager): Promise<{ stage_id: string; pipeline_id: string } | undefined> {
+    if (this.firstStage && Date.now() - this.firstStage.at < STAGE_CACHE_MS) return this.firstStage.value;
+    const [stage] = await em.query(
+      `SELECT s.id AS stage_id, s.pipeline_id FROM pipelines p JOIN pipeline_stages s ON s.pipeline_id = p.id
+       WHERE p.is_default ORDER BY s.position LIMIT 1`,
+    );
+    this.firstStage = { value: stage, at: Date.now() };
+    return stage;
+  }
 
   /**
    * The deal a call belongs to: the contact's newest open deal; for a first call from a new
@@ -21,10 +36,7 @@ export class DealsService {
     if (open) return open.id;
     if (!input.isNewContact) return null;
 
-    const [stage] = await em.query(
-      `SELECT s.id AS stage_id, s.pipeline_id FROM pipelines p JOIN pipeline_stages s ON s.pipeline_id = p.id
-       WHERE p.is_default ORDER BY s.position LIMIT 1`,
-    );
+    const stage = await this.defaultFirstStage(em);
     if (!stage) return null;
     const [deal] = await em.query(
       `INSERT INTO deals (contact_id, pipeline_id, stage_id, title, owner_id, source_call_id)

@@ -4,6 +4,10 @@ import type { AuditService } from "../audit/audit.service";
 
 const INGEST_ACTOR = { type: "system", id: "ingest" } as const;
 
+const LEAST_LOADED_AVAILABLE_AGENT = `SELECT u.id FROM users u LEFT JOIN tasks t ON t.assignee_id = u.id AND t.status = 'open'
+  WHERE u.role = 'agent' AND u.is_active AND u.presence = 'available'
+  GROUP BY u.id ORDER BY count(t.id), u.created_at LIMIT 1`;
+
 export interface MissedCall {
   contactId: string;
   contactName: string;
@@ -28,25 +32,20 @@ export class CallBackTasksService {
 
   /** Idempotent: a call already listed on the open task changes nothing. */
   async recordMissedCall(em: EntityManager, m: MissedCall): Promise<TaskChange | undefined> {
-    // Reached already: a later call with this contact was answered (events can arrive late).
-    const [reached] = await em.query(
-      `SELECT 1 FROM calls WHERE contact_id = $1 AND outcome = 'answered' AND started_at > $2 LIMIT 1`,
-      [m.contactId, m.callStartedAt],
-    );
-    if (reached) return undefined;
-
-    const assigneeId = m.ownerId ?? (await this.leastLoadedAvailableAgent(em));
     const dueAt = new Date(m.callStartedAt.getTime() + m.slaMinutes * 60_000);
+    // One statement: skipped when a later call with the contact was already answered (events
+    // can arrive late); assigned to the owner, else the least-loaded available agent.
     const rows = await em.query(
       `INSERT INTO tasks (type, status, title, contact_id, call_id, assignee_id, due_at, attempts, missed_call_ids)
-       VALUES ('call_back', 'open', $1, $2, $3, $4, $5, 1, ARRAY[$3]::uuid[])
+       SELECT 'call_back', 'open', $1, $2, $3, COALESCE($4::uuid, (${LEAST_LOADED_AVAILABLE_AGENT})), $5, 1, ARRAY[$3]::uuid[]
+       WHERE NOT EXISTS (SELECT 1 FROM calls WHERE contact_id = $2 AND outcome = 'answered' AND started_at > $6)
        ON CONFLICT (contact_id) WHERE type = 'call_back' AND status = 'open'
        DO UPDATE SET attempts = tasks.attempts + 1,
                      missed_call_ids = array_append(tasks.missed_call_ids, $3::uuid),
                      updated_at = now()
          WHERE NOT ($3::uuid = ANY (tasks.missed_call_ids))
        RETURNING id, assignee_id, attempts, (xmax = 0) AS created`,
-      [`Call back ${m.contactName}`.slice(0, 200), m.contactId, m.callId, assigneeId, dueAt],
+      [`Call back ${m.contactName}`.slice(0, 200), m.contactId, m.callId, m.ownerId, dueAt, m.callStartedAt],
     );
     const row = rows[0];
     if (!row) return undefined;
@@ -112,14 +111,5 @@ export class CallBackTasksService {
         before: r.remaining === 0 ? { withdrawnCallId: callId, reason: "the call was answered" } : undefined,
       });
     }
-  }
-
-  private async leastLoadedAvailableAgent(em: EntityManager): Promise<string | null> {
-    const [row] = await em.query(
-      `SELECT u.id FROM users u LEFT JOIN tasks t ON t.assignee_id = u.id AND t.status = 'open'
-       WHERE u.role = 'agent' AND u.is_active AND u.presence = 'available'
-       GROUP BY u.id ORDER BY count(t.id), u.created_at LIMIT 1`,
-    );
-    return row?.id ?? null;
   }
 }

@@ -107,7 +107,7 @@ export class CallIngestService {
       title: `Call from ${raw}`,
       ownerId: match.ownerId,
     });
-    await this.calls.setFirstTimeCaller(em, call.id, match.contactId, call.startedAt);
+    call.isFirstTimeCaller = match.isNew || !(await this.calls.hasEarlierCall(em, call.id, match.contactId, call.startedAt));
   }
 
   private async applyCallStatus(em: EntityManager, call: CallRow, ev: Extract<CallEvent, { type: "call.status" }>): Promise<void> {
@@ -186,8 +186,9 @@ export class CallIngestService {
   /** Tasks and pushes that follow from how the call changed. */
   private async afterChange(em: EntityManager, before: CallRow, call: CallRow, created: boolean): Promise<void> {
     if (call.outcome === "missed" && before.outcome !== "missed" && call.direction === "inbound" && call.contactId) {
-      const name = (await em.query(`SELECT name FROM contacts WHERE id = $1`, [call.contactId]))[0]?.name ?? call.fromRaw;
-      const owner = (await em.query(`SELECT owner_id FROM contacts WHERE id = $1`, [call.contactId]))[0]?.owner_id ?? null;
+      const [contact] = await em.query(`SELECT name, owner_id FROM contacts WHERE id = $1`, [call.contactId]);
+      const name = contact?.name ?? call.fromRaw;
+      const owner = contact?.owner_id ?? null;
       const change = await this.deps.tasks.recordMissedCall(em, {
         contactId: call.contactId,
         contactName: name,

@@ -22,52 +22,53 @@ export interface CallRow {
   endedAt: Date | null;
   durationSec: number | null;
   lastSequence: number | null;
+  isFirstTimeCaller: boolean | null;
 }
 
-const SELECT_CALL = `SELECT id, provider, provider_call_id AS "providerCallId", direction, from_raw AS "fromRaw", to_raw AS "toRaw",
+const CALL_COLUMNS = `id, provider, provider_call_id AS "providerCallId", direction, from_raw AS "fromRaw", to_raw AS "toRaw",
   from_e164 AS "fromE164", to_e164 AS "toE164", contact_id AS "contactId", deal_id AS "dealId", status, outcome,
   missed_reason AS "missedReason", answered_by AS "answeredBy", started_at AS "startedAt", answered_at AS "answeredAt",
-  ended_at AS "endedAt", duration_sec AS "durationSec", last_sequence AS "lastSequence" FROM calls`;
+  ended_at AS "endedAt", duration_sec AS "durationSec", last_sequence AS "lastSequence", is_first_time_caller AS "isFirstTimeCaller"`;
 
 /** All SQL of the call ingest. Raw statements on the hot path: ON CONFLICT and row locks say what they do. */
 export class CallsRepository {
-  /** Inserts the call if new, then locks its row: events of one call apply one at a time. */
+  /**
+   * Inserts the call if new and returns its row locked, in one statement: the no-op DO UPDATE
+   * takes the row lock, so events of one call apply one at a time. (xmax = 0) tells an insert.
+   */
   async upsertAndLock(
     em: EntityManager,
     c: { provider: string; providerCallId: string; direction: Direction; fromRaw: string; toRaw: string; fromE164: string | null; toE164: string | null; status: CallStatus; startedAt: Date },
   ): Promise<{ call: CallRow; created: boolean }> {
-    const inserted = await em.query(
-      `INSERT INTO calls (provider, provider_call_id, direction, from_raw, to_raw, from_e164, to_e164, status, started_at)
+    const [row] = await em.query(
+      `INSERT INTO calls AS c (provider, provider_call_id, direction, from_raw, to_raw, from_e164, to_e164, status, started_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-       ON CONFLICT (provider, provider_call_id) DO NOTHING RETURNING id`,
+       ON CONFLICT (provider, provider_call_id) DO UPDATE SET updated_at = c.updated_at
+       RETURNING ${CALL_COLUMNS}, (xmax = 0) AS created`,
       [c.provider, c.providerCallId, c.direction, c.fromRaw.slice(0, 200), c.toRaw.slice(0, 200), c.fromE164, c.toE164, c.status, c.startedAt],
     );
-    const call = await this.lock(em, c.provider, c.providerCallId);
-    if (!call) throw new Error("call row missing right after upsert");
-    return { call, created: inserted.length > 0 };
+    const { created, ...call } = row as CallRow & { created: boolean };
+    return { call, created };
   }
 
   async lock(em: EntityManager, provider: string, providerCallId: string): Promise<CallRow | undefined> {
-    const rows = await em.query(`${SELECT_CALL} WHERE provider = $1 AND provider_call_id = $2 FOR UPDATE`, [provider, providerCallId]);
+    const rows = await em.query(`SELECT ${CALL_COLUMNS} FROM calls WHERE provider = $1 AND provider_call_id = $2 FOR UPDATE`, [provider, providerCallId]);
     return rows[0];
   }
 
   async save(em: EntityManager, c: CallRow): Promise<void> {
     await em.query(
       `UPDATE calls SET contact_id = $2, deal_id = $3, status = $4, outcome = $5, missed_reason = $6, answered_by = $7,
-         started_at = $8, answered_at = $9, ended_at = $10, duration_sec = $11, last_sequence = $12, updated_at = now()
+         started_at = $8, answered_at = $9, ended_at = $10, duration_sec = $11, last_sequence = $12, is_first_time_caller = $13,
+         updated_at = now()
        WHERE id = $1`,
-      [c.id, c.contactId, c.dealId, c.status, c.outcome, c.missedReason, c.answeredBy, c.startedAt, c.answeredAt, c.endedAt, c.durationSec, c.lastSequence],
+      [c.id, c.contactId, c.dealId, c.status, c.outcome, c.missedReason, c.answeredBy, c.startedAt, c.answeredAt, c.endedAt, c.durationSec, c.lastSequence, c.isFirstTimeCaller],
     );
   }
 
-  async setFirstTimeCaller(em: EntityManager, callId: string, contactId: string, startedAt: Date): Promise<void> {
-    await em.query(
-      `UPDATE calls SET is_first_time_caller = NOT EXISTS (
-         SELECT 1 FROM calls earlier WHERE earlier.contact_id = $2 AND earlier.id <> $1 AND earlier.started_at < $3)
-       WHERE id = $1`,
-      [callId, contactId, startedAt],
-    );
+  async hasEarlierCall(em: EntityManager, callId: string, contactId: string, startedAt: Date): Promise<boolean> {
+    const rows = await em.query(`SELECT 1 FROM calls WHERE contact_id = $2 AND id <> $1 AND started_at < $3 LIMIT 1`, [callId, contactId, startedAt]);
+    return rows.length > 0;
   }
 
   async addEvent(em: EntityManager, callId: string, inboxId: string | null, ev: CallEvent): Promise<void> {
