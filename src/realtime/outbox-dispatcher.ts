@@ -6,6 +6,8 @@ import type { Realtime } from "./realtime.gateway";
 import { roleRoom, userRoom } from "./realtime.gateway";
 
 const BATCH = 100;
+/** A row that keeps failing is parked as `failed` (visible in the table), never blocking others. */
+const MAX_ATTEMPTS = 10;
 
 interface OutboxRow {
   id: string;
@@ -38,9 +40,25 @@ export class OutboxDispatcher {
           [BATCH],
         );
         const after: Array<() => void> = [];
-        for (const row of rows) after.push(...(await this.handle(em, row)));
-        if (rows.length) {
-          await em.query(`UPDATE outbox SET status = 'done', attempts = attempts + 1, processed_at = now() WHERE id = ANY($1::bigint[])`, [rows.map((r) => r.id)]);
+        const done: string[] = [];
+        for (const row of rows) {
+          // A savepoint per row: one bad row must not roll back (and so block) the others.
+          await em.query("SAVEPOINT outbox_row");
+          try {
+            after.push(...(await this.handle(em, row)));
+            done.push(row.id);
+          } catch (err) {
+            await em.query("ROLLBACK TO SAVEPOINT outbox_row");
+            await em.query(
+              `UPDATE outbox SET attempts = attempts + 1, last_error = $2,
+                 status = CASE WHEN attempts + 1 >= $3 THEN 'failed' ELSE status END,
+                 available_at = now() + make_interval(secs => LEAST(300, 2 ^ attempts)) WHERE id = $1`,
+              [row.id, String((err as Error).message).slice(0, 1000), MAX_ATTEMPTS],
+            );
+          }
+        }
+        if (done.length) {
+          await em.query(`UPDATE outbox SET status = 'done', attempts = attempts + 1, processed_at = now() WHERE id = ANY($1::bigint[])`, [done]);
         }
         return { count: rows.length, after };
       });

@@ -188,3 +188,16 @@ describe("screen-pop", () => {
     expect(dave.tasks[0]).toMatchObject({ type: "call_back", assigneeId: dave.userId });
   });
 });
+
+describe("outbox dispatch", () => {
+  it("a row that cannot be dispatched is retried later and does not block the others", async () => {
+    const frank = await agent("client:frank");
+    await q(`INSERT INTO outbox (topic, payload, dedupe_key) VALUES ('screen-pop', '{"callId": "not-a-uuid", "userIds": []}', 'poison-1')`);
+    const c = newCall("+14155550915");
+    await postSigned(svc, voice(c)).expect(200);
+    await waitFor(() => frank.pops.length === 1, { what: "pop despite the poison row" });
+    const [poison] = await q(`SELECT status, attempts, last_error FROM outbox WHERE dedupe_key = 'poison-1'`);
+    expect(poison).toMatchObject({ status: "pending", attempts: 1 });
+    expect(poison.last_error).toMatch(/uuid/);
+  });
+});
