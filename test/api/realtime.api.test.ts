@@ -87,6 +87,15 @@ describe("presence", () => {
     expect(await a.socket.timeout(2000).emitWithAck("presence:set", "garbage")).toEqual({ ok: false, error: "validation_failed" });
   });
 
+  it("an oversized client event drops that connection, and the server carries on", async () => {
+    const a = await agent("client:big");
+    a.socket.emit("presence:set", { status: "x".repeat(100 * 1024) });
+    await waitFor(() => a.socket.disconnected, { what: "oversized message refused" });
+    const again = open(a.token);
+    await connected(again);
+    expect(await again.timeout(2000).emitWithAck("presence:set", { status: "away" })).toEqual({ ok: true, status: "away" });
+  });
+
   it("rate-limits presence updates", async () => {
     const a = await agent("client:pres2");
     const replies = [];
