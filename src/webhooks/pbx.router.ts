@@ -2,6 +2,7 @@ import express, { Router } from "express";
 import { pbxEventSchema } from "../telephony";
 import { AppError } from "../platform/errors";
 import type { WebhookIntake } from "./intake.service";
+import { countRefusals } from "./refusals";
 import { verifyStandardWebhook } from "./standard-webhooks";
 import { WEBHOOK_BODY_LIMIT } from "./twilio.router";
 
@@ -27,5 +28,6 @@ export function pbxRouter(deps: { secret: string | undefined; intake: WebhookInt
     deps.count(accepted.duplicate ? "duplicate" : "accepted");
     res.status(204).end();
   });
+  r.use(countRefusals(({ result }) => deps.count(result)));
   return r;
 }

@@ -11,8 +11,11 @@ import {
 } from "../telephony";
 import type { WebhookIntake } from "./intake.service";
 import { verifyTwilioSignature } from "./twilio-signature";
+import { countRefusals } from "./refusals";
 
 export const WEBHOOK_BODY_LIMIT = "64kb";
+
+const routeOf = (path: string) => path.replace(/^\//, "").split(/[/?]/)[0] || "unknown";
 
 function stringsOnly(obj: unknown): Record<string, string> {
   const out: Record<string, string> = {};
@@ -65,5 +68,6 @@ export function twilioRouter(deps: {
   );
   r.post("/status", callback("status"));
   r.post("/recording", callback("recording"));
+  r.use(countRefusals((result) => deps.count(routeOf(result.path), result.result)));
   return r;
 }

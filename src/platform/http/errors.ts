@@ -24,8 +24,24 @@ function fromBodyParser(err: BodyParserError): AppError | undefined {
   }
 }
 
+/**
+ * The database or Redis being unreachable is a temporary condition, not a bug: answer 503 so
+ * providers retry (Twilio with connection overrides, Standard Webhooks senders by default).
+ */
+const UNAVAILABLE_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "57P01", "57P02", "57P03", "08000", "08001", "08003", "08006", "53300"]);
+const UNAVAILABLE_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|Connection is closed|the database system is (starting up|shutting down)/i;
+
+function isUnavailable(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown; driverError?: unknown } | undefined;
+  if (!e) return false;
+  if (typeof e.code === "string" && UNAVAILABLE_CODES.has(e.code)) return true;
+  if (typeof e.message === "string" && UNAVAILABLE_MESSAGES.test(e.message)) return true;
+  return e.driverError !== undefined && e.driverError !== err && isUnavailable(e.driverError);
+}
+
 export function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
+  if (isUnavailable(err)) return new AppError("unavailable", "Temporarily unavailable; retry later", undefined, { cause: err });
   if (err instanceof ZodError) {
     const issues = err.issues.map((i) => ({ path: i.path.join("."), message: i.message }));
     const first = issues[0];
@@ -49,6 +65,8 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
     const appError = toAppError(err);
     if (appError.code === "internal") {
       (req.log ?? log).error({ err }, "unhandled error");
+    } else if (appError.code === "unavailable") {
+      (req.log ?? log).warn({ err: (err as Error).message }, "dependency unavailable");
     }
     if (res.headersSent) {
       res.destroy();
