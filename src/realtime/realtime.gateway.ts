@@ -5,6 +5,7 @@ import { Server, type Socket } from "socket.io";
 import { z } from "zod";
 import type { AuthService, CallContextService, PresenceService } from "../crm";
 import type { Logger } from "../platform/logger";
+import { closeRedis } from "../platform/redis-close";
 import type { PopStore } from "./pop-store";
 import type { ClientToServerEvents, ScreenPopMessage, ServerToClientEvents, SocketData } from "./realtime-events";
 
@@ -162,6 +163,7 @@ export class Realtime {
       this.io.disconnectSockets(true);
       await Promise.resolve(this.io.of("/").adapter.close());
     }
-    this.redis?.disconnect();
+    // Commands in flight (heartbeats, acks) get their replies instead of failing.
+    if (this.redis) await closeRedis(this.redis);
   }
 }

@@ -1,6 +1,7 @@
 import Bull from "bull";
 import Redis, { type RedisOptions } from "ioredis";
 import type { Logger } from "../logger";
+import { closeRedis } from "../redis-close";
 import { JOB_NAMES, RETRY, type EnqueueOptions, type JobHandler, type JobName, type JobPayloads, type JobQueue } from "./jobs";
 
 const ENQUEUE_TIMEOUT_MS = 2000;
@@ -113,7 +114,7 @@ export class BullQueue implements JobQueue {
   close(): Promise<void> {
     this.closing ??= (async () => {
       await Promise.allSettled([...this.queues.values()].map((q) => q.close()));
-      for (const r of [...this.extra, this.shared.client, this.shared.subscriber]) r.disconnect();
+      await Promise.allSettled([...this.extra, this.shared.client, this.shared.subscriber].map((r) => closeRedis(r)));
     })();
     return this.closing;
   }
