@@ -2,7 +2,8 @@ import express, { type Express } from "express";
 import { rateLimit } from "express-rate-limit";
 import helmet from "helmet";
 import type { Container } from "./container";
-import { crmApiRouter } from "./crm";
+import { crmApiRouter, requireRole } from "./crm";
+import { callsRouter } from "./telephony";
 import { AppError } from "./platform/errors";
 import { errorHandler, notFoundHandler } from "./platform/http/errors";
 import { requestLogger } from "./platform/http/request-context";
@@ -48,6 +49,7 @@ export function createApp(c: Container): Express {
     handler: (_req, _res, next) => next(new AppError("rate_limited", "Too many attempts; try again later")),
   });
   app.use("/api", express.json({ limit: API_BODY_LIMIT, strict: true }), crmApiRouter(c.crm, { loginLimiter }));
+  app.use("/api/calls", c.crm.authenticated, callsRouter({ calls: c.telephony.calls, allowed: requireRole("agent", "supervisor", "admin") }));
 
   app.use(notFoundHandler);
   app.use(errorHandler(c.log));

@@ -53,7 +53,7 @@ export async function buildContainer(
   const ds = await connectWithRetry(createDataSource(config.databaseUrl, allEntities, { poolSize: config.dbPoolSize }), log, { attempts: opts.connectAttempts });
   const queue: JobQueue = config.redisUrl ? new BullQueue(config.redisUrl, log, opts.queuePrefix) : new InProcessQueue(log);
   const metrics = new Metrics({ queueDepth: () => queue.depth(), inboxPending: () => countPendingInbox(ds) });
-  const crm = createCrm({ ds, jwtSecret: config.jwt.secret, jwtTtlMinutes: config.jwt.ttlMinutes });
+  const crm = createCrm({ ds, jwtSecret: config.jwt.secret, jwtTtlMinutes: config.jwt.ttlMinutes, defaultRegion: config.defaultRegion });
   const telephony = createTelephony({ ds, crm, config });
   const twilio: InboxDecoder = (payload, receivedAt) => decodeTwilioDelivery(payload as TwilioDelivery, receivedAt);
   const decoders: Record<string, InboxDecoder> = {

@@ -13,6 +13,8 @@ import { CallBackTasksService } from "./tasks/call-back-tasks.service";
 import { AgentsService } from "./agents/agents.service";
 import { PresenceService } from "./presence/presence.service";
 import { CallContextService } from "./screen-pop/call-context.service";
+import { ContactsQuery } from "./contacts/contacts.query";
+import { contactsRouter } from "./contacts/contacts.router";
 import { apiKeysRouter, usersRouter } from "./users/users.router";
 
 export interface Crm {
@@ -26,11 +28,12 @@ export interface Crm {
   agents: AgentsService;
   presence: PresenceService;
   callContext: CallContextService;
+  contactsQuery: ContactsQuery;
   /** Middleware that requires a valid bearer credential. */
   authenticated: RequestHandler;
 }
 
-export function createCrm(deps: { ds: DataSource; jwtSecret: string; jwtTtlMinutes: number }): Crm {
+export function createCrm(deps: { ds: DataSource; jwtSecret: string; jwtTtlMinutes: number; defaultRegion: string }): Crm {
   const audit = new AuditService();
   const users = new UsersService(deps.ds, audit);
   const apiKeys = new ApiKeysService(deps.ds, audit);
@@ -46,6 +49,7 @@ export function createCrm(deps: { ds: DataSource; jwtSecret: string; jwtTtlMinut
     agents: new AgentsService(deps.ds),
     presence: new PresenceService(deps.ds),
     callContext: new CallContextService(deps.ds),
+    contactsQuery: new ContactsQuery(deps.ds, deps.defaultRegion),
     authenticated: requireAuth(auth),
   };
 }
@@ -56,5 +60,6 @@ export function crmApiRouter(crm: Crm, opts: { loginLimiter: RequestHandler }): 
   r.use("/auth", authRouter({ auth: crm.auth, users: crm.users, authenticated: crm.authenticated, loginLimiter: opts.loginLimiter }));
   r.use("/users", crm.authenticated, usersRouter({ users: crm.users }));
   r.use("/api-keys", crm.authenticated, apiKeysRouter({ apiKeys: crm.apiKeys }));
+  r.use("/contacts", crm.authenticated, contactsRouter({ contacts: crm.contactsQuery }));
   return r;
 }

@@ -2,6 +2,7 @@ import type { DataSource } from "typeorm";
 import type { Crm } from "../crm";
 import { CallIngestService } from "./ingest/call-ingest.service";
 import { CallRouter } from "./routing/call-router";
+import { CallsQuery } from "./calls.query";
 
 export interface TelephonyConfig {
   defaultRegion: string;
@@ -12,6 +13,7 @@ export interface TelephonyConfig {
 export interface Telephony {
   ingest: CallIngestService;
   router: CallRouter;
+  calls: CallsQuery;
 }
 
 export function createTelephony(deps: { ds: DataSource; crm: Crm; config: TelephonyConfig }): Telephony {
@@ -26,5 +28,6 @@ export function createTelephony(deps: { ds: DataSource; crm: Crm; config: Teleph
       callbackSlaMinutes: config.callbackSlaMinutes,
     }),
     router: new CallRouter(deps.ds, crm.agents, crm.contacts, { ...config.routing, defaultRegion: config.defaultRegion }),
+    calls: new CallsQuery(deps.ds),
   };
 }
