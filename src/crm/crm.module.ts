@@ -15,6 +15,8 @@ import { PresenceService } from "./presence/presence.service";
 import { CallContextService } from "./screen-pop/call-context.service";
 import { ContactsQuery } from "./contacts/contacts.query";
 import { contactsRouter } from "./contacts/contacts.router";
+import { TasksService } from "./tasks/tasks.service";
+import { tasksRouter } from "./tasks/tasks.router";
 import { apiKeysRouter, usersRouter } from "./users/users.router";
 
 export interface Crm {
@@ -29,6 +31,7 @@ export interface Crm {
   presence: PresenceService;
   callContext: CallContextService;
   contactsQuery: ContactsQuery;
+  tasks: TasksService;
   /** Middleware that requires a valid bearer credential. */
   authenticated: RequestHandler;
 }
@@ -50,6 +53,7 @@ export function createCrm(deps: { ds: DataSource; jwtSecret: string; jwtTtlMinut
     presence: new PresenceService(deps.ds),
     callContext: new CallContextService(deps.ds),
     contactsQuery: new ContactsQuery(deps.ds, deps.defaultRegion),
+    tasks: new TasksService(deps.ds, audit),
     authenticated: requireAuth(auth),
   };
 }
@@ -61,5 +65,6 @@ export function crmApiRouter(crm: Crm, opts: { loginLimiter: RequestHandler }): 
   r.use("/users", crm.authenticated, usersRouter({ users: crm.users }));
   r.use("/api-keys", crm.authenticated, apiKeysRouter({ apiKeys: crm.apiKeys }));
   r.use("/contacts", crm.authenticated, contactsRouter({ contacts: crm.contactsQuery }));
+  r.use("/tasks", crm.authenticated, tasksRouter({ tasks: crm.tasks }));
   return r;
 }

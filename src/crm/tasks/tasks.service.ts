@@ -1,0 +1,131 @@
+import type { DataSource } from "typeorm";
+import { z } from "zod";
+import { AppError } from "../../platform/errors";
+import { decodeCursor, encodeCursor } from "../../platform/http/cursor";
+import { addToOutbox } from "../../platform/outbox";
+import type { Actor, AuditService } from "../audit/audit.service";
+import type { Principal } from "../auth/principal";
+
+export const listTasksQuery = z
+  .object({
+    status: z.enum(["open", "done", "canceled"]).optional(),
+    assignee: z.union([z.literal("me"), z.literal("any"), z.literal("none"), z.uuid()]).default("me"),
+    type: z.enum(["call_back", "follow_up", "todo"]).optional(),
+    contactId: z.uuid().optional(),
+    overdue: z.enum(["true", "false"]).optional(),
+    cursor: z.string().max(200).optional(),
+    limit: z.coerce.number().int().min(1).max(100).default(25),
+  })
+  .strict();
+
+export const patchTaskBody = z
+  .object({
+    status: z.enum(["open", "done", "canceled"]).optional(),
+    assigneeId: z.uuid().nullable().optional(),
+    dueAt: z.iso.datetime({ offset: true }).optional(),
+    resolution: z.string().trim().min(1).max(200).optional(),
+  })
+  .strict()
+  .refine((b) => Object.keys(b).length > 0, "nothing to change");
+
+const COLUMNS = `t.id, t.type, t.status, t.title, t.contact_id, t.call_id, t.deal_id, t.assignee_id, t.due_at, t.attempts,
+  t.missed_call_ids, t.resolution, t.completed_at, t.time_to_callback_sec, t.created_at,
+  to_char(t.due_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_at`;
+
+const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
+
+function toTask(r: Record<string, unknown>) {
+  return {
+    id: r.id,
+    type: r.type,
+    status: r.status,
+    title: r.title,
+    contactId: r.contact_id,
+    callId: r.call_id,
+    dealId: r.deal_id,
+    assigneeId: r.assignee_id,
+    dueAt: iso(r.due_at as Date),
+    overdue: r.status === "open" && new Date(r.due_at as Date) < new Date(),
+    attempts: r.attempts,
+    missedCallIds: r.missed_call_ids,
+    resolution: r.resolution,
+    completedAt: iso(r.completed_at as Date | null),
+    timeToCallbackSec: r.time_to_callback_sec,
+  };
+}
+
+const isManager = (p: Principal) => p.role === "supervisor" || p.role === "admin";
+
+/**
+ * Tasks as people work them: agents see and change only their own; supervisors see all and
+ * reassign. Every change is audited; a new assignee is told over the socket (outbox).
+ */
+export class TasksService {
+  constructor(private readonly ds: DataSource, private readonly audit: AuditService) {}
+
+  async list(p: Principal, input: unknown) {
+    const f = listTasksQuery.parse(input);
+    const where: string[] = ["TRUE"];
+    const params: unknown[] = [];
+    const add = (sql: string, value: unknown) => {
+      params.push(value);
+      where.push(sql.replace("?", `$${params.length}`));
+    };
+    const assignee = f.assignee === "me" ? p.id : f.assignee;
+    if (!isManager(p) && assignee !== p.id) throw new AppError("forbidden", "Agents see their own tasks (assignee=me)");
+    if (assignee === "none") where.push("t.assignee_id IS NULL");
+    else if (assignee !== "any") add("t.assignee_id = ?", assignee);
+    if (f.status) add("t.status = ?", f.status);
+    if (f.type) add("t.type = ?", f.type);
+    if (f.contactId) add("t.contact_id = ?", f.contactId);
+    if (f.overdue === "true") where.push("t.status = 'open' AND t.due_at < now()");
+    const after = decodeCursor(f.cursor);
+    if (after) {
+      params.push(after.at, after.id);
+      where.push(`(t.due_at, t.id) > ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
+    }
+    params.push(f.limit + 1);
+    const rows = await this.ds.query(`SELECT ${COLUMNS} FROM tasks t WHERE ${where.join(" AND ")} ORDER BY t.due_at, t.id LIMIT $${params.length}`, params);
+    const last = rows[f.limit - 1];
+    return { items: rows.slice(0, f.limit).map(toTask), nextCursor: rows.length > f.limit && last ? encodeCursor({ at: last.cursor_at, id: last.id }) : null };
+  }
+
+  async update(p: Principal, actor: Actor, id: string, input: unknown, requestId?: string) {
+    if (!z.uuid().safeParse(id).success) throw new AppError("not_found", "No such task");
+    const body = patchTaskBody.parse(input);
+    return this.ds.transaction(async (em) => {
+      const [before] = await em.query(`SELECT ${COLUMNS} FROM tasks t WHERE t.id = $1 FOR UPDATE`, [id]);
+      if (!before) throw new AppError("not_found", "No such task");
+      if (!isManager(p) && before.assignee_id !== p.id) throw new AppError("forbidden", "This task is assigned to someone else");
+      if (!isManager(p) && body.assigneeId !== undefined) throw new AppError("forbidden", "Only supervisors reassign tasks");
+      const status = body.status ?? before.status;
+      const closing = status !== "open" && before.status === "open";
+      try {
+        await em.query(
+          `UPDATE tasks SET status = $2, assignee_id = $3, due_at = $4, resolution = $5, updated_at = now(),
+             completed_at = CASE WHEN $6 THEN now() WHEN $2 = 'open' THEN NULL ELSE completed_at END,
+             completed_by = CASE WHEN $6 THEN $7::uuid WHEN $2 = 'open' THEN NULL ELSE completed_by END
+           WHERE id = $1`,
+          [
+            id,
+            status,
+            body.assigneeId === undefined ? before.assignee_id : body.assigneeId,
+            body.dueAt ?? before.due_at,
+            body.resolution ?? (closing ? (status === "done" ? "done" : "canceled") : before.resolution),
+            closing,
+            p.kind === "user" ? p.id : null,
+          ],
+        );
+      } catch (err) {
+        if ((err as { code?: string }).code === "23505") throw new AppError("conflict", "This contact already has an open call-back task");
+        throw err;
+      }
+      const [after] = await em.query(`SELECT ${COLUMNS} FROM tasks t WHERE t.id = $1`, [id]);
+      await this.audit.record(em, { actor, action: "update", entity: "task", entityId: id, before: toTask(before), after: toTask(after), requestId });
+      if (after.assignee_id && after.assignee_id !== before.assignee_id && after.status === "open") {
+        await addToOutbox(em, "task.assigned", { taskId: id, assigneeId: after.assignee_id }, `task-assigned:${id}:${after.assignee_id}:${Date.now()}`);
+      }
+      return toTask(after);
+    });
+  }
+}
