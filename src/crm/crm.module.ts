@@ -16,6 +16,8 @@ import { CallContextService } from "./screen-pop/call-context.service";
 import { ContactsQuery } from "./contacts/contacts.query";
 import { contactsRouter } from "./contacts/contacts.router";
 import { TasksService } from "./tasks/tasks.service";
+import { DealsQuery } from "./deals/deals.query";
+import { requireRole } from "./auth/auth.middleware";
 import { tasksRouter } from "./tasks/tasks.router";
 import { apiKeysRouter, usersRouter } from "./users/users.router";
 
@@ -32,6 +34,7 @@ export interface Crm {
   callContext: CallContextService;
   contactsQuery: ContactsQuery;
   tasks: TasksService;
+  dealsQuery: DealsQuery;
   /** Middleware that requires a valid bearer credential. */
   authenticated: RequestHandler;
 }
@@ -54,6 +57,7 @@ export function createCrm(deps: { ds: DataSource; jwtSecret: string; jwtTtlMinut
     callContext: new CallContextService(deps.ds),
     contactsQuery: new ContactsQuery(deps.ds, deps.defaultRegion),
     tasks: new TasksService(deps.ds, audit),
+    dealsQuery: new DealsQuery(deps.ds),
     authenticated: requireAuth(auth),
   };
 }
@@ -66,5 +70,8 @@ export function crmApiRouter(crm: Crm, opts: { loginLimiter: RequestHandler }): 
   r.use("/api-keys", crm.authenticated, apiKeysRouter({ apiKeys: crm.apiKeys }));
   r.use("/contacts", crm.authenticated, contactsRouter({ contacts: crm.contactsQuery }));
   r.use("/tasks", crm.authenticated, tasksRouter({ tasks: crm.tasks }));
+  r.get("/deals", crm.authenticated, requireRole("agent", "supervisor", "admin"), async (req, res) => {
+    res.json(await crm.dealsQuery.list(req.query));
+  });
   return r;
 }

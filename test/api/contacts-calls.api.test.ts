@@ -123,3 +123,13 @@ describe("who may read", () => {
     }
   });
 });
+
+describe("GET /api/deals", () => {
+  it("lists a contact's deals with the contract's fields; marketers are refused", async () => {
+    const res = await get(`/api/deals?contactId=${contactId}`).expect(200);
+    expect(res.body.items).toEqual([expect.objectContaining({ contactId, pipelineId: expect.any(String), stage: "New lead", amount: null, status: "open" })]);
+    await get("/api/deals?status=maybe").expect(400);
+    const { token } = await svc.signIn("marketer");
+    await get("/api/deals", token).expect(403);
+  });
+});
