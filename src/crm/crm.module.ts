@@ -17,6 +17,7 @@ import { ContactsQuery } from "./contacts/contacts.query";
 import { contactsRouter } from "./contacts/contacts.router";
 import { TasksService } from "./tasks/tasks.service";
 import { DealsQuery } from "./deals/deals.query";
+import { AuditQuery } from "./audit/audit.query";
 import { requireRole } from "./auth/auth.middleware";
 import { tasksRouter } from "./tasks/tasks.router";
 import { apiKeysRouter, usersRouter } from "./users/users.router";
@@ -35,6 +36,7 @@ export interface Crm {
   contactsQuery: ContactsQuery;
   tasks: TasksService;
   dealsQuery: DealsQuery;
+  auditQuery: AuditQuery;
   /** Middleware that requires a valid bearer credential. */
   authenticated: RequestHandler;
 }
@@ -58,6 +60,7 @@ export function createCrm(deps: { ds: DataSource; jwtSecret: string; jwtTtlMinut
     contactsQuery: new ContactsQuery(deps.ds, deps.defaultRegion),
     tasks: new TasksService(deps.ds, audit),
     dealsQuery: new DealsQuery(deps.ds),
+    auditQuery: new AuditQuery(deps.ds),
     authenticated: requireAuth(auth),
   };
 }
@@ -70,6 +73,9 @@ export function crmApiRouter(crm: Crm, opts: { loginLimiter: RequestHandler }): 
   r.use("/api-keys", crm.authenticated, apiKeysRouter({ apiKeys: crm.apiKeys }));
   r.use("/contacts", crm.authenticated, contactsRouter({ contacts: crm.contactsQuery }));
   r.use("/tasks", crm.authenticated, tasksRouter({ tasks: crm.tasks }));
+  r.get("/audit", crm.authenticated, requireRole("supervisor", "admin"), async (req, res) => {
+    res.json(await crm.auditQuery.history(req.query));
+  });
   r.get("/deals", crm.authenticated, requireRole("agent", "supervisor", "admin"), async (req, res) => {
     res.json(await crm.dealsQuery.list(req.query));
   });

@@ -86,3 +86,22 @@ describe("PATCH /api/tasks/:id", () => {
     await as(sup.token).patch("/api/tasks/00000000-0000-4000-8000-000000000000", { status: "done" }).expect(404);
   });
 });
+
+describe("GET /api/audit", () => {
+  it("shows a supervisor who changed a task, when, before and after, newest first, paged", async () => {
+    const res = await as(sup.token).get(`/api/audit?entity=task&id=${aliceTaskId}&limit=1`).expect(200);
+    expect(res.body.items).toHaveLength(1);
+    expect(res.body.items[0]).toMatchObject({ action: "update", actor: { type: "user", id: bob.userId }, after: expect.objectContaining({ status: "done" }) });
+    const next = await as(sup.token).get(`/api/audit?entity=task&id=${aliceTaskId}&limit=1&cursor=${res.body.nextCursor}`).expect(200);
+    expect(next.body.items[0]).toMatchObject({ actor: { id: sup.userId, name: expect.any(String) } });
+    expect(next.body.items[0].id).not.toBe(res.body.items[0].id);
+  });
+
+  it("is refused to agents and marketers (403), and needs entity and id (400)", async () => {
+    await as(alice.token).get(`/api/audit?entity=task&id=${aliceTaskId}`).expect(403);
+    const m = await svc.signIn("marketer");
+    await as(m.token).get(`/api/audit?entity=task&id=${aliceTaskId}`).expect(403);
+    await as(sup.token).get("/api/audit?entity=task").expect(400);
+    await as(sup.token).get(`/api/audit?entity=call&id=x`).expect(400);
+  });
+});

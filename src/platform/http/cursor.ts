@@ -1,8 +1,8 @@
 import { AppError } from "../errors";
 
 /**
- * Keyset pagination: the cursor is the (timestamp, id) of the last item seen, opaque to
- * clients. Stable under inserts, unlike offsets.
+ * Keyset pagination: the cursor is the (timestamp, id) of the last item seen (a uuid, or a
+ * bigint for append-only logs), opaque to clients. Stable under inserts, unlike offsets.
  */
 export interface CursorPosition {
   at: string;
@@ -17,7 +17,7 @@ export function decodeCursor(cursor: string | undefined): CursorPosition | undef
   if (!cursor) return undefined;
   try {
     const [at, id] = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as [unknown, unknown];
-    if (typeof at === "string" && !Number.isNaN(Date.parse(at)) && typeof id === "string" && /^[0-9a-f-]{36}$/.test(id)) return { at, id };
+    if (typeof at === "string" && !Number.isNaN(Date.parse(at)) && typeof id === "string" && /^([0-9a-f-]{36}|\d{1,19})$/.test(id)) return { at, id };
   } catch {
     // fall through
   }
