@@ -18,6 +18,8 @@ import { contactsRouter } from "./contacts/contacts.router";
 import { TasksService } from "./tasks/tasks.service";
 import { DealsQuery } from "./deals/deals.query";
 import { AuditQuery } from "./audit/audit.query";
+import { NotesService } from "./notes/notes.service";
+import { actorOf } from "./audit/audit.service";
 import { requireRole } from "./auth/auth.middleware";
 import { tasksRouter } from "./tasks/tasks.router";
 import { apiKeysRouter, usersRouter } from "./users/users.router";
@@ -37,6 +39,7 @@ export interface Crm {
   tasks: TasksService;
   dealsQuery: DealsQuery;
   auditQuery: AuditQuery;
+  notes: NotesService;
   /** Middleware that requires a valid bearer credential. */
   authenticated: RequestHandler;
 }
@@ -61,6 +64,7 @@ export function createCrm(deps: { ds: DataSource; jwtSecret: string; jwtTtlMinut
     tasks: new TasksService(deps.ds, audit),
     dealsQuery: new DealsQuery(deps.ds),
     auditQuery: new AuditQuery(deps.ds),
+    notes: new NotesService(deps.ds, audit),
     authenticated: requireAuth(auth),
   };
 }
@@ -73,6 +77,16 @@ export function crmApiRouter(crm: Crm, opts: { loginLimiter: RequestHandler }): 
   r.use("/api-keys", crm.authenticated, apiKeysRouter({ apiKeys: crm.apiKeys }));
   r.use("/contacts", crm.authenticated, contactsRouter({ contacts: crm.contactsQuery }));
   r.use("/tasks", crm.authenticated, tasksRouter({ tasks: crm.tasks }));
+  const workers = requireRole("agent", "supervisor", "admin");
+  r.post("/contacts/:id/notes", crm.authenticated, workers, async (req, res) => {
+    res.status(201).json(await crm.notes.add(req.principal!, actorOf(req.principal), { contactId: String(req.params.id) }, req.body, String(req.id)));
+  });
+  r.post("/calls/:id/notes", crm.authenticated, workers, async (req, res) => {
+    res.status(201).json(await crm.notes.add(req.principal!, actorOf(req.principal), { callId: String(req.params.id) }, req.body, String(req.id)));
+  });
+  r.put("/calls/:id/disposition", crm.authenticated, workers, async (req, res) => {
+    res.json(await crm.notes.setDisposition(req.principal!, actorOf(req.principal), String(req.params.id), req.body, String(req.id)));
+  });
   r.get("/audit", crm.authenticated, requireRole("supervisor", "admin"), async (req, res) => {
     res.json(await crm.auditQuery.history(req.query));
   });

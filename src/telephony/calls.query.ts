@@ -17,7 +17,7 @@ export const listCallsQuery = z
   .strict();
 
 const SELECT = `SELECT c.id, c.provider_call_id, c.direction, c.from_raw, c.to_raw, c.status, c.outcome, c.missed_reason,
-  c.answered_by, c.started_at, c.answered_at, c.ended_at, c.duration_sec, c.contact_id, c.deal_id, c.is_first_time_caller,
+  c.answered_by, c.started_at, c.answered_at, c.ended_at, c.duration_sec, c.contact_id, c.deal_id, c.is_first_time_caller, c.disposition,
   to_char(c.started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_at,
   (SELECT json_build_object('durationSec', r.duration_sec, 'status', r.status) FROM recordings r
      WHERE r.call_id = c.id ORDER BY (r.source = 'call') DESC, r.created_at DESC LIMIT 1) AS recording,
@@ -47,6 +47,7 @@ function toCall(r: Record<string, unknown>) {
     contactId: r.contact_id,
     dealId: r.deal_id,
     isFirstTimeCaller: r.is_first_time_caller,
+    disposition: r.disposition,
     recording: r.recording ?? null,
     attribution: r.attribution ?? null,
   };

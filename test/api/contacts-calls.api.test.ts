@@ -133,3 +133,37 @@ describe("GET /api/deals", () => {
     await get("/api/deals", token).expect(403);
   });
 });
+
+describe("notes and dispositions", () => {
+  it("an agent adds a note to a contact and to a call; both show on the contact page", async () => {
+    const [call] = (await get(`/api/calls?contactId=${contactId}&outcome=answered`)).body.items;
+    const onContact = await svc.http.post(`/api/contacts/${contactId}/notes`).set("authorization", `Bearer ${agentToken}`).send({ body: "Prefers mornings" }).expect(201);
+    const onCall = await svc.http.post(`/api/calls/${call.id}/notes`).set("authorization", `Bearer ${agentToken}`).send({ body: "Asked for a quote" }).expect(201);
+    expect(onCall.body).toMatchObject({ contactId, callId: call.id, body: "Asked for a quote" });
+    const page = await get(`/api/contacts/${contactId}`).expect(200);
+    expect(page.body.notes.map((n: { id: string }) => n.id).sort()).toEqual([onContact.body.id, onCall.body.id].sort());
+  });
+
+  it("refuses empty or unknown note fields (400), unknown records (404) and marketers (403)", async () => {
+    const post = (path: string, body: object, token = agentToken) => svc.http.post(path).set("authorization", `Bearer ${token}`).send(body);
+    await post(`/api/contacts/${contactId}/notes`, { body: "  " }).expect(400);
+    await post(`/api/contacts/${contactId}/notes`, { body: "x", pinned: true }).expect(400);
+    await post("/api/contacts/00000000-0000-4000-8000-000000000000/notes", { body: "x" }).expect(404);
+    const { token } = await svc.signIn("marketer");
+    await post(`/api/contacts/${contactId}/notes`, { body: "x" }, token).expect(403);
+  });
+
+  it("the agent who handled the call sets its disposition; another agent cannot; a supervisor can", async () => {
+    const [call] = (await get(`/api/calls?contactId=${contactId}&outcome=answered`)).body.items;
+    const put = (token: string, body: object) => svc.http.put(`/api/calls/${call.id}/disposition`).set("authorization", `Bearer ${token}`).send(body);
+    expect((await put(agentToken, { disposition: "interested" }).expect(200)).body).toEqual({ callId: call.id, disposition: "interested" });
+    const other = await svc.signIn("agent");
+    await put(other.token, { disposition: "sale" }).expect(403);
+    await put(agentToken, { disposition: "maybe" }).expect(400);
+    const sup = await svc.signIn("supervisor");
+    await put(sup.token, { disposition: "sale" }).expect(200);
+    expect((await get(`/api/calls/${call.id}`)).body.disposition).toBe("sale");
+    const history = await svc.http.get(`/api/audit?entity=call&id=${call.id}`).set("authorization", `Bearer ${sup.token}`).expect(200);
+    expect(history.body.items.map((h: { after: { disposition: string } }) => h.after.disposition)).toEqual(["sale", "interested"]);
+  });
+});

@@ -102,6 +102,6 @@ describe("GET /api/audit", () => {
     const m = await svc.signIn("marketer");
     await as(m.token).get(`/api/audit?entity=task&id=${aliceTaskId}`).expect(403);
     await as(sup.token).get("/api/audit?entity=task").expect(400);
-    await as(sup.token).get(`/api/audit?entity=call&id=x`).expect(400);
+    await as(sup.token).get(`/api/audit?entity=recording&id=x`).expect(400);
   });
 });

@@ -4,7 +4,7 @@ import { decodeCursor, encodeCursor } from "../../platform/http/cursor";
 
 export const auditQuery = z
   .object({
-    entity: z.enum(["contact", "deal", "task", "user", "api_key", "setting"]),
+    entity: z.enum(["contact", "deal", "task", "user", "api_key", "setting", "note", "call"]),
     id: z.string().trim().min(1).max(100),
     cursor: z.string().max(200).optional(),
     limit: z.coerce.number().int().min(1).max(100).default(50),

@@ -75,7 +75,7 @@ export class ContactsQuery {
       [id],
     );
     if (!row) throw new AppError("not_found", "No such contact");
-    const [calls, deals, tasks, touches] = await Promise.all([
+    const [calls, deals, tasks, touches, notes] = await Promise.all([
       this.ds.query(
         `SELECT c.id, c.direction, c.status, c.outcome, c.started_at, c.duration_sec, c.answered_by,
                 EXISTS (SELECT 1 FROM recordings r WHERE r.call_id = c.id AND r.status = 'completed') AS has_recording
@@ -96,6 +96,7 @@ export class ContactsQuery {
         `SELECT id, source, medium, campaign, keyword FROM call_attributions WHERE id = ANY($1::uuid[])`,
         [[row.first_touch_attribution_id, row.last_touch_attribution_id].filter(Boolean)],
       ),
+      this.ds.query(`SELECT id, call_id, author_id, body, created_at FROM notes WHERE contact_id = $1 ORDER BY created_at DESC LIMIT 50`, [id]),
     ]);
     const touch = (tid: string | null) => {
       const t = touches.find((x: { id: string }) => x.id === tid);
@@ -125,6 +126,7 @@ export class ContactsQuery {
         dueAt: iso(t.due_at as Date),
         attempts: t.attempts,
       })),
+      notes: notes.map((n: Record<string, unknown>) => ({ id: n.id, callId: n.call_id, authorId: n.author_id, body: n.body, createdAt: iso(n.created_at as Date) })),
       attribution: { firstTouch: touch(row.first_touch_attribution_id), lastTouch: touch(row.last_touch_attribution_id) },
     };
   }
