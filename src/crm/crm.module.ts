@@ -19,8 +19,9 @@ import { TasksService } from "./tasks/tasks.service";
 import { DealsQuery } from "./deals/deals.query";
 import { AuditQuery } from "./audit/audit.query";
 import { NotesService } from "./notes/notes.service";
-import { actorOf } from "./audit/audit.service";
-import { requireRole } from "./auth/auth.middleware";
+import { notesRouter } from "./notes/notes.router";
+import { auditRouter } from "./audit/audit.router";
+import { dealsRouter } from "./deals/deals.router";
 import { tasksRouter } from "./tasks/tasks.router";
 import { apiKeysRouter, usersRouter } from "./users/users.router";
 
@@ -77,21 +78,8 @@ export function crmApiRouter(crm: Crm, opts: { loginLimiter: RequestHandler }): 
   r.use("/api-keys", crm.authenticated, apiKeysRouter({ apiKeys: crm.apiKeys }));
   r.use("/contacts", crm.authenticated, contactsRouter({ contacts: crm.contactsQuery }));
   r.use("/tasks", crm.authenticated, tasksRouter({ tasks: crm.tasks }));
-  const workers = requireRole("agent", "supervisor", "admin");
-  r.post("/contacts/:id/notes", crm.authenticated, workers, async (req, res) => {
-    res.status(201).json(await crm.notes.add(req.principal!, actorOf(req.principal), { contactId: String(req.params.id) }, req.body, String(req.id)));
-  });
-  r.post("/calls/:id/notes", crm.authenticated, workers, async (req, res) => {
-    res.status(201).json(await crm.notes.add(req.principal!, actorOf(req.principal), { callId: String(req.params.id) }, req.body, String(req.id)));
-  });
-  r.put("/calls/:id/disposition", crm.authenticated, workers, async (req, res) => {
-    res.json(await crm.notes.setDisposition(req.principal!, actorOf(req.principal), String(req.params.id), req.body, String(req.id)));
-  });
-  r.get("/audit", crm.authenticated, requireRole("supervisor", "admin"), async (req, res) => {
-    res.json(await crm.auditQuery.history(req.query));
-  });
-  r.get("/deals", crm.authenticated, requireRole("agent", "supervisor", "admin"), async (req, res) => {
-    res.json(await crm.dealsQuery.list(req.query));
-  });
+  r.use("/deals", crm.authenticated, dealsRouter({ deals: crm.dealsQuery }));
+  r.use("/audit", crm.authenticated, auditRouter({ audit: crm.auditQuery }));
+  r.use(notesRouter({ notes: crm.notes, authenticated: crm.authenticated }));
   return r;
 }
