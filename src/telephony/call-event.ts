@@ -43,6 +43,8 @@ export interface CallStartedEvent extends Base, CallParty {
   type: "call.started";
   /** Agents we are ringing for this call (user ids), decided by routing. */
   ringing?: string[];
+  /** Agents a PBX says it is ringing, as it names them (email, dial target or extension). */
+  ringingAgentRefs?: string[];
 }
 
 /** Status of the parent call itself. */

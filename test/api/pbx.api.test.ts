@@ -55,6 +55,14 @@ describe("POST /webhooks/pbx", () => {
     expect(await q(`SELECT provider_recording_id, duration_sec FROM recordings WHERE call_id = $1`, [call.id])).toEqual([{ provider_recording_id: "rec-1", duration_sec: 90 }]);
   });
 
+  it("a ringing event that names an agent pops that agent", async () => {
+    const callId = `pbx-${randomBytes(4).toString("hex")}`;
+    await post(event(callId, "ringing", { from: "+14155550144", agent: agent.email })).expect(204);
+    await applied();
+    const [call] = await q(`SELECT id FROM calls WHERE provider_call_id = $1`, [callId]);
+    expect(await q(`SELECT payload->'userIds' AS users FROM outbox WHERE topic = 'screen-pop' AND payload->>'callId' = $1`, [call.id])).toEqual([{ users: [agent.userId] }]);
+  });
+
   it("an unanswered call is missed and opens a call-back task", async () => {
     const callId = `pbx-${randomBytes(4).toString("hex")}`;
     await post(event(callId, "ringing", { from: "+14155550143" })).expect(204);

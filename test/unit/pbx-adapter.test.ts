@@ -25,11 +25,16 @@ const refusal = (input: unknown) => {
 const PARTY = { direction: "inbound", from: "+15551230001", to: "+15559870000", callerName: "ACME Ltd", trackingNumber: "+15550001111" };
 
 describe("pbxToCallEvents", () => {
-  it("when a ringing event arrives, then it becomes one call.started with the party fields and nothing else", () => {
+  it("when a ringing event arrives, then it becomes one call.started with the party fields and the agent it rings", () => {
     const events = pbxToCallEvents(parse(ev({ callerName: "ACME Ltd", trackingNumber: "+15550001111", agent: "alice@example.com" })));
     expect(events).toEqual([
-      { type: "call.started", provider: "pbx", callId: "1741079730.42", occurredAt: OCCURRED_DATE, rawStatus: "ringing", ...PARTY },
+      { type: "call.started", provider: "pbx", callId: "1741079730.42", occurredAt: OCCURRED_DATE, rawStatus: "ringing", ...PARTY, ringingAgentRefs: ["alice@example.com"] },
     ]);
+  });
+
+  it("when a ringing event names no agent, then nobody in particular is rung", () => {
+    const [e] = pbxToCallEvents(parse(ev({})));
+    expect(e).not.toHaveProperty("ringingAgentRefs");
   });
 
   it("when occurredAt has an offset, then the Date is the same instant", () => {

@@ -64,11 +64,22 @@ export class CallIngestService {
     if (call.outcome === "answered") call.missedReason = null;
     await this.calls.save(em, call);
     await this.afterChange(em, before, call, created);
-    if (ev.type === "call.started" && ev.ringing && ev.ringing.length > 0) {
-      const userIds = [...ev.ringing].sort();
+    const ringing = ev.type === "call.started" ? await this.ringingUsers(em, ev) : [];
+    if (ringing.length > 0) {
+      const userIds = [...new Set(ringing)].sort();
       await addToOutbox(em, "screen-pop", { callId: call.id, userIds }, `pop:${call.id}:${userIds.join(",")}`);
     }
     return "applied";
+  }
+
+  /** The agents to pop: routing's user ids, or the agents a PBX names. */
+  private async ringingUsers(em: EntityManager, ev: Extract<CallEvent, { type: "call.started" }>): Promise<string[]> {
+    const ids = [...(ev.ringing ?? [])];
+    for (const ref of ev.ringingAgentRefs ?? []) {
+      const id = await this.deps.agents.userIdByAgentRef(em, ref);
+      if (id) ids.push(id);
+    }
+    return ids;
   }
 
   private newCall(ev: CallEvent & CallParty) {

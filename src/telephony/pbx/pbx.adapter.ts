@@ -26,7 +26,7 @@ export function pbxToCallEvents(e: PbxEvent): CallEvent[] {
 
   switch (e.type) {
     case "ringing":
-      return [{ type: "call.started", ...base, ...party }];
+      return [{ type: "call.started", ...base, ...party, ...(e.agent !== undefined && { ringingAgentRefs: [e.agent] }) }];
     case "answered":
       return [status("in-progress", agent)];
     case "ended": {
