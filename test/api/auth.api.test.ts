@@ -123,6 +123,21 @@ describe("POST /api/users", () => {
   });
 });
 
+describe("GET /api/users", () => {
+  it("lists the team for supervisors and admins, without password hashes", async () => {
+    const { token } = await svc.signIn("supervisor");
+    const res = await svc.http.get("/api/users").set("authorization", `Bearer ${token}`).expect(200);
+    expect(res.body.items.length).toBeGreaterThan(0);
+    expect(res.body.items[0]).toEqual(expect.objectContaining({ id: expect.any(String), role: expect.any(String), presence: expect.any(String), isActive: true }));
+    expect(JSON.stringify(res.body)).not.toContain("scrypt$");
+  });
+
+  it.each(["agent", "marketer"] as const)("refuses the %s role with 403", async (role) => {
+    const { token } = await svc.signIn(role);
+    await svc.http.get("/api/users").set("authorization", `Bearer ${token}`).expect(403);
+  });
+});
+
 describe("API keys", () => {
   it("an admin creates a key once; it authenticates with its role; only a hash is stored", async () => {
     const { token } = await svc.signIn("admin");

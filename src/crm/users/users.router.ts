@@ -6,6 +6,9 @@ import type { ApiKeysService } from "../api-keys/api-keys.service";
 
 export function usersRouter(deps: { users: UsersService }): Router {
   const r = Router();
+  r.get("/", requireRole("supervisor", "admin"), async (_req, res) => {
+    res.json({ items: await deps.users.list() });
+  });
   r.post("/", requireRole("admin"), async (req, res) => {
     const user = await deps.users.create(req.body, actorOf(req.principal), String(req.id));
     res.status(201).json(user);

@@ -65,6 +65,12 @@ export class UsersService {
     }
   }
 
+  /** The team, for supervisors and admins: who can take calls and their state. */
+  async list(): Promise<Array<PublicUser & { presence: User["presence"]; isActive: boolean }>> {
+    const users = await this.ds.getRepository(User).find({ order: { name: "ASC" }, take: 1000 });
+    return users.map((u) => ({ ...toPublicUser(u), presence: u.presence, isActive: u.isActive }));
+  }
+
   async findById(id: string): Promise<User | null> {
     return this.ds.getRepository(User).findOneBy({ id });
   }
