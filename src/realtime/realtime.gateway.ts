@@ -47,17 +47,20 @@ export class Realtime {
     this.attached = Boolean(httpServer);
     this.redis = deps.redisUrl ? new Redis(deps.redisUrl, { maxRetriesPerRequest: null }) : undefined;
     this.redis?.on("error", (err) => deps.log.debug({ err: err.message }, "realtime redis error"));
+    const adapter = this.redis
+      ? createAdapter(this.redis, {
+          streamName: `${deps.queuePrefix}:socket.io`,
+          // The reading client only stops between blocking reads: keep them short so a
+          // shutdown does not linger.
+          blockTimeInMs: 1000,
+        })
+      : undefined;
     this.io = new Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>({
       path: "/socket.io",
       maxHttpBufferSize: 16 * 1024,
       serveClient: false,
       connectionStateRecovery: { maxDisconnectionDuration: 2 * 60_000, skipMiddlewares: false },
-      ...(this.redis ? { adapter: createAdapter(this.redis, {
-            streamName: `${deps.queuePrefix}:socket.io`,
-            // The reading client only stops between blocking reads: keep them short so a
-            // shutdown does not linger.
-            blockTimeInMs: 1000,
-          }) } : {}),
+      ...(adapter ? { adapter } : {}),
     });
     if (httpServer) this.io.attach(httpServer);
     this.io.use((socket, next) => void this.authenticate(socket, next));
