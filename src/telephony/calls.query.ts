@@ -1,7 +1,7 @@
 import type { DataSource } from "typeorm";
 import { z } from "zod";
 import { AppError } from "../platform/errors";
-import { decodeCursor, encodeCursor } from "../platform/http/cursor";
+import { cursorAt, KeysetQuery, pageFields, toPage } from "../platform/db/keyset";
 
 export const listCallsQuery = z
   .object({
@@ -11,14 +11,13 @@ export const listCallsQuery = z
     status: z.enum(["ringing", "in-progress", "completed"]).optional(),
     from: z.iso.datetime({ offset: true }).optional(),
     to: z.iso.datetime({ offset: true }).optional(),
-    cursor: z.string().max(200).optional(),
-    limit: z.coerce.number().int().min(1).max(100).default(25),
+    ...pageFields(),
   })
   .strict();
 
 const SELECT = `SELECT c.id, c.provider_call_id, c.direction, c.from_raw, c.to_raw, c.status, c.outcome, c.missed_reason,
   c.answered_by, c.started_at, c.answered_at, c.ended_at, c.duration_sec, c.contact_id, c.deal_id, c.is_first_time_caller, c.disposition,
-  to_char(c.started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_at,
+  ${cursorAt("c.started_at")} AS cursor_at,
   (SELECT json_build_object('durationSec', r.duration_sec, 'status', r.status) FROM recordings r
      WHERE r.call_id = c.id ORDER BY (r.source = 'call') DESC, r.created_at DESC LIMIT 1) AS recording,
   (SELECT json_build_object('source', a.source, 'medium', a.medium, 'campaign', a.campaign, 'keyword', a.keyword, 'clickId', a.click_id,
@@ -59,27 +58,16 @@ export class CallsQuery {
 
   async list(input: unknown) {
     const f = listCallsQuery.parse(input);
-    const where: string[] = ["TRUE"];
-    const params: unknown[] = [];
-    const add = (sql: string, value: unknown) => {
-      params.push(value);
-      where.push(sql.replace("?", `$${params.length}`));
-    };
-    if (f.contactId) add("c.contact_id = ?", f.contactId);
-    if (f.outcome) add("c.outcome = ?", f.outcome);
-    if (f.direction) add("c.direction = ?", f.direction);
-    if (f.status) add("c.status = ?", f.status);
-    if (f.from) add("c.started_at >= ?::timestamptz", f.from);
-    if (f.to) add("c.started_at < ?::timestamptz", f.to);
-    const after = decodeCursor(f.cursor);
-    if (after) {
-      params.push(after.at, after.id);
-      where.push(`(c.started_at, c.id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
-    }
-    params.push(f.limit + 1);
-    const rows = await this.ds.query(`${SELECT} WHERE ${where.join(" AND ")} ORDER BY c.started_at DESC, c.id DESC LIMIT $${params.length}`, params);
-    const last = rows[f.limit - 1];
-    return { items: rows.slice(0, f.limit).map(toCall), nextCursor: rows.length > f.limit && last ? encodeCursor({ at: last.cursor_at, id: last.id }) : null };
+    const q = new KeysetQuery();
+    if (f.contactId) q.where("c.contact_id = ?", f.contactId);
+    if (f.outcome) q.where("c.outcome = ?", f.outcome);
+    if (f.direction) q.where("c.direction = ?", f.direction);
+    if (f.status) q.where("c.status = ?", f.status);
+    if (f.from) q.where("c.started_at >= ?::timestamptz", f.from);
+    if (f.to) q.where("c.started_at < ?::timestamptz", f.to);
+    q.after(f.cursor, "c.started_at", "c.id", "<");
+    const rows = await this.ds.query(`${SELECT} WHERE ${q.whereSql} ORDER BY c.started_at DESC, c.id DESC LIMIT ${q.limitSql(f.limit)}`, q.params);
+    return toPage(rows, f.limit, toCall);
   }
 
   async get(id: string) {

@@ -1,15 +1,14 @@
 import type { DataSource } from "typeorm";
 import { z } from "zod";
 import { AppError } from "../../platform/errors";
-import { decodeCursor, encodeCursor } from "../../platform/http/cursor";
+import { cursorAt, KeysetQuery, pageFields, toPage } from "../../platform/db/keyset";
 import { toE164 } from "../phones/phone-number";
 
 export const listContactsQuery = z
   .object({
     phone: z.string().trim().min(3).max(40).optional(),
     q: z.string().trim().min(1).max(100).optional(),
-    cursor: z.string().max(200).optional(),
-    limit: z.coerce.number().int().min(1).max(100).default(25),
+    ...pageFields(),
   })
   .strict();
 
@@ -23,8 +22,6 @@ export interface ContactView {
   createdAt: string;
 }
 
-/** Microsecond precision: a millisecond cursor would skip rows created within the same millisecond. */
-const CURSOR_AT = `to_char(c.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 const iso = (d: Date | string | null) => (d ? new Date(d).toISOString() : null);
 const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
@@ -34,35 +31,21 @@ export class ContactsQuery {
 
   async list(input: unknown): Promise<{ items: ContactView[]; nextCursor: string | null }> {
     const f = listContactsQuery.parse(input);
-    const where: string[] = ["c.deleted_at IS NULL"];
-    const params: unknown[] = [];
+    const q = new KeysetQuery().where("c.deleted_at IS NULL");
     if (f.phone !== undefined) {
       const e164 = toE164(f.phone, this.defaultRegion);
       if (!e164) return { items: [], nextCursor: null };
-      params.push(e164);
-      where.push(`EXISTS (SELECT 1 FROM contact_phones p WHERE p.contact_id = c.id AND p.e164 = $${params.length})`);
+      q.where("EXISTS (SELECT 1 FROM contact_phones p WHERE p.contact_id = c.id AND p.e164 = ?)", e164);
     }
-    if (f.q !== undefined) {
-      params.push(`${escapeLike(f.q.toLowerCase())}%`);
-      where.push(`(lower(c.name) LIKE $${params.length} OR lower(c.email) LIKE $${params.length})`);
-    }
-    const after = decodeCursor(f.cursor);
-    if (after) {
-      params.push(after.at, after.id);
-      where.push(`(c.created_at, c.id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
-    }
-    params.push(f.limit + 1);
-    const rows = await this.ds.query(
-      `SELECT c.id, c.name, c.email, c.company, c.owner_id, c.created_at, ${CURSOR_AT} AS cursor_at,
+    if (f.q !== undefined) q.where("(lower(c.name) LIKE ? OR lower(c.email) LIKE ?)", `${escapeLike(f.q.toLowerCase())}%`);
+    q.after(f.cursor, "c.created_at", "c.id", "<");
+    const rows: Array<ContactRow & { cursor_at: string }> = await this.ds.query(
+      `SELECT c.id, c.name, c.email, c.company, c.owner_id, c.created_at, ${cursorAt("c.created_at")} AS cursor_at,
               COALESCE((SELECT array_agg(p.e164 ORDER BY p.created_at) FROM contact_phones p WHERE p.contact_id = c.id), '{}') AS phones
-       FROM contacts c WHERE ${where.join(" AND ")} ORDER BY c.created_at DESC, c.id DESC LIMIT $${params.length}`,
-      params,
+       FROM contacts c WHERE ${q.whereSql} ORDER BY c.created_at DESC, c.id DESC LIMIT ${q.limitSql(f.limit)}`,
+      q.params,
     );
-    const last = rows[f.limit - 1];
-    return {
-      items: rows.slice(0, f.limit).map(toView),
-      nextCursor: rows.length > f.limit && last ? encodeCursor({ at: last.cursor_at, id: last.id }) : null,
-    };
+    return toPage(rows, f.limit, toView);
   }
 
   /** The contact with its calls, deals, open tasks and first / last touch. */
@@ -132,6 +115,16 @@ export class ContactsQuery {
   }
 }
 
-function toView(r: { id: string; name: string; email: string | null; company: string | null; owner_id: string | null; created_at: Date; phones: string[] }): ContactView {
+interface ContactRow {
+  id: string;
+  name: string;
+  email: string | null;
+  company: string | null;
+  owner_id: string | null;
+  created_at: Date;
+  phones: string[];
+}
+
+function toView(r: ContactRow): ContactView {
   return { id: r.id, name: r.name, email: r.email, company: r.company, ownerId: r.owner_id, phones: r.phones, createdAt: new Date(r.created_at).toISOString() };
 }

@@ -1,7 +1,7 @@
 import type { DataSource } from "typeorm";
 import { z } from "zod";
 import { AppError } from "../../platform/errors";
-import { decodeCursor, encodeCursor } from "../../platform/http/cursor";
+import { cursorAt, KeysetQuery, pageFields, toPage } from "../../platform/db/keyset";
 import { addToOutbox } from "../../platform/outbox";
 import type { Actor, AuditService } from "../audit/audit.service";
 import type { Principal } from "../auth/principal";
@@ -13,8 +13,7 @@ export const listTasksQuery = z
     type: z.enum(["call_back", "follow_up", "todo"]).optional(),
     contactId: z.uuid().optional(),
     overdue: z.enum(["true", "false"]).optional(),
-    cursor: z.string().max(200).optional(),
-    limit: z.coerce.number().int().min(1).max(100).default(25),
+    ...pageFields(),
   })
   .strict();
 
@@ -29,8 +28,7 @@ export const patchTaskBody = z
   .refine((b) => Object.keys(b).length > 0, "nothing to change");
 
 const COLUMNS = `t.id, t.type, t.status, t.title, t.contact_id, t.call_id, t.deal_id, t.assignee_id, t.due_at, t.attempts,
-  t.missed_call_ids, t.resolution, t.completed_at, t.time_to_callback_sec, t.created_at,
-  to_char(t.due_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_at`;
+  t.missed_call_ids, t.resolution, t.completed_at, t.time_to_callback_sec, t.created_at, ${cursorAt("t.due_at")} AS cursor_at`;
 
 const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
 
@@ -65,29 +63,18 @@ export class TasksService {
 
   async list(p: Principal, input: unknown) {
     const f = listTasksQuery.parse(input);
-    const where: string[] = ["TRUE"];
-    const params: unknown[] = [];
-    const add = (sql: string, value: unknown) => {
-      params.push(value);
-      where.push(sql.replace("?", `$${params.length}`));
-    };
     const assignee = f.assignee === "me" ? p.id : f.assignee;
     if (!isManager(p) && assignee !== p.id) throw new AppError("forbidden", "Agents see their own tasks (assignee=me)");
-    if (assignee === "none") where.push("t.assignee_id IS NULL");
-    else if (assignee !== "any") add("t.assignee_id = ?", assignee);
-    if (f.status) add("t.status = ?", f.status);
-    if (f.type) add("t.type = ?", f.type);
-    if (f.contactId) add("t.contact_id = ?", f.contactId);
-    if (f.overdue === "true") where.push("t.status = 'open' AND t.due_at < now()");
-    const after = decodeCursor(f.cursor);
-    if (after) {
-      params.push(after.at, after.id);
-      where.push(`(t.due_at, t.id) > ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
-    }
-    params.push(f.limit + 1);
-    const rows = await this.ds.query(`SELECT ${COLUMNS} FROM tasks t WHERE ${where.join(" AND ")} ORDER BY t.due_at, t.id LIMIT $${params.length}`, params);
-    const last = rows[f.limit - 1];
-    return { items: rows.slice(0, f.limit).map(toTask), nextCursor: rows.length > f.limit && last ? encodeCursor({ at: last.cursor_at, id: last.id }) : null };
+    const q = new KeysetQuery();
+    if (assignee === "none") q.where("t.assignee_id IS NULL");
+    else if (assignee !== "any") q.where("t.assignee_id = ?", assignee);
+    if (f.status) q.where("t.status = ?", f.status);
+    if (f.type) q.where("t.type = ?", f.type);
+    if (f.contactId) q.where("t.contact_id = ?", f.contactId);
+    if (f.overdue === "true") q.where("t.status = 'open' AND t.due_at < now()");
+    q.after(f.cursor, "t.due_at", "t.id", ">");
+    const rows = await this.ds.query(`SELECT ${COLUMNS} FROM tasks t WHERE ${q.whereSql} ORDER BY t.due_at, t.id LIMIT ${q.limitSql(f.limit)}`, q.params);
+    return toPage(rows, f.limit, toTask);
   }
 
   async update(p: Principal, actor: Actor, id: string, input: unknown, requestId?: string) {
