@@ -72,6 +72,18 @@ function load(url, publicUrl, { seconds = SECONDS, amount = 0 } = {}) {
   return JSON.parse(out.toString());
 }
 
+/** A baseline server of this folder on a free port, once it accepts connections. */
+async function startBaseline(script) {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const child = spawn(process.execPath, [path.join(__dirname, script)], {
+    env: { ...process.env, PORT: String(port), PUBLIC_URL: url, TWILIO_AUTH_TOKEN: TOKEN },
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  await waitPort(port);
+  return { child, url };
+}
+
 function startService(script, env) {
   const child = spawn(process.execPath, [path.join(root, "dist/src", script)], { env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "inherit"] });
   return child;
@@ -136,14 +148,8 @@ async function realtimeBench(results) {
     const tokensFile = path.join(os.tmpdir(), `${dbName}-tokens.json`);
     fs.writeFileSync(tokensFile, JSON.stringify(tokens));
 
-    const barePort = await freePort();
-    const barePublic = `http://127.0.0.1:${barePort}`;
-    const bare = spawn(process.execPath, [path.join(__dirname, "bare-realtime.js")], {
-      env: { ...process.env, PORT: String(barePort), PUBLIC_URL: barePublic, TWILIO_AUTH_TOKEN: TOKEN },
-      stdio: ["ignore", "ignore", "inherit"],
-    });
+    const { child: bare, url: barePublic } = await startBaseline("bare-realtime.js");
     children.push(bare);
-    await waitPort(barePort);
 
     results.pops = [];
     for (const rate of RATES) {
@@ -182,14 +188,8 @@ async function main() {
   try {
     step("baseline: bare express + signature check");
     // (a) baseline: bare express + the same signature check.
-    const barePort = await freePort();
-    const barePublic = `http://127.0.0.1:${barePort}`;
-    const bare = spawn(process.execPath, [path.join(__dirname, "bare-server.js")], {
-      env: { ...process.env, PORT: String(barePort), PUBLIC_URL: barePublic, TWILIO_AUTH_TOKEN: TOKEN },
-      stdio: ["ignore", "ignore", "inherit"],
-    });
+    const { child: bare, url: barePublic } = await startBaseline("bare-server.js");
     children.push(bare);
-    await waitPort(barePort);
     results.bare = load(`${barePublic}/webhooks/twilio/status`, barePublic);
     await stop(bare);
 

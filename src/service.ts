@@ -44,11 +44,12 @@ export async function resolveRuntime(
     return { config: { ...config, databaseUrl: config.databaseUrl!, jwt: { ...config.jwt, secret: config.jwt.secret! } }, embedded: undefined };
   }
   const secrets = loadOrCreateDevSecrets(config.dataDir);
-  const embedded = config.databaseUrl ? undefined : await startEmbeddedPostgres({ dataDir: config.dataDir, log });
+  // Embedded mode is exactly "no DATABASE_URL".
+  const embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, log });
   return {
     config: {
       ...config,
-      databaseUrl: config.databaseUrl ?? embedded!.url,
+      databaseUrl: embedded.url,
       jwt: { ...config.jwt, secret: config.jwt.secret ?? secrets.jwtSecret },
       twilio: { ...config.twilio, authToken: config.twilio.authToken ?? secrets.twilioAuthToken },
     },

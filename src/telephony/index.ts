@@ -6,7 +6,6 @@ export { renderTwiml, type TwimlTexts } from "./twilio/twiml";
 export {
   decodeTwilioDelivery,
   twilioDeliveryKey,
-  twilioToCallEvents,
   validateTwilioParams,
   type TwilioDelivery,
   type TwilioParams,

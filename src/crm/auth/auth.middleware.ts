@@ -6,6 +6,8 @@ import type { AuthService } from "./auth.service";
 /** Requires `Authorization: Bearer <jwt | api key>`; sets req.principal. */
 export function requireAuth(auth: AuthService): RequestHandler {
   return async (req, _res, next) => {
+    // Routers mounted on overlapping paths may both require auth: check the credential once.
+    if (req.principal) return next();
     const header = req.headers.authorization;
     const match = typeof header === "string" ? /^Bearer\s+(\S{10,2048})$/i.exec(header) : null;
     if (!match?.[1]) throw new AppError("unauthenticated", "Missing or malformed Authorization: Bearer header");

@@ -5,7 +5,7 @@ import type { ApiKeysService } from "../api-keys/api-keys.service";
 import { toPublicUser, type PublicUser, type UsersService } from "../users/users.service";
 import { DUMMY_HASH_PROMISE, verifyPassword } from "./passwords";
 import type { Principal } from "./principal";
-import type { TokenSigner } from "./tokens";
+import type { TokenClaims, TokenSigner } from "./tokens";
 
 export const loginSchema = z
   .object({ email: z.string().trim().max(254), password: z.string().max(200) })
@@ -32,7 +32,10 @@ export class AuthService {
   async authenticate(bearer: string): Promise<Principal | undefined> {
     if (bearer.startsWith("ck_")) return this.apiKeys.authenticate(bearer);
     const claims = await this.tokens.verify(bearer);
-    if (!claims) return undefined;
+    return claims ? this.principalOf(claims) : undefined;
+  }
+
+  private async principalOf(claims: TokenClaims): Promise<Principal | undefined> {
     const user = await this.users.findById(claims.sub);
     // A deactivated user or a changed role invalidates tokens issued before.
     if (!user || !user.isActive || user.role !== claims.role) return undefined;
@@ -43,7 +46,7 @@ export class AuthService {
   async authenticateToken(token: string): Promise<{ principal: Principal; expiresAt: Date } | undefined> {
     const claims = await this.tokens.verify(token);
     if (!claims) return undefined;
-    const principal = await this.authenticate(token);
+    const principal = await this.principalOf(claims);
     return principal ? { principal, expiresAt: new Date(claims.exp * 1000) } : undefined;
   }
 }

@@ -54,7 +54,7 @@ export function toAppError(err: unknown): AppError {
   return new AppError("internal", "Internal server error", undefined, { cause: err });
 }
 
-export function sendError(res: Parameters<RequestHandler>[1], code: ErrorCode, message: string, details?: unknown): void {
+function sendError(res: Parameters<RequestHandler>[1], code: ErrorCode, message: string, details?: unknown): void {
   const requestId = res.getHeader("x-request-id");
   res.status(httpStatusOf(code)).json({ error: { code, message, ...(details ? { details } : {}), ...(requestId ? { requestId } : {}) } });
 }
