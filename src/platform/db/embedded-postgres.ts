@@ -24,6 +24,37 @@ function findBinDir(): string {
   throw new Error(`embedded PostgreSQL binaries (${pkg}) are not installed; run npm ci, or set DATABASE_URL`);
 }
 
+/** True when a user other than the owner can walk from / down to `dir` (o+x on every ancestor). */
+function traversableByOthers(dir: string): boolean {
+  for (let d = path.resolve(dir); ; d = path.dirname(d)) {
+    if ((fs.statSync(d).mode & 0o001) === 0) return false;
+    if (d === path.dirname(d)) return true;
+  }
+}
+
+/**
+ * As root, PostgreSQL runs as the `postgres` user, who may not reach node_modules inside a
+ * private (0700) checkout. Then the binaries are copied once to a shared, traversable place;
+ * the copy is renamed into place atomically, so concurrent starts never see half a copy.
+ */
+function reachableBinDir(binDir: string): string {
+  if (traversableByOthers(binDir)) return binDir;
+  const native = path.dirname(binDir);
+  const version = JSON.parse(fs.readFileSync(path.join(native, "..", "package.json"), "utf8")).version as string;
+  const shared = path.join(os.tmpdir(), `callcenter-crm-postgres-${version}`);
+  if (!fs.existsSync(path.join(shared, "bin", "postgres"))) {
+    const partial = `${shared}.${process.pid}.${Date.now()}`;
+    fs.cpSync(native, partial, { recursive: true, verbatimSymlinks: true });
+    fs.chmodSync(partial, 0o755);
+    try {
+      fs.renameSync(partial, shared);
+    } catch {
+      fs.rmSync(partial, { recursive: true, force: true }); // another process won the race
+    }
+  }
+  return path.join(shared, "bin");
+}
+
 /** PostgreSQL refuses to run as root: then it runs as the `postgres` system user, created if missing. */
 function runAsIds(): { uid?: number; gid?: number } {
   if (process.getuid?.() !== 0) return {};
@@ -94,10 +125,19 @@ export async function startEmbeddedPostgres(opts: {
   /** Tests trade durability for speed; the service never does. */
   fsync?: boolean;
 }): Promise<EmbeddedPostgres> {
-  const binDir = findBinDir();
   const ids = runAsIds();
+  const binDir = ids.uid === undefined ? findBinDir() : reachableBinDir(findBinDir());
+
   fs.mkdirSync(opts.dataDir, { recursive: true });
-  if (ids.uid !== undefined) fs.chmodSync(opts.dataDir, 0o755);
+  if (ids.uid !== undefined) {
+    fs.chmodSync(opts.dataDir, 0o755);
+    if (!traversableByOthers(opts.dataDir)) {
+      throw new Error(
+        `DATA_DIR ${opts.dataDir} is inside a directory the postgres user cannot enter (running as root); ` +
+          "use a DATA_DIR under a world-traversable directory, or run as a regular user",
+      );
+    }
+  }
   const pgdata = path.join(opts.dataDir, "postgres");
   takeOwnership(opts.dataDir, pgdata, binDir, ids);
   if (!fs.existsSync(path.join(pgdata, "PG_VERSION"))) {
