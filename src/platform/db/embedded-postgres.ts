@@ -1,4 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { createHash } from "node:crypto";
 import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
@@ -53,6 +54,24 @@ function reachableBinDir(binDir: string): string {
     }
   }
   return path.join(shared, "bin");
+}
+
+/**
+ * Where the cluster lives: DATA_DIR, unless we run as root and the `postgres` user cannot enter
+ * it (a private checkout). Then the cluster goes to /var/lib/callcenter-crm/<hash of DATA_DIR>,
+ * and DATA_DIR says so in postgres-location.txt, rather than opening up the user's directories.
+ */
+function clusterRoot(dataDir: string, ids: { uid?: number }, log: Logger): string {
+  if (ids.uid === undefined) return dataDir;
+  fs.chmodSync(dataDir, 0o755);
+  if (traversableByOthers(dataDir)) return dataDir;
+  const hash = createHash("sha256").update(path.resolve(dataDir)).digest("hex").slice(0, 16);
+  const root = path.join("/var/lib/callcenter-crm", hash);
+  fs.mkdirSync(root, { recursive: true, mode: 0o755 });
+  fs.chmodSync(path.dirname(root), 0o755);
+  fs.writeFileSync(path.join(dataDir, "postgres-location.txt"), `${root}\n`);
+  log.warn({ dataDir, cluster: root }, "DATA_DIR is not reachable by the postgres user (running as root): the embedded cluster lives elsewhere");
+  return root;
 }
 
 /** PostgreSQL refuses to run as root: then it runs as the `postgres` system user, created if missing. */
@@ -129,16 +148,7 @@ export async function startEmbeddedPostgres(opts: {
   const binDir = ids.uid === undefined ? findBinDir() : reachableBinDir(findBinDir());
 
   fs.mkdirSync(opts.dataDir, { recursive: true });
-  if (ids.uid !== undefined) {
-    fs.chmodSync(opts.dataDir, 0o755);
-    if (!traversableByOthers(opts.dataDir)) {
-      throw new Error(
-        `DATA_DIR ${opts.dataDir} is inside a directory the postgres user cannot enter (running as root); ` +
-          "use a DATA_DIR under a world-traversable directory, or run as a regular user",
-      );
-    }
-  }
-  const pgdata = path.join(opts.dataDir, "postgres");
+  const pgdata = path.join(clusterRoot(opts.dataDir, ids, opts.log), "postgres");
   takeOwnership(opts.dataDir, pgdata, binDir, ids);
   if (!fs.existsSync(path.join(pgdata, "PG_VERSION"))) {
     opts.log.info({ pgdata }, "initialising embedded PostgreSQL cluster");
