@@ -7,6 +7,7 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY scripts ./scripts
 COPY src ./src
 COPY migrations ./migrations
+COPY public ./public
 RUN npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim

@@ -53,4 +53,16 @@ export default tseslint.config(
     },
     rules: { "@typescript-eslint/no-require-imports": "off" },
   },
+  {
+    // Runs in visitors' browsers, as written: no build step, no modules.
+    files: ["public/**/*.js"],
+    languageOptions: {
+      sourceType: "script",
+      globals: {
+        window: "readonly", document: "readonly", location: "readonly", localStorage: "readonly", fetch: "readonly", URL: "readonly",
+        MutationObserver: "readonly", NodeFilter: "readonly", AbortController: "readonly", setTimeout: "readonly", clearTimeout: "readonly", setInterval: "readonly",
+      },
+    },
+    rules: { "no-var": "off", "@typescript-eslint/no-unused-vars": ["error", { caughtErrors: "none" }] },
+  },
 );

@@ -1,6 +1,9 @@
 import { InitialSchema1764000000000 } from "./1764000000000-InitialSchema";
 import { SeedDefaultPipeline1764000000001 } from "./1764000000001-SeedDefaultPipeline";
 import { OwnNumberLookup1764000000002 } from "./1764000000002-OwnNumberLookup";
+import { TrackingLeases1764000000003 } from "./1764000000003-TrackingLeases";
+import { TaskClosingCall1764000000004 } from "./1764000000004-TaskClosingCall";
+import { TrackingProviderCalls1764000000005 } from "./1764000000005-TrackingProviderCalls";
 
 /** Every migration, in order. A new migration is a new file added here; shipped ones never change. */
-export const migrations = [InitialSchema1764000000000, SeedDefaultPipeline1764000000001, OwnNumberLookup1764000000002];
+export const migrations = [InitialSchema1764000000000, SeedDefaultPipeline1764000000001, OwnNumberLookup1764000000002, TrackingLeases1764000000003, TaskClosingCall1764000000004, TrackingProviderCalls1764000000005];

@@ -8,6 +8,7 @@ import { AppError } from "./platform/errors";
 import { errorHandler, notFoundHandler } from "./platform/http/errors";
 import { requestLogger } from "./platform/http/request-context";
 import { healthRouter } from "./platform/http/health";
+import { marketingReportsRouter, publicTrackingRouter, trackingAdminRouter } from "./tracking";
 import { pbxRouter, twilioRouter } from "./webhooks";
 
 export const API_BODY_LIMIT = "256kb";
@@ -48,8 +49,13 @@ export function createApp(c: Container): Express {
     legacyHeaders: false,
     handler: (_req, _res, next) => next(new AppError("rate_limited", "Too many attempts; try again later")),
   });
+  // Before the authenticated /api routes: websites call these without a token.
+  app.use(publicTrackingRouter({ sessions: c.tracking.sessions, sessionsPerMinute: c.config.trackingSessionsPerMinute }));
   app.use("/api", express.json({ limit: API_BODY_LIMIT, strict: true }), crmApiRouter(c.crm, { loginLimiter }));
   app.use("/api/calls", c.crm.authenticated, callsRouter({ calls: c.telephony.calls, allowed: requireRole("agent", "supervisor", "admin") }));
+
+  app.use("/api/tracking", c.crm.authenticated, trackingAdminRouter({ numbers: c.tracking.numbers }));
+  app.use("/api/reports", c.crm.authenticated, marketingReportsRouter({ reports: c.tracking.reports }));
 
   app.use(notFoundHandler);
   app.use(errorHandler(c.log));

@@ -12,8 +12,8 @@ import { InProcessQueue } from "./platform/queue/in-process-queue";
 import type { JobQueue } from "./platform/queue/jobs";
 import { realtimeEntities } from "./realtime";
 import { createTelephony, decodeTwilioDelivery, pbxEventSchema, pbxToCallEvents, telephonyEntities, type Telephony, type TwilioDelivery } from "./telephony";
-import { trackingEntities } from "./tracking";
-import { countPendingInbox, InboxProcessor, WebhookIntake, webhooksEntities, type InboxDecoder } from "./webhooks";
+import { createTracking, trackingEntities, type Tracking } from "./tracking";
+import { countPendingInbox, InboxProcessor, WebhookIntake, webhooksEntities, type InboxHandler } from "./webhooks";
 
 /** Configuration once the runtime has resolved what embedded mode supplies itself. */
 export interface ResolvedConfig extends Config {
@@ -29,6 +29,7 @@ export interface Container {
   metrics: Metrics;
   crm: Crm;
   telephony: Telephony;
+  tracking: Tracking;
   intake: WebhookIntake;
   inbox: InboxProcessor;
   ready(): Promise<Readiness>;
@@ -54,14 +55,16 @@ export async function buildContainer(
   const queue: JobQueue = config.redisUrl ? new BullQueue(config.redisUrl, log, opts.queuePrefix) : new InProcessQueue(log);
   const metrics = new Metrics({ queueDepth: () => queue.depth(), inboxPending: () => countPendingInbox(ds) });
   const crm = createCrm({ ds, jwtSecret: config.jwt.secret, jwtTtlMinutes: config.jwt.ttlMinutes, defaultRegion: config.defaultRegion });
-  const telephony = createTelephony({ ds, crm, config });
-  const twilio: InboxDecoder = (payload, receivedAt) => decodeTwilioDelivery(payload as TwilioDelivery, receivedAt);
-  const decoders: Record<string, InboxDecoder> = {
+  const tracking = createTracking({ ds, audit: crm.audit, defaultRegion: config.defaultRegion });
+  const telephony = createTelephony({ ds, crm, tracking, config });
+  // Each inbox source's handler: provider adapters decode, the ingest applies.
+  const twilio: InboxHandler = (em, payload, d) => telephony.ingest.applyAll(em, decodeTwilioDelivery(payload as TwilioDelivery, d.receivedAt), d.inboxId);
+  const handlers: Record<string, InboxHandler> = {
     "twilio.voice": twilio,
     "twilio.status": twilio,
     "twilio.dial": twilio,
     "twilio.recording": twilio,
-    pbx: (payload) => pbxToCallEvents(pbxEventSchema.parse((payload as { event: unknown }).event)),
+    pbx: (em, payload, d) => telephony.ingest.applyAll(em, pbxToCallEvents(pbxEventSchema.parse((payload as { event: unknown }).event)), d.inboxId),
   };
 
   return {
@@ -72,8 +75,9 @@ export async function buildContainer(
     metrics,
     crm,
     telephony,
+    tracking,
     intake: new WebhookIntake(ds, queue, log),
-    inbox: new InboxProcessor(ds, decoders, telephony.ingest, log, queue),
+    inbox: new InboxProcessor(ds, handlers, log, queue),
     async ready() {
       const [database, queueOk] = await Promise.all([pingDatabase(ds), queue.ping()]);
       return { database, queue: queueOk };

@@ -59,6 +59,7 @@ const envSchema = z
     VOICEMAIL_GREETING: z.string().trim().min(1).max(500).default("Sorry, nobody can take your call right now. Please leave a message after the tone."),
     UNAVAILABLE_MESSAGE: z.string().trim().min(1).max(500).default("Sorry, nobody can take your call right now. We will call you back shortly."),
     STALE_RINGING_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(15),
+    TRACKING_SESSIONS_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(60),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     TRUST_PROXY: optionalString,
     SERVICE_ROLE: z.enum(["all", "web"]).default("all"),
@@ -103,6 +104,8 @@ export interface Config {
     /** A call still ringing after this long is finalised as missed by the sweeper. */
     staleRingingMinutes: number;
   };
+  /** Session leases one client address may ask for per minute (POST /api/tracking/sessions). */
+  trackingSessionsPerMinute: number;
   logLevel: string;
   trustProxy: string | undefined;
   /** `web` serves HTTP only and leaves jobs to `npm run worker` processes (needs REDIS_URL). */
@@ -154,6 +157,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       unavailableMessage: e.UNAVAILABLE_MESSAGE,
       staleRingingMinutes: e.STALE_RINGING_MINUTES,
     },
+    trackingSessionsPerMinute: e.TRACKING_SESSIONS_PER_MINUTE,
     logLevel: e.LOG_LEVEL,
     trustProxy: e.TRUST_PROXY,
     serviceRole: e.SERVICE_ROLE,

@@ -1,5 +1,6 @@
 import type { DataSource } from "typeorm";
 import type { Crm } from "../crm";
+import type { Tracking } from "../tracking";
 import { CallIngestService } from "./ingest/call-ingest.service";
 import { CallRouter } from "./routing/call-router";
 import { CallsQuery } from "./calls.query";
@@ -16,7 +17,7 @@ export interface Telephony {
   calls: CallsQuery;
 }
 
-export function createTelephony(deps: { ds: DataSource; crm: Crm; config: TelephonyConfig }): Telephony {
+export function createTelephony(deps: { ds: DataSource; crm: Crm; tracking: Tracking; config: TelephonyConfig }): Telephony {
   const { crm, config } = deps;
   return {
     ingest: new CallIngestService({
@@ -24,6 +25,7 @@ export function createTelephony(deps: { ds: DataSource; crm: Crm; config: Teleph
       deals: crm.deals,
       tasks: crm.callBackTasks,
       agents: crm.agents,
+      attribution: deps.tracking.attribution,
       defaultRegion: config.defaultRegion,
       callbackSlaMinutes: config.callbackSlaMinutes,
     }),

@@ -1,9 +1,15 @@
 import type { DataSource, EntityManager } from "typeorm";
-import type { CallEvent, IngestResult } from "../telephony";
 import type { Logger } from "../platform/logger";
 import type { JobQueue } from "../platform/queue/jobs";
 
-export type InboxDecoder = (payload: unknown, receivedAt: Date) => CallEvent[];
+/**
+ * What applying a delivery came to. `deferred`: it names something not here yet (a recording
+ * before its call) and nothing was written; it is retried later. `ignored`: nothing to apply.
+ */
+export type InboxOutcome = "applied" | "deferred" | "ignored";
+
+/** Applies one source's stored payload inside the inbox row's transaction. */
+export type InboxHandler = (em: EntityManager, payload: unknown, delivery: { inboxId: string; receivedAt: Date }) => Promise<InboxOutcome>;
 
 /** After this many failed attempts a delivery is parked as `failed` (visible, never dropped). */
 export const MAX_ATTEMPTS = 10;
@@ -20,15 +26,13 @@ export interface InboxRow {
 }
 
 /**
- * Applies one inbox row in one transaction: decode with the provider's adapter, ingest every
- * event, mark the row done. A row already done is skipped, so a job that runs twice (a stalled
+ * Applies one inbox row in one transaction with its source's handler, then marks the row done. A row already done is skipped, so a job that runs twice (a stalled
  * Bull job, a sweeper re-enqueue) changes nothing the second time.
  */
 export class InboxProcessor {
   constructor(
     private readonly ds: DataSource,
-    private readonly decoders: Record<string, InboxDecoder>,
-    private readonly ingest: { apply(em: EntityManager, ev: CallEvent, inboxId: string | null): Promise<IngestResult> },
+    private readonly handlers: Record<string, InboxHandler>,
     private readonly log: Logger,
     private readonly queue?: JobQueue,
   ) {}
@@ -41,18 +45,15 @@ export class InboxProcessor {
           [inboxId],
         );
         if (!row || !["pending", "deferred"].includes(row.status)) return "skipped";
-        const decode = this.decoders[row.source];
-        const events = decode ? decode(row.payload, new Date(row.received_at)) : [];
-        if (events.length === 0) {
+        const handler = this.handlers[row.source];
+        const outcome = handler ? await handler(em, row.payload, { inboxId: row.id, receivedAt: new Date(row.received_at) }) : "ignored";
+        if (outcome === "ignored") {
           await em.query(`UPDATE inbox SET status = 'ignored', attempts = attempts + 1, processed_at = now() WHERE id = $1`, [row.id]);
           return "ignored";
         }
-        for (const ev of events) {
-          if ((await this.ingest.apply(em, ev, row.id)) === "deferred") {
-            // Only the first event can defer (it names an unknown call), so nothing was written.
-            await this.defer(em, row);
-            return "deferred";
-          }
+        if (outcome === "deferred") {
+          await this.defer(em, row);
+          return "deferred";
         }
         await em.query(`UPDATE inbox SET status = 'done', attempts = attempts + 1, processed_at = now(), last_error = NULL WHERE id = $1`, [row.id]);
         return "done";

@@ -191,6 +191,23 @@ describe("call flows", () => {
     expect(task.time_to_callback_sec).toBeGreaterThanOrEqual(0);
   });
 
+  it("credits the call-back to the agent who answered even when their leg's callback comes after the dial result", async () => {
+    const from = nextNumber();
+    const missed = newCall(from);
+    await send([voice(missed), ...missedCallbacks(missed, agent.target)]);
+    await drainInbox(svc);
+    const back = newCall(from);
+    const deliveries = answeredCallbacks(back, agent.target);
+    const dial = deliveries.find((d) => d.path.startsWith("/webhooks/twilio/dial"))!;
+    await send([voice(back), dial]);
+    await drainInbox(svc);
+    await send(deliveries.filter((d) => d !== dial));
+    await drainInbox(svc);
+    const { contact_id, id } = await callOf(back.callSid);
+    const [task] = await q(`SELECT status, completed_by, closed_by_call_id FROM tasks WHERE contact_id = $1`, [contact_id]);
+    expect(task).toEqual({ status: "done", completed_by: agent.userId, closed_by_call_id: id });
+  });
+
   it("outbound: an outbound-api call is logged outbound and matched to the callee's contact, closing its call-back", async () => {
     const customer = nextNumber();
     const missed = newCall(customer);

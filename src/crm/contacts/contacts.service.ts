@@ -52,6 +52,17 @@ export class ContactsService {
     return { contactId: contact.id, isNew: true, ownerId: null };
   }
 
+  /**
+   * Where the contact came from: the first touch is kept once set, the last follows each
+   * attributed call. Derived from calls, so not audited as a user's edit.
+   */
+  async recordTouch(em: EntityManager, contactId: string, attributionId: string): Promise<void> {
+    await em.query(
+      `UPDATE contacts SET first_touch_attribution_id = COALESCE(first_touch_attribution_id, $2), last_touch_attribution_id = $2 WHERE id = $1`,
+      [contactId, attributionId],
+    );
+  }
+
   async findByE164(em: EntityManager, e164: string): Promise<{ contactId: string; ownerId: string | null } | undefined> {
     const rows = await em.query(
       `SELECT c.id, c.owner_id FROM contact_phones p JOIN contacts c ON c.id = p.contact_id

@@ -53,4 +53,9 @@ export class DealsService {
     });
     return deal.id;
   }
+
+  /** A deal opened by a call carries that call's attribution (for revenue by source). */
+  async attributeOpenedBy(em: EntityManager, callId: string, attributionId: string): Promise<void> {
+    await em.query(`UPDATE deals SET attribution_id = $2 WHERE source_call_id = $1 AND attribution_id IS NULL`, [callId, attributionId]);
+  }
 }

@@ -53,6 +53,10 @@ export class Task {
   @Column({ name: "completed_by", type: "uuid", nullable: true })
   completedBy: string | null;
 
+  /** The answered call that closed this call-back task by itself (references calls). */
+  @Column({ name: "closed_by_call_id", type: "uuid", nullable: true })
+  closedByCallId: string | null;
+
   @Column({ name: "time_to_callback_sec", type: "integer", nullable: true })
   timeToCallbackSec: number | null;
 

@@ -60,17 +60,20 @@ export class CallBackTasksService {
   }
 
   /** A call with the contact was answered: open call-backs for earlier misses are done. */
-  async closeOnAnsweredCall(em: EntityManager, a: { contactId: string; callStartedAt: Date; answeredAt: Date; byUserId: string | null }): Promise<string[]> {
+  async closeOnAnsweredCall(
+    em: EntityManager,
+    a: { contactId: string; callId: string; callStartedAt: Date; answeredAt: Date; byUserId: string | null },
+  ): Promise<string[]> {
     const rows = await returningRows<{ id: string; time_to_callback_sec: number }>(
       em,
-      `UPDATE tasks t SET status = 'done', resolution = 'reached', completed_at = $3, completed_by = $4,
+      `UPDATE tasks t SET status = 'done', resolution = 'reached', completed_at = $3, completed_by = $4, closed_by_call_id = $5,
               time_to_callback_sec = GREATEST(0, EXTRACT(EPOCH FROM ($3::timestamptz - first_miss.started_at)))::int,
               updated_at = now()
        FROM (SELECT t2.id, min(c.started_at) AS started_at FROM tasks t2 JOIN calls c ON c.id = ANY (t2.missed_call_ids)
              WHERE t2.contact_id = $1 AND t2.type = 'call_back' AND t2.status = 'open' GROUP BY t2.id) first_miss
        WHERE t.id = first_miss.id AND first_miss.started_at < $2
        RETURNING t.id, t.time_to_callback_sec`,
-      [a.contactId, a.callStartedAt, a.answeredAt, a.byUserId],
+      [a.contactId, a.callStartedAt, a.answeredAt, a.byUserId, a.callId],
     );
     for (const r of rows) {
       await this.audit.record(em, {
@@ -83,6 +86,11 @@ export class CallBackTasksService {
       });
     }
     return rows.map((r) => r.id);
+  }
+
+  /** Who answered became known after the answer closed the task: the call-back is theirs. */
+  async creditCallBack(em: EntityManager, callId: string, userId: string): Promise<void> {
+    await em.query(`UPDATE tasks SET completed_by = $2, updated_at = now() WHERE closed_by_call_id = $1 AND completed_by IS NULL`, [callId, userId]);
   }
 
   /**

@@ -1,6 +1,7 @@
 import type { EntityManager } from "typeorm";
 import type { AgentsService, CallBackTasksService, ContactsService, DealsService } from "../../crm";
 import { parsePhone } from "../../crm";
+import type { CallAttributionService } from "../../tracking";
 import { addToOutbox } from "../../platform/outbox";
 import type { CallEvent, CallParty, DialResultEvent, LegStatusEvent, RecordingEvent } from "../call-event";
 import { callStatusOf, earliest, laterStatus, outcomeOf, strongerReason, type MissedReason } from "./call-state";
@@ -11,6 +12,7 @@ export interface IngestDeps {
   deals: DealsService;
   tasks: CallBackTasksService;
   agents: AgentsService;
+  attribution: CallAttributionService;
   defaultRegion: string;
   callbackSlaMinutes: number;
 }
@@ -27,6 +29,18 @@ export class CallIngestService {
 
   constructor(private readonly deps: IngestDeps) {}
 
+  /**
+   * The events of one delivery, in order. Only the first can defer (it names a call not seen
+   * yet), so a deferred delivery wrote nothing.
+   */
+  async applyAll(em: EntityManager, events: CallEvent[], inboxId: string | null): Promise<"applied" | "deferred" | "ignored"> {
+    if (events.length === 0) return "ignored";
+    for (const ev of events) {
+      if ((await this.apply(em, ev, inboxId)) === "deferred") return "deferred";
+    }
+    return "applied";
+  }
+
   async apply(em: EntityManager, ev: CallEvent, inboxId: string | null): Promise<IngestResult> {
     let call: CallRow | undefined;
     let created = false;
@@ -38,7 +52,10 @@ export class CallIngestService {
       ({ call, created } = await this.calls.upsertAndLock(em, this.newCall(ev)));
     }
     const before = { ...call };
-    if (created) await this.attachContact(em, call, ev as CallEvent & CallParty);
+    if (created) {
+      await this.attachContact(em, call, ev as CallEvent & CallParty);
+      await this.attribute(em, call, ev as CallEvent & CallParty);
+    }
     await this.calls.addEvent(em, call.id, inboxId, ev);
 
     call.startedAt = earliest(call.startedAt, ev.type === "call.started" ? ev.occurredAt : null) ?? call.startedAt;
@@ -119,6 +136,18 @@ export class CallIngestService {
       ownerId: match.ownerId,
     });
     call.isFirstTimeCaller = match.isNew || !(await this.calls.hasEarlierCall(em, call.id, match.contactId, call.startedAt));
+  }
+
+  /** An inbound call's marketing source, from the number it reached (the tracking number a PBX names, else `to`). */
+  private async attribute(em: EntityManager, call: CallRow, ev: CallParty): Promise<void> {
+    if (call.direction !== "inbound") return;
+    const dialled = ev.trackingNumber ? parsePhone(ev.trackingNumber, this.deps.defaultRegion) : null;
+    const calledNumber = dialled?.kind === "number" ? dialled.e164 : call.toE164;
+    if (!calledNumber) return;
+    const attributionId = await this.deps.attribution.attributeCall(em, { callId: call.id, calledNumber, at: call.startedAt });
+    if (!attributionId) return;
+    if (call.contactId) await this.deps.contacts.recordTouch(em, call.contactId, attributionId);
+    if (call.dealId) await this.deps.deals.attributeOpenedBy(em, call.id, attributionId);
   }
 
   private async applyCallStatus(em: EntityManager, call: CallRow, ev: Extract<CallEvent, { type: "call.status" }>): Promise<void> {
@@ -216,10 +245,13 @@ export class CallIngestService {
       if (before.outcome === "missed") await this.deps.tasks.withdrawMissedCall(em, call.id);
       await this.deps.tasks.closeOnAnsweredCall(em, {
         contactId: call.contactId,
+        callId: call.id,
         callStartedAt: call.startedAt,
         answeredAt: call.answeredAt,
         byUserId: call.answeredBy,
       });
+    } else if (call.outcome === "answered" && call.answeredBy && !before.answeredBy) {
+      await this.deps.tasks.creditCallBack(em, call.id, call.answeredBy);
     }
     if (call.answeredBy && call.status !== "completed" && before.answeredBy !== call.answeredBy) {
       await this.deps.agents.markBusy(em, call.answeredBy);

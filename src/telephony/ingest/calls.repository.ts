@@ -129,6 +129,7 @@ export class CallsRepository {
   async isOwnNumber(em: EntityManager, e164: string): Promise<boolean> {
     const rows = await em.query(
       `SELECT 1 FROM tracking_numbers WHERE number = $1
+       UNION ALL SELECT 1 FROM tracking_pools WHERE overflow_number = $1
        UNION ALL SELECT 1 FROM calls WHERE direction = 'inbound' AND to_e164 = $1 LIMIT 1`,
       [e164],
     );

@@ -21,6 +21,13 @@ export class TrackingNumber {
   @Column({ name: "campaign", type: "text", nullable: true })
   campaign: string | null;
 
+  /** The session holding this pool number until leased_until (a lease past it is free). */
+  @Column({ name: "leased_session_id", type: "uuid", nullable: true })
+  leasedSessionId: string | null;
+
+  @Column({ name: "leased_until", type: "timestamptz", nullable: true })
+  leasedUntil: Date | null;
+
   @Column({ name: "is_active", type: "boolean", default: true })
   isActive: boolean;
 

@@ -14,6 +14,14 @@ export class TrackingSession {
   @Column({ name: "tracking_number_id", type: "uuid", nullable: true })
   trackingNumberId: string | null;
 
+  /** The number this session was shown (E.164): a pool number, or the pool's overflow number. */
+  @Column({ name: "number", type: "text", nullable: true })
+  number: string | null;
+
+  /** Shown a pool number another live session holds, because the pool had none free and no overflow. */
+  @Column({ name: "is_shared", type: "boolean", default: false })
+  isShared: boolean;
+
   @Column({ name: "is_overflow", type: "boolean", default: false })
   isOverflow: boolean;
 
