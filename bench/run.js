@@ -7,6 +7,7 @@ const net = require("node:net");
 const os = require("node:os");
 const path = require("node:path");
 const { Client } = require("pg");
+const { trackingBench } = require("./tracking");
 
 const root = path.resolve(__dirname, "..");
 const PG = process.env.DATABASE_URL || "postgres://postgres@127.0.0.1:5432/test";
@@ -179,11 +180,24 @@ async function realtimeBench(results) {
   }
 }
 
+/** BENCH_ONLY=ingest|tracking runs one part (while working on it); unset runs everything. */
+const ONLY = process.env.BENCH_ONLY;
+
 async function main() {
   execFileSync(process.execPath, [path.join(root, "scripts/build-if-stale.js")], { stdio: "inherit" });
+  const results = { when: new Date().toISOString(), machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version }, seconds: SECONDS, connections: CONNECTIONS };
+  if (ONLY !== "tracking") {
+    await ingestBench(results);
+    await realtimeBench(results);
+  }
+  if (ONLY !== "ingest") await trackingBench(results, { sql, dbUrl, freePort, waitHttp, stop, step, root, PG, REDIS });
+  printResults(results);
+}
+
+/** (a) acks beside a bare server, (c) the queue draining a backlog. */
+async function ingestBench(results) {
   const dbName = `crm_bench_${Date.now().toString(36)}`;
   await sql(PG, `CREATE DATABASE ${dbName}`);
-  const results = { when: new Date().toISOString(), machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version }, seconds: SECONDS, connections: CONNECTIONS };
   const children = [];
   try {
     step("baseline: bare express + signature check");
@@ -241,29 +255,42 @@ async function main() {
     step("stopped");
     await sql(PG, `DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch(() => undefined);
   }
+}
 
-  await realtimeBench(results);
-
+function printResults(results) {
   const fmt = (n, d = 0) => Number(n).toFixed(d);
-  const rows = [
-    ["signed Twilio callbacks acked / s (service, web role)", fmt(results.service.rps)],
-    ["  ack latency p50 / p99 (ms)", `${results.service.p50} / ${results.service.p99}`],
-    ["  non-2xx / errors", `${results.service.non2xx} / ${results.service.errors}`],
-    ["bare express + signature check / s", fmt(results.bare.rps)],
-    ["  latency p50 / p99 (ms)", `${results.bare.p50} / ${results.bare.p99}`],
-    ["service / bare ratio", fmt(results.ackRatio, 2)],
-    [`queue: backlog of ${results.queue.backlog} applied in (s)`, fmt(results.queue.drainedIn, 1)],
-    ["queue: events applied / s (one worker)", fmt(results.queue.eventsPerSec)],
-    ["rows: calls / contacts / tasks", `${results.applied.calls} / ${results.applied.contacts} / ${results.applied.tasks}`],
-    ...results.pops.flatMap((p) => [
-      [`webhook → pop at ${p.rate} calls/s, ${p.service.agents} agents: p50 / p99 (ms)`, `${p.service.p50} / ${p.service.p99}`],
-      [`  popped / lost of ${p.service.calls} calls`, `${p.service.popped} / ${p.service.lost}`],
-      [`  bare express + socket.io: p50 / p99 (ms), lost`, `${p.bare.p50} / ${p.bare.p99}, ${p.bare.lost}`],
-      ["  p99 ratio service / bare", p.p99Ratio === null ? "n/a" : fmt(p.p99Ratio, 1)],
-    ]),
-    ["memory: RSS idle (MB)", String(results.memory.idleRssMb)],
-    [`memory: RSS with ${results.memory.agentsConnected} agents connected (MB)`, String(results.memory.rssWith1000AgentsMb)],
-  ];
+  const rows = [];
+  if (results.service) {
+    rows.push(
+      ["signed Twilio callbacks acked / s (service, web role)", fmt(results.service.rps)],
+      ["  ack latency p50 / p99 (ms)", `${results.service.p50} / ${results.service.p99}`],
+      ["  non-2xx / errors", `${results.service.non2xx} / ${results.service.errors}`],
+      ["bare express + signature check / s", fmt(results.bare.rps)],
+      ["  latency p50 / p99 (ms)", `${results.bare.p50} / ${results.bare.p99}`],
+      ["service / bare ratio", fmt(results.ackRatio, 2)],
+      [`queue: backlog of ${results.queue.backlog} applied in (s)`, fmt(results.queue.drainedIn, 1)],
+      ["queue: events applied / s (one worker)", fmt(results.queue.eventsPerSec)],
+      ["rows: calls / contacts / tasks", `${results.applied.calls} / ${results.applied.contacts} / ${results.applied.tasks}`],
+      ...results.pops.flatMap((p) => [
+        [`webhook → pop at ${p.rate} calls/s, ${p.service.agents} agents: p50 / p99 (ms)`, `${p.service.p50} / ${p.service.p99}`],
+        [`  popped / lost of ${p.service.calls} calls`, `${p.service.popped} / ${p.service.lost}`],
+        [`  bare express + socket.io: p50 / p99 (ms), lost`, `${p.bare.p50} / ${p.bare.p99}, ${p.bare.lost}`],
+        ["  p99 ratio service / bare", p.p99Ratio === null ? "n/a" : fmt(p.p99Ratio, 1)],
+      ]),
+      ["memory: RSS idle (MB)", String(results.memory.idleRssMb)],
+      [`memory: RSS with ${results.memory.agentsConnected} agents connected (MB)`, String(results.memory.rssWith1000AgentsMb)],
+    );
+  }
+  const t = results.tracking;
+  if (t) {
+    rows.push(
+      ["tracking: sessions leased / s (new visits)", fmt(t.sessions.rps)],
+      ["  lease latency p50 / p99 (ms), non-2xx", `${t.sessions.p50} / ${t.sessions.p99}, ${t.sessions.non2xx}`],
+      [`attribution report, ${t.generated.callsIn30Days} calls in 30 days of ${t.generated.calls}: by keyword median / max (ms)`, `${t.reportByKeyword.medianMs} / ${t.reportByKeyword.maxMs}`],
+      ["  by source median / max (ms)", `${t.reportBySource.medianMs} / ${t.reportBySource.maxMs}`],
+      ["pool report median / max (ms)", `${t.poolReport.medianMs} / ${t.poolReport.maxMs}`],
+    );
+  }
   const width = Math.max(...rows.map((r) => r[0].length));
   console.log(`\nbench (${results.machine.cpus} cpus, ${results.machine.node}, ${SECONDS}s per load, ${CONNECTIONS} connections)`);
   for (const [k, v] of rows) console.log(`${k.padEnd(width)}  ${v}`);

@@ -38,9 +38,12 @@ export class TrackingProviderCalls1764000000005 implements MigrationInterface {
     await q.query(`CREATE INDEX tracking_provider_calls_telephony_idx ON tracking_provider_calls (telephony_call_id) WHERE call_id IS NULL AND telephony_call_id IS NOT NULL`);
     await q.query(`CREATE INDEX tracking_provider_calls_call_idx ON tracking_provider_calls (call_id)`);
     await q.query(`CREATE INDEX calls_caller_idx ON calls (from_e164, started_at) WHERE direction = 'inbound'`);
+    // A call's attribution is copied onto the deal it opened (looked up by that call).
+    await q.query(`CREATE INDEX deals_source_call_idx ON deals (source_call_id) WHERE source_call_id IS NOT NULL`);
   }
 
   async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP INDEX deals_source_call_idx`);
     await q.query(`DROP INDEX calls_caller_idx`);
     await q.query(`DROP TABLE tracking_provider_calls`);
   }

@@ -9,7 +9,7 @@ import { errorHandler, notFoundHandler } from "./platform/http/errors";
 import { requestLogger } from "./platform/http/request-context";
 import { healthRouter } from "./platform/http/health";
 import { marketingReportsRouter, publicTrackingRouter, trackingAdminRouter } from "./tracking";
-import { pbxRouter, twilioRouter } from "./webhooks";
+import { pbxRouter, trackingWebhookRouter, twilioRouter } from "./webhooks";
 
 export const API_BODY_LIMIT = "256kb";
 
@@ -39,6 +39,16 @@ export function createApp(c: Container): Express {
   app.use(
     "/webhooks/pbx",
     pbxRouter({ secret: c.config.pbxWebhookSecret, intake: c.intake, count: (result) => c.metrics.webhooks.inc({ route: "pbx", result }) }),
+  );
+
+  app.use(
+    "/webhooks/tracking",
+    trackingWebhookRouter({
+      secrets: c.config.trackingWebhookSecrets,
+      defaultRegion: c.config.defaultRegion,
+      intake: c.intake,
+      count: (provider, result) => c.metrics.webhooks.inc({ route: `tracking.${provider}`, result }),
+    }),
   );
 
   const loginLimiter = rateLimit({

@@ -12,7 +12,7 @@ import { InProcessQueue } from "./platform/queue/in-process-queue";
 import type { JobQueue } from "./platform/queue/jobs";
 import { realtimeEntities } from "./realtime";
 import { createTelephony, decodeTwilioDelivery, pbxEventSchema, pbxToCallEvents, telephonyEntities, type Telephony, type TwilioDelivery } from "./telephony";
-import { createTracking, trackingEntities, type Tracking } from "./tracking";
+import { createTracking, TRACKING_PROVIDERS, trackingEntities, type Tracking } from "./tracking";
 import { countPendingInbox, InboxProcessor, WebhookIntake, webhooksEntities, type InboxHandler } from "./webhooks";
 
 /** Configuration once the runtime has resolved what embedded mode supplies itself. */
@@ -55,7 +55,7 @@ export async function buildContainer(
   const queue: JobQueue = config.redisUrl ? new BullQueue(config.redisUrl, log, opts.queuePrefix) : new InProcessQueue(log);
   const metrics = new Metrics({ queueDepth: () => queue.depth(), inboxPending: () => countPendingInbox(ds) });
   const crm = createCrm({ ds, jwtSecret: config.jwt.secret, jwtTtlMinutes: config.jwt.ttlMinutes, defaultRegion: config.defaultRegion });
-  const tracking = createTracking({ ds, audit: crm.audit, defaultRegion: config.defaultRegion });
+  const tracking = createTracking({ ds, crm, defaultRegion: config.defaultRegion });
   const telephony = createTelephony({ ds, crm, tracking, config });
   // Each inbox source's handler: provider adapters decode, the ingest applies.
   const twilio: InboxHandler = (em, payload, d) => telephony.ingest.applyAll(em, decodeTwilioDelivery(payload as TwilioDelivery, d.receivedAt), d.inboxId);
@@ -65,6 +65,12 @@ export async function buildContainer(
     "twilio.dial": twilio,
     "twilio.recording": twilio,
     pbx: (em, payload, d) => telephony.ingest.applyAll(em, pbxToCallEvents(pbxEventSchema.parse((payload as { event: unknown }).event)), d.inboxId),
+    ...Object.fromEntries(
+      TRACKING_PROVIDERS.map((provider): [string, InboxHandler] => [
+        `tracking.${provider}`,
+        (em, payload, d) => tracking.providerCalls.apply(em, provider, (payload as { event: unknown }).event, d.receivedAt),
+      ]),
+    ),
   };
 
   return {

@@ -41,6 +41,11 @@ const envSchema = z
       (v) => v === undefined || /^whsec_[A-Za-z0-9+/=]{16,}$/.test(v),
       "must be whsec_ followed by a base64 secret",
     ),
+    TRACKING_WEBHOOK_SECRET: optionalString.refine(
+      (v) => v === undefined || /^whsec_[A-Za-z0-9+/=]{16,}$/.test(v),
+      "must be whsec_ followed by a base64 secret",
+    ),
+    CALLRAIL_WEBHOOK_SECRET: optionalString.refine((v) => v === undefined || v.length >= 16, "must be at least 16 characters (CallRail's signing key)"),
     JWT_SECRET: optionalString.refine(
       (v) => v === undefined || v.length >= 32,
       "must be at least 32 characters",
@@ -59,7 +64,7 @@ const envSchema = z
     VOICEMAIL_GREETING: z.string().trim().min(1).max(500).default("Sorry, nobody can take your call right now. Please leave a message after the tone."),
     UNAVAILABLE_MESSAGE: z.string().trim().min(1).max(500).default("Sorry, nobody can take your call right now. We will call you back shortly."),
     STALE_RINGING_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(15),
-    TRACKING_SESSIONS_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(60),
+    TRACKING_SESSIONS_PER_MINUTE: z.coerce.number().int().min(1).max(10_000_000).default(60),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     TRUST_PROXY: optionalString,
     SERVICE_ROLE: z.enum(["all", "web"]).default("all"),
@@ -92,6 +97,8 @@ export interface Config {
   redisUrl: string | undefined;
   twilio: { accountSid: string | undefined; authToken: string | undefined; apiBase: string };
   pbxWebhookSecret: string | undefined;
+  /** Secrets of the call-tracking provider webhooks; an unset one makes its route answer 503. */
+  trackingWebhookSecrets: { generic: string | undefined; callrail: string | undefined };
   jwt: { secret: string | undefined; ttlMinutes: number };
   defaultRegion: string;
   callbackSlaMinutes: number;
@@ -146,6 +153,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       apiBase: e.TWILIO_API_BASE.replace(/\/+$/, ""),
     },
     pbxWebhookSecret: e.PBX_WEBHOOK_SECRET,
+    trackingWebhookSecrets: { generic: e.TRACKING_WEBHOOK_SECRET, callrail: e.CALLRAIL_WEBHOOK_SECRET },
     jwt: { secret: e.JWT_SECRET, ttlMinutes: e.JWT_TTL_MINUTES },
     defaultRegion: e.DEFAULT_REGION,
     callbackSlaMinutes: e.CALLBACK_SLA_MINUTES,

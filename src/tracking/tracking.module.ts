@@ -1,7 +1,8 @@
 import type { DataSource } from "typeorm";
-import type { AuditService } from "../crm";
+import type { Crm } from "../crm";
 import { CallAttributionService } from "./attribution/call-attribution.service";
 import { TrackingNumbersService } from "./numbers/tracking-numbers.service";
+import { ProviderCallsService } from "./providers/provider-calls.service";
 import { MarketingReports } from "./reports/marketing-reports";
 import { TrackingSessionsService } from "./sessions/tracking-sessions.service";
 
@@ -9,14 +10,17 @@ export interface Tracking {
   numbers: TrackingNumbersService;
   sessions: TrackingSessionsService;
   attribution: CallAttributionService;
+  providerCalls: ProviderCallsService;
   reports: MarketingReports;
 }
 
-export function createTracking(deps: { ds: DataSource; audit: AuditService; defaultRegion: string }): Tracking {
+export function createTracking(deps: { ds: DataSource; crm: Crm; defaultRegion: string }): Tracking {
+  const attribution = new CallAttributionService(deps.crm.contacts, deps.crm.deals);
   return {
-    numbers: new TrackingNumbersService(deps.ds, deps.audit, deps.defaultRegion),
+    numbers: new TrackingNumbersService(deps.ds, deps.crm.audit, deps.defaultRegion),
     sessions: new TrackingSessionsService(deps.ds),
-    attribution: new CallAttributionService(),
+    attribution,
+    providerCalls: new ProviderCallsService(attribution, deps.defaultRegion),
     reports: new MarketingReports(deps.ds),
   };
 }

@@ -142,12 +142,14 @@ export class CallIngestService {
   private async attribute(em: EntityManager, call: CallRow, ev: CallParty): Promise<void> {
     if (call.direction !== "inbound") return;
     const dialled = ev.trackingNumber ? parsePhone(ev.trackingNumber, this.deps.defaultRegion) : null;
-    const calledNumber = dialled?.kind === "number" ? dialled.e164 : call.toE164;
-    if (!calledNumber) return;
-    const attributionId = await this.deps.attribution.attributeCall(em, { callId: call.id, calledNumber, at: call.startedAt });
-    if (!attributionId) return;
-    if (call.contactId) await this.deps.contacts.recordTouch(em, call.contactId, attributionId);
-    if (call.dealId) await this.deps.deals.attributeOpenedBy(em, call.id, attributionId);
+    await this.deps.attribution.attributeCall(em, {
+      callId: call.id,
+      providerCallId: call.providerCallId,
+      calledNumber: dialled?.kind === "number" ? dialled.e164 : call.toE164,
+      caller: call.fromE164,
+      at: call.startedAt,
+      contactId: call.contactId,
+    });
   }
 
   private async applyCallStatus(em: EntityManager, call: CallRow, ev: Extract<CallEvent, { type: "call.status" }>): Promise<void> {

@@ -1,4 +1,6 @@
 import type { EntityManager } from "typeorm";
+import type { ContactsService, DealsService } from "../../crm";
+import type { ProviderCall } from "../providers/provider-call";
 
 /** A session shown the called number while the phone rang, a lease that ended within this, still counts (weakly). */
 const RECENT_LEASE_HOURS = 24;
@@ -7,6 +9,8 @@ const RECENT_LEASE_CONFIDENCE = 0.3;
 const POOL_DEFAULT_CONFIDENCE = 0.2;
 /** Candidates kept when a number was shown to several sessions at once. */
 const MAX_CANDIDATES = 10;
+/** How far apart a tracker's start time and ours may be for caller + number to match. */
+export const PROVIDER_MATCH_MINUTES = 15;
 
 interface SessionCandidate {
   id: string;
@@ -21,8 +25,8 @@ interface SessionCandidate {
   exclusive: boolean;
 }
 
-interface AttributionRow {
-  method: "static" | "session";
+interface Attribution {
+  method: "static" | "session" | "provider";
   confidence: number;
   source: string | null;
   medium: string | null;
@@ -33,57 +37,151 @@ interface AttributionRow {
   landingPage: string | null;
   referrer: string | null;
   sessionId: string | null;
+  provider: string | null;
+  trackingNumber: string | null;
+}
+
+export interface NewInboundCall {
+  callId: string;
+  /** The telephony provider's id of the call. */
+  providerCallId: string;
+  /** The number dialled (E.164): a static or pool number, or where a tracker forwarded to. */
+  calledNumber: string | null;
+  caller: string | null;
+  at: Date;
+  contactId: string | null;
 }
 
 /**
- * Attributes a new inbound call from the number it reached: a static number's fixed labels, or
- * the website sessions that were shown that pool (or overflow) number when the phone rang.
- * When several sessions were, each is kept as a candidate with its share of the confidence
- * instead of guessing; the most recently active one is primary.
+ * Where a call came from, stored per call in call_attributions with method and confidence:
+ * - a static number's fixed labels;
+ * - the website sessions shown the called pool (or overflow) number while the phone rang; when
+ *   several were, each is a candidate with its share of the confidence, the most recently
+ *   active one primary;
+ * - a call-tracking provider's report of the call, which becomes primary whichever arrives
+ *   first (the others stay as candidates).
+ * The contact's first and last touch and the deal the call opened point at the primary row.
  */
 export class CallAttributionService {
-  /** Returns the primary attribution's id, or null when the number tells nothing. */
-  async attributeCall(em: EntityManager, call: { callId: string; calledNumber: string; at: Date }): Promise<string | null> {
-    const rows = await this.fromStaticNumber(em, call.calledNumber) ?? (await this.fromSessions(em, call.calledNumber, call.at));
-    if (rows.length === 0) return null;
+  constructor(
+    private readonly contacts: ContactsService,
+    private readonly deals: DealsService,
+  ) {}
+
+  /** Attributes a call when it is first seen (inside the ingest's transaction). */
+  async attributeCall(em: EntityManager, call: NewInboundCall): Promise<void> {
+    await lockMatching(em, call.caller, call.providerCallId);
+    const ours = call.calledNumber ? await this.fromOurNumbers(em, call.calledNumber, call.at) : [];
+    const reported = await this.unmatchedProviderCall(em, call);
+    const rows = reported ? [fromProvider(reported.data), ...ours] : ours;
+    if (rows.length === 0) return;
+    const primaryId = await this.insert(em, call.callId, rows);
+    if (!primaryId) return; // already attributed: a redelivery
+    if (reported) await em.query(`UPDATE tracking_provider_calls SET call_id = $2 WHERE id = $1`, [reported.id, call.callId]);
+    await this.renewLease(em, rows[0]!.sessionId);
+    await this.touch(em, call.callId, call.contactId, primaryId);
+  }
+
+  /**
+   * A tracker's report for a call we already have: it becomes the primary attribution. The row
+   * the contact and deal point at is rewritten in place (its old values kept as a candidate),
+   * so they follow without being touched; a later report from the same tracker updates it.
+   */
+  async applyProviderReport(em: EntityManager, callId: string, report: ProviderCall): Promise<void> {
+    const data = fromProvider(report);
+    const [primary] = await em.query(`SELECT id, method, provider FROM call_attributions WHERE call_id = $1 AND is_primary FOR UPDATE`, [callId]);
+    if (!primary) {
+      const primaryId = await this.insert(em, callId, [data]);
+      const [call] = await em.query(`SELECT contact_id FROM calls WHERE id = $1`, [callId]);
+      if (primaryId) await this.touch(em, callId, call?.contact_id ?? null, primaryId);
+      return;
+    }
+    if (primary.method !== "provider") {
+      await em.query(
+        `INSERT INTO call_attributions (call_id, is_primary, method, confidence, source, medium, campaign, keyword, click_id, click_id_type,
+           landing_page, referrer, tracking_number, session_id, provider)
+         SELECT call_id, false, method, confidence, source, medium, campaign, keyword, click_id, click_id_type,
+           landing_page, referrer, tracking_number, session_id, provider FROM call_attributions WHERE id = $1`,
+        [primary.id],
+      );
+    } else if (primary.provider !== report.provider) {
+      // Two trackers on one call: the first keeps primary, the second is a candidate.
+      await this.insert(em, callId, [data], { primary: false });
+      return;
+    }
+    await em.query(
+      `UPDATE call_attributions SET method = 'provider', confidence = 1, source = $2, medium = $3, campaign = $4, keyword = $5,
+         click_id = $6, click_id_type = $7, landing_page = $8, referrer = $9, tracking_number = $10, session_id = NULL, provider = $11
+       WHERE id = $1`,
+      [primary.id, data.source, data.medium, data.campaign, data.keyword, data.clickId, data.clickIdType, data.landingPage, data.referrer, data.trackingNumber, data.provider],
+    );
+  }
+
+  /** Returns the primary row's id, or null when the call already had one. */
+  private async insert(em: EntityManager, callId: string, rows: Attribution[], opts = { primary: true }): Promise<string | null> {
     let primaryId: string | null = null;
     for (const [i, a] of rows.entries()) {
+      const isPrimary = opts.primary && i === 0;
       const [row] = await em.query(
         `INSERT INTO call_attributions (call_id, is_primary, method, confidence, source, medium, campaign, keyword,
-           click_id, click_id_type, landing_page, referrer, tracking_number, session_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+           click_id, click_id_type, landing_page, referrer, tracking_number, session_id, provider)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
          ON CONFLICT (call_id) WHERE is_primary DO NOTHING RETURNING id`,
-        [call.callId, i === 0, a.method, a.confidence.toFixed(3), a.source, a.medium, a.campaign, a.keyword, a.clickId, a.clickIdType, a.landingPage, a.referrer, call.calledNumber, a.sessionId],
+        [callId, isPrimary, a.method, a.confidence.toFixed(3), a.source, a.medium, a.campaign, a.keyword, a.clickId, a.clickIdType, a.landingPage, a.referrer, a.trackingNumber, a.sessionId, a.provider],
       );
-      if (i === 0) {
-        if (!row) return null; // already attributed (a redelivery): nothing to add
+      if (isPrimary) {
+        if (!row) return null;
         primaryId = row.id;
       }
-    }
-    const primarySession = rows[0]!.sessionId;
-    // The visitor called: their lease is renewed, so a second call soon after lands on them again.
-    if (primarySession) {
-      await em.query(
-        `UPDATE tracking_sessions s SET lease_expires_at = GREATEST(s.lease_expires_at, now() + make_interval(mins => p.hold_minutes))
-         FROM tracking_pools p WHERE p.id = s.pool_id AND s.id = $1`,
-        [primarySession],
-      );
-      await em.query(
-        `UPDATE tracking_numbers n SET leased_until = GREATEST(n.leased_until, now() + make_interval(mins => p.hold_minutes))
-         FROM tracking_pools p WHERE p.id = n.pool_id AND n.leased_session_id = $1`,
-        [primarySession],
-      );
     }
     return primaryId;
   }
 
-  private async fromStaticNumber(em: EntityManager, number: string): Promise<AttributionRow[] | null> {
-    const [n] = await em.query(`SELECT source, medium, campaign FROM tracking_numbers WHERE number = $1 AND pool_id IS NULL`, [number]);
-    if (!n) return null;
-    return [{ ...EMPTY, method: "static", confidence: 1, source: n.source, medium: n.medium, campaign: n.campaign }];
+  private async touch(em: EntityManager, callId: string, contactId: string | null, attributionId: string): Promise<void> {
+    if (contactId) await this.contacts.recordTouch(em, contactId, attributionId);
+    await this.deals.attributeOpenedBy(em, callId, attributionId);
   }
 
-  private async fromSessions(em: EntityManager, number: string, at: Date): Promise<AttributionRow[]> {
+  /** The visitor called: their lease is renewed, so a second call soon after lands on them again. */
+  private async renewLease(em: EntityManager, sessionId: string | null): Promise<void> {
+    if (!sessionId) return;
+    await em.query(
+      `UPDATE tracking_sessions s SET lease_expires_at = GREATEST(s.lease_expires_at, now() + make_interval(mins => p.hold_minutes))
+       FROM tracking_pools p WHERE p.id = s.pool_id AND s.id = $1`,
+      [sessionId],
+    );
+    await em.query(
+      `UPDATE tracking_numbers n SET leased_until = GREATEST(n.leased_until, now() + make_interval(mins => p.hold_minutes))
+       FROM tracking_pools p WHERE p.id = n.pool_id AND n.leased_session_id = $1`,
+      [sessionId],
+    );
+  }
+
+  /** A tracker's report that came before the call: by the call's own id, else caller + number + time. */
+  private async unmatchedProviderCall(em: EntityManager, call: NewInboundCall): Promise<{ id: string; data: ProviderCall } | null> {
+    const [row] = await em.query(
+      `SELECT * FROM tracking_provider_calls
+       WHERE call_id IS NULL AND (telephony_call_id = $1 OR (caller = $2 AND $3::text IN (tracking_number, business_number)
+         AND started_at BETWEEN $4::timestamptz - make_interval(mins => ${PROVIDER_MATCH_MINUTES}) AND $4::timestamptz + make_interval(mins => ${PROVIDER_MATCH_MINUTES})))
+       ORDER BY (telephony_call_id = $1) DESC NULLS LAST, abs(extract(epoch FROM started_at - $4::timestamptz)) LIMIT 1`,
+      [call.providerCallId, call.caller, call.calledNumber, call.at],
+    );
+    return row ? { id: row.id, data: providerCallOf(row) } : null;
+  }
+
+  /** A static number's labels, or the sessions shown a pool or overflow number; nothing for any other number. */
+  private async fromOurNumbers(em: EntityManager, number: string, at: Date): Promise<Attribution[]> {
+    const [n] = await em.query(
+      `SELECT pool_id, source, medium, campaign FROM tracking_numbers WHERE number = $1
+       UNION ALL SELECT id, NULL, NULL, NULL FROM tracking_pools WHERE overflow_number = $1 LIMIT 1`,
+      [number],
+    );
+    if (!n) return [];
+    if (n.pool_id === null) return [{ ...EMPTY, method: "static", confidence: 1, source: n.source, medium: n.medium, campaign: n.campaign, trackingNumber: number }];
+    return this.fromSessions(em, number, at);
+  }
+
+  private async fromSessions(em: EntityManager, number: string, at: Date): Promise<Attribution[]> {
     const live: SessionCandidate[] = await em.query(
       `SELECT ${SESSION_FIELDS}, (s.tracking_number_id IS NOT NULL AND NOT s.is_overflow AND NOT s.is_shared) AS exclusive
        FROM tracking_sessions s
@@ -95,7 +193,7 @@ export class CallAttributionService {
       // One exclusive lease is certain; a number shown to several is split evenly between them,
       // and an overflow or shared number seen by one session alone is still a coin toss.
       const confidence = live.length === 1 && live[0]!.exclusive ? 1 : Math.min(1 / live.length, 0.5);
-      return live.map((s) => fromSession(s, confidence));
+      return live.map((s) => fromSession(s, confidence, number));
     }
     const [recent]: SessionCandidate[] = await em.query(
       `SELECT ${SESSION_FIELDS}, false AS exclusive FROM tracking_sessions s
@@ -104,20 +202,32 @@ export class CallAttributionService {
        ORDER BY s.lease_expires_at DESC LIMIT 1`,
       [number, at],
     );
-    if (recent) return [fromSession(recent, RECENT_LEASE_CONFIDENCE)];
+    if (recent) return [fromSession(recent, RECENT_LEASE_CONFIDENCE, number)];
     const [pooled] = await em.query(
       `SELECT source, medium, campaign FROM tracking_numbers WHERE number = $1 AND pool_id IS NOT NULL AND source IS NOT NULL`,
       [number],
     );
-    return pooled ? [{ ...EMPTY, method: "static", confidence: POOL_DEFAULT_CONFIDENCE, source: pooled.source, medium: pooled.medium, campaign: pooled.campaign }] : [];
+    return pooled
+      ? [{ ...EMPTY, method: "static", confidence: POOL_DEFAULT_CONFIDENCE, source: pooled.source, medium: pooled.medium, campaign: pooled.campaign, trackingNumber: number }]
+      : [];
   }
+}
+
+/**
+ * Serialises the two ways a tracker's report and its call can meet (report first, call first)
+ * per caller and per call id, so two transactions never both miss each other.
+ */
+export async function lockMatching(em: EntityManager, caller: string | null, telephonyCallId: string | null): Promise<void> {
+  // Always caller first, then call id (unnest keeps the array's order), so the two paths cannot deadlock.
+  const keys = [caller && `attribution:caller:${caller}`, telephonyCallId && `attribution:call:${telephonyCallId}`].filter((k): k is string => Boolean(k));
+  if (keys.length > 0) await em.query(`SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest($1::text[]) AS k`, [keys]);
 }
 
 const SESSION_FIELDS = `s.id, s.utm_source, s.utm_medium, s.utm_campaign, s.utm_term, s.click_id, s.click_id_type, s.landing_page, s.referrer`;
 
-const EMPTY = { keyword: null, clickId: null, clickIdType: null, landingPage: null, referrer: null, sessionId: null } as const;
+const EMPTY = { keyword: null, clickId: null, clickIdType: null, landingPage: null, referrer: null, sessionId: null, provider: null } as const;
 
-const fromSession = (s: SessionCandidate, confidence: number): AttributionRow => ({
+const fromSession = (s: SessionCandidate, confidence: number, number: string): Attribution => ({
   method: "session",
   confidence,
   source: s.utm_source,
@@ -129,4 +239,43 @@ const fromSession = (s: SessionCandidate, confidence: number): AttributionRow =>
   landingPage: s.landing_page,
   referrer: s.referrer,
   sessionId: s.id,
+  provider: null,
+  trackingNumber: number,
 });
+
+const fromProvider = (p: ProviderCall): Attribution => ({
+  method: "provider",
+  confidence: 1,
+  source: p.source,
+  medium: p.medium,
+  campaign: p.campaign,
+  keyword: p.keyword,
+  clickId: p.clickId,
+  clickIdType: p.clickIdType,
+  landingPage: p.landingPage,
+  referrer: p.referrer,
+  sessionId: null,
+  provider: p.provider,
+  trackingNumber: p.trackingNumber,
+});
+
+function providerCallOf(r: Record<string, unknown>): ProviderCall {
+  return {
+    provider: r.provider as ProviderCall["provider"],
+    providerCallId: r.provider_call_id as string,
+    telephonyCallId: r.telephony_call_id as string | null,
+    caller: r.caller as string | null,
+    trackingNumber: r.tracking_number as string | null,
+    businessNumber: r.business_number as string | null,
+    startedAt: new Date(r.started_at as string),
+    source: r.source as string | null,
+    medium: r.medium as string | null,
+    campaign: r.campaign as string | null,
+    keyword: r.keyword as string | null,
+    clickId: r.click_id as string | null,
+    clickIdType: r.click_id_type as string | null,
+    landingPage: r.landing_page as string | null,
+    referrer: r.referrer as string | null,
+    firstCall: r.first_call as boolean | null,
+  };
+}
