@@ -6,6 +6,7 @@ const path = require("node:path");
 const REPORT_CALLS = Number(process.env.BENCH_REPORT_CALLS || 1_000_000);
 const SESSION_SECONDS = Number(process.env.BENCH_SESSION_SECONDS || 5);
 const POOL_SIZE = 2000;
+const BENCH_SECRET = "bench-secret-bench-secret-bench-secret-1234";
 
 /** Calls, contacts, attributions and deals shaped like a busy account: 8 sources, 40 campaigns, 500 keywords. */
 async function generate(sql, url, calls) {
@@ -15,7 +16,7 @@ async function generate(sql, url, calls) {
     url,
     `INSERT INTO calls (provider, provider_call_id, direction, from_raw, to_raw, from_e164, to_e164, contact_id, status, outcome, is_first_time_caller, started_at)
      SELECT 'twilio', 'CA' || i, 'inbound', '+1415' || lpad((i % $2)::text, 7, '0'), '+15005550100', '+1415' || lpad((i % $2)::text, 7, '0'), '+15005550100',
-       c.id, 'completed', CASE WHEN i % 3 = 0 THEN 'missed' ELSE 'answered' END, i <= $2, now() - (i % 5184000) * interval '1 second'
+       c.id, 'completed', CASE WHEN i % 3 = 0 THEN 'missed' ELSE 'answered' END, i <= $2, now() - (i::float8 / $1 * 29 * 86400) * interval '1 second'
      FROM generate_series(1, $1) AS i
      JOIN (SELECT id, row_number() OVER () - 1 AS k FROM contacts) c ON c.k = i % $2`,
     [calls, contacts],
@@ -30,11 +31,16 @@ async function generate(sql, url, calls) {
   const [stage] = await sql(url, `SELECT s.id, s.pipeline_id FROM pipeline_stages s JOIN pipelines p ON p.id = s.pipeline_id WHERE p.is_default ORDER BY s.position LIMIT 1`);
   await sql(
     url,
-    `INSERT INTO deals (contact_id, pipeline_id, stage_id, title, status, amount, source_call_id)
-     SELECT contact_id, $1, $2, 'deal', CASE WHEN n % 3 = 0 THEN 'won' ELSE 'open' END, 100 + n % 900, id
-     FROM (SELECT id, contact_id, row_number() OVER () AS n FROM calls) x WHERE n % 20 = 0`,
+    `INSERT INTO deals (contact_id, pipeline_id, stage_id, title, status, amount, source_call_id, created_at)
+     SELECT contact_id, $1, $2, 'deal', CASE WHEN n % 3 = 0 THEN 'won' ELSE 'open' END, 100 + n % 900, id, started_at
+     FROM (SELECT id, contact_id, started_at, row_number() OVER () AS n FROM calls) x WHERE n % 20 = 1`,
     [stage.pipeline_id, stage.id],
   );
+  // Loaded behind the ingest's back: derive the report columns as the ingest keeps them.
+  execFileSync(process.execPath, [path.join(__dirname, "..", "dist/src/cli.js"), "reports:rebuild"], {
+    env: { ...process.env, DATABASE_URL: url, JWT_SECRET: BENCH_SECRET, LOG_LEVEL: "warn" },
+    stdio: ["ignore", "ignore", "inherit"],
+  });
   await sql(url, `ANALYZE`);
 }
 
@@ -57,7 +63,7 @@ async function trackingBench(results, h) {
   const url = h.dbUrl(dbName);
   const children = [];
   try {
-    execFileSync(process.execPath, [path.join(h.root, "dist/src/migrate.js")], { env: { ...process.env, DATABASE_URL: url, LOG_LEVEL: "warn" }, stdio: "ignore" });
+    execFileSync(process.execPath, [path.join(h.root, "dist/src/migrate.js")], { env: { ...process.env, DATABASE_URL: url, JWT_SECRET: BENCH_SECRET, LOG_LEVEL: "warn" }, stdio: ["ignore", "ignore", "inherit"] });
     h.step(`tracking: generating ${REPORT_CALLS} calls`);
     const t0 = Date.now();
     await generate(h.sql, url, REPORT_CALLS);
@@ -67,7 +73,7 @@ async function trackingBench(results, h) {
 
     const port = await h.freePort();
     const publicUrl = `http://127.0.0.1:${port}`;
-    const secret = "bench-secret-bench-secret-bench-secret-1234";
+    const secret = BENCH_SECRET;
     const svc = spawn(process.execPath, [path.join(h.root, "dist/src/main.js")], {
       env: { ...process.env, PORT: String(port), PUBLIC_URL: publicUrl, DATABASE_URL: url, REDIS_URL: h.REDIS, JWT_SECRET: secret, LOG_LEVEL: "warn", QUEUE_PREFIX: dbName, TRACKING_SESSIONS_PER_MINUTE: "10000000" },
       stdio: ["ignore", "ignore", "inherit"],
@@ -101,4 +107,4 @@ async function trackingBench(results, h) {
   }
 }
 
-module.exports = { trackingBench };
+module.exports = { trackingBench, generate };

@@ -19,11 +19,9 @@ export class TrackingLeases1764000000003 implements MigrationInterface {
         ADD COLUMN number text,
         ADD COLUMN is_shared boolean NOT NULL DEFAULT false`);
     await q.query(`CREATE INDEX tracking_sessions_shown_idx ON tracking_sessions (number, lease_expires_at DESC)`);
-    await q.query(`CREATE INDEX calls_report_idx ON calls (started_at) INCLUDE (outcome, is_first_time_caller, contact_id) WHERE direction = 'inbound'`);
   }
 
   async down(q: QueryRunner): Promise<void> {
-    await q.query(`DROP INDEX calls_report_idx`);
     await q.query(`DROP INDEX tracking_sessions_shown_idx`);
     await q.query(`ALTER TABLE tracking_sessions DROP COLUMN is_shared, DROP COLUMN number`);
     await q.query(`DROP INDEX tracking_numbers_free_idx`);

@@ -5,12 +5,15 @@ import { migrate } from "./platform/db/migrate";
 import { createLogger } from "./platform/logger";
 import { resolveRuntime } from "./service";
 
-const USAGE = `usage: npm run cli -- user:create --email E --password P --role agent|supervisor|marketer|admin [--name N] [--dial-target T]`;
+const USAGE = `usage: npm run cli -- user:create --email E --password P --role agent|supervisor|marketer|admin [--name N] [--dial-target T]
+       npm run cli -- reports:rebuild   (recompute the report columns of every call, e.g. after loading calls by hand)`;
+
+const COMMANDS = ["user:create", "reports:rebuild"];
 
 /** `npm run cli -- <command>`: administration that works on an empty database. */
 export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const [command, ...rest] = argv;
-  if (command !== "user:create") {
+  if (!command || !COMMANDS.includes(command)) {
     console.error(USAGE);
     return 64;
   }
@@ -31,6 +34,11 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
   const c = await buildContainer(resolved, log);
   try {
     await migrate(c.ds, log);
+    if (command === "reports:rebuild") {
+      await c.tracking.reports.rebuildReportColumns();
+      console.log(JSON.stringify({ rebuilt: true }));
+      return 0;
+    }
     const user = await c.crm.users.create(
       { email: values.email, password: values.password, role: values.role, name: values.name, dialTarget: values["dial-target"] },
       { type: "system", id: "cli" },

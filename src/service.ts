@@ -108,6 +108,7 @@ async function serve(container: Container, opts: StartOptions, afterClose: () =>
     },
     server,
   );
+  await realtime.ready();
   const dispatcher = new OutboxDispatcher(container.ds, container.crm.callContext, pops, realtime);
   const stopJobs = opts.role === "web" ? async () => undefined : startJobs(container, dispatcher);
 

@@ -154,6 +154,26 @@ export class Realtime {
     });
   }
 
+  /**
+   * Resolves once this process listens to the cluster (its adapter's private channel has a
+   * subscriber), so a process is not reported started before it can receive broadcasts, and a
+   * quick stop never races the adapter's own SUBSCRIBE. Gives up (false) after `timeoutMs`, e.g.
+   * with Redis down: the adapter keeps trying on its own.
+   */
+  async ready(timeoutMs = 5000): Promise<boolean> {
+    if (!this.redis) return true;
+    const uid = (this.io.of("/").adapter as unknown as { uid: string }).uid;
+    const channel = `socket.io#/#${uid}#`;
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const subscribed = (await this.redis.pubsub("NUMSUB", channel).catch(() => [channel, 0])) as [string, number];
+      if (Number(subscribed[1]) > 0) return true;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    this.deps.log.warn("realtime: not subscribed to the cluster yet; continuing");
+    return false;
+  }
+
   async close(): Promise<void> {
     this.closing = true;
     for (const t of this.offlineTimers.values()) clearTimeout(t);

@@ -42,8 +42,8 @@ async function seedCall(c: SeedCall): Promise<void> {
   if (c.deal && c.contactId) {
     const [stage] = await q(`SELECT s.id, s.pipeline_id FROM pipeline_stages s JOIN pipelines p ON p.id = s.pipeline_id WHERE p.is_default ORDER BY s.position LIMIT 1`);
     await q(
-      `INSERT INTO deals (contact_id, pipeline_id, stage_id, title, status, amount, source_call_id) VALUES ($1, $2, $3, 'seeded', $4, $5, $6)`,
-      [c.contactId, stage.pipeline_id, stage.id, c.deal.status, c.deal.amount ?? null, call.id],
+      `INSERT INTO deals (contact_id, pipeline_id, stage_id, title, status, amount, source_call_id, created_at) VALUES ($1, $2, $3, 'seeded', $4, $5, $6, $7)`,
+      [c.contactId, stage.pipeline_id, stage.id, c.deal.status, c.deal.amount ?? null, call.id, c.startedAt],
     );
   }
 }
@@ -65,6 +65,8 @@ beforeAll(async () => {
   // Not counted: an outbound call in March, and an inbound call in April.
   await seedCall({ contactId: a, startedAt: "2026-03-10T10:00:00Z", outcome: "answered", firstTime: false, direction: "outbound", attribution: google("shoes") });
   await seedCall({ contactId: b, startedAt: "2026-04-01T00:00:00Z", outcome: "answered", firstTime: false, attribution: { source: "google", medium: "cpc", campaign: "=2+3", keyword: null } });
+  // Seeded behind the ingest's back: derive the report columns as the ingest would have.
+  await svc.container.tracking.reports.rebuildReportColumns();
 });
 afterAll(async () => svc?.close());
 

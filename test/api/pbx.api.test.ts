@@ -107,10 +107,7 @@ describe("POST /webhooks/pbx", () => {
 
 describe("POST /webhooks/pbx without PBX_WEBHOOK_SECRET", () => {
   it("answers 503 with a clear message", async () => {
-    // No Redis for this short-lived service: the answer does not depend on it, and a service
-    // stopped within milliseconds of starting can leave the Socket.IO adapter's first SUBSCRIBE
-    // unanswered (a rejection jest would report).
-    const other = await startTestService({ env: { REDIS_URL: undefined } });
+    const other = await startTestService();
     try {
       const res = await other.http.post("/webhooks/pbx").set("content-type", "application/json").send("{}").expect(503);
       expect(res.body.error.message).toContain("PBX_WEBHOOK_SECRET");

@@ -149,6 +149,20 @@ describe("attribution of inbound calls", () => {
   });
 });
 
+describe("the attribution report over ingested calls", () => {
+  it("counts the calls above by source, as the ingest recorded them", async () => {
+    const marketer = (await svc.signIn("marketer")).token;
+    const today = new Date().toISOString().slice(0, 10);
+    const res = await authed(marketer).get(`/api/reports/attribution?from=${today}&to=${today}&groupBy=source`).expect(200);
+    const row = (key: string) => res.body.items.find((r: { key: string }) => r.key === key);
+    // Three calls reached the static number: 601 (new), 606 (calling again) and 607 (new, replayed ×3).
+    expect(row("billboard")).toMatchObject({ calls: 3, uniqueCallers: 3, firstTimeCallers: 2, deals: 2 });
+    // Two reached the pool number while the google session held it: 602 (answered) and 603 (still ringing).
+    expect(row("google")).toMatchObject({ calls: 2, uniqueCallers: 2, answered: 1 });
+    expect(res.body.totals.calls).toBe(res.body.items.reduce((n: number, r: { calls: number }) => n + r.calls, 0));
+  });
+});
+
 describe("tracking settings", () => {
   it("are for admins; marketers may read them; agents get 403", async () => {
     const agent = (await svc.signIn("agent")).token;

@@ -86,6 +86,8 @@ describe("POST /webhooks/tracking/generic", () => {
       expect.objectContaining({ id: before.id, is_primary: true, method: "provider", source: "newsletter", keyword: "new" }),
       expect.objectContaining({ is_primary: false, method: "session", source: "bing", keyword: "old" }),
     ]);
+    const [reportColumns] = await q(`SELECT attr_source, attr_keyword FROM calls WHERE provider_call_id = $1`, [call.callSid]);
+    expect(reportColumns).toEqual({ attr_source: "newsletter", attr_keyword: "new" });
   });
 
   it("matches by the telephony call id when the tracker knows it, whatever the numbers say", async () => {

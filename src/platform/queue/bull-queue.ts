@@ -67,6 +67,12 @@ export class BullQueue implements JobQueue {
           removeOnFail: { age: 7 * 24 * 3600, count: 5000 },
         },
       });
+      // Bull labels its worker connection fire-and-forget (setHandler → setWorkerName): a queue
+      // closed before that reply arrives rejects with nobody listening. The label only names the
+      // connection in CLIENT LIST, so a failure is dropped here.
+      const named = q as unknown as { setWorkerName(): Promise<unknown> };
+      const setWorkerName = named.setWorkerName.bind(q);
+      named.setWorkerName = () => setWorkerName().catch(() => undefined);
       q.on("error", (err) => this.log.warn({ queue: name, err: err.message }, "queue error"));
       q.on("stalled", (job) => this.log.warn({ queue: name, jobId: job.id }, "job stalled: its worker died or blocked; it will run again"));
       q.on("failed", (job, err) => {

@@ -61,6 +61,38 @@ export class Call {
   @Column({ name: "is_first_time_caller", type: "boolean", nullable: true })
   isFirstTimeCaller: boolean | null;
 
+  // Report columns of inbound calls, kept by the tracking component (src/tracking/reports/report-columns.ts):
+  // the primary attribution's labels and, per grouping, when the same caller last called in that group.
+  @Column({ name: "caller_key", type: "text", nullable: true })
+  callerKey: string | null;
+
+  @Column({ name: "attr_source", type: "text", nullable: true })
+  attrSource: string | null;
+
+  @Column({ name: "attr_medium", type: "text", nullable: true })
+  attrMedium: string | null;
+
+  @Column({ name: "attr_campaign", type: "text", nullable: true })
+  attrCampaign: string | null;
+
+  @Column({ name: "attr_keyword", type: "text", nullable: true })
+  attrKeyword: string | null;
+
+  @Column({ name: "prev_call_at", type: "timestamptz", nullable: true })
+  prevCallAt: Date | null;
+
+  @Column({ name: "prev_source_at", type: "timestamptz", nullable: true })
+  prevSourceAt: Date | null;
+
+  @Column({ name: "prev_medium_at", type: "timestamptz", nullable: true })
+  prevMediumAt: Date | null;
+
+  @Column({ name: "prev_campaign_at", type: "timestamptz", nullable: true })
+  prevCampaignAt: Date | null;
+
+  @Column({ name: "prev_keyword_at", type: "timestamptz", nullable: true })
+  prevKeywordAt: Date | null;
+
   @Column({ name: "disposition", type: "text", nullable: true })
   disposition: string | null;
 

@@ -1,6 +1,7 @@
 import type { EntityManager } from "typeorm";
 import type { ContactsService, DealsService } from "../../crm";
 import type { ProviderCall } from "../providers/provider-call";
+import { recordAttributionChange, recordNewCall } from "../reports/report-columns";
 
 /** A session shown the called number while the phone rang, a lease that ended within this, still counts (weakly). */
 const RECENT_LEASE_HOURS = 24;
@@ -74,12 +75,13 @@ export class CallAttributionService {
     const ours = call.calledNumber ? await this.fromOurNumbers(em, call.calledNumber, call.at) : [];
     const reported = await this.unmatchedProviderCall(em, call);
     const rows = reported ? [fromProvider(reported.data), ...ours] : ours;
-    if (rows.length === 0) return;
-    const primaryId = await this.insert(em, call.callId, rows);
-    if (!primaryId) return; // already attributed: a redelivery
-    if (reported) await em.query(`UPDATE tracking_provider_calls SET call_id = $2 WHERE id = $1`, [reported.id, call.callId]);
-    await this.renewLease(em, rows[0]!.sessionId);
-    await this.touch(em, call.callId, call.contactId, primaryId);
+    const primaryId = rows.length > 0 ? await this.insert(em, call.callId, rows) : null;
+    if (primaryId) {
+      if (reported) await em.query(`UPDATE tracking_provider_calls SET call_id = $2 WHERE id = $1`, [reported.id, call.callId]);
+      await this.renewLease(em, rows[0]!.sessionId);
+      await this.touch(em, call.callId, call.contactId, primaryId);
+    }
+    await recordNewCall(em, call.callId, call.contactId ?? call.caller, primaryId ? rows[0]! : null);
   }
 
   /**
@@ -94,6 +96,7 @@ export class CallAttributionService {
       const primaryId = await this.insert(em, callId, [data]);
       const [call] = await em.query(`SELECT contact_id FROM calls WHERE id = $1`, [callId]);
       if (primaryId) await this.touch(em, callId, call?.contact_id ?? null, primaryId);
+      await recordAttributionChange(em, callId, data);
       return;
     }
     if (primary.method !== "provider") {
@@ -115,6 +118,7 @@ export class CallAttributionService {
        WHERE id = $1`,
       [primary.id, data.source, data.medium, data.campaign, data.keyword, data.clickId, data.clickIdType, data.landingPage, data.referrer, data.trackingNumber, data.provider],
     );
+    await recordAttributionChange(em, callId, data);
   }
 
   /** Returns the primary row's id, or null when the call already had one. */

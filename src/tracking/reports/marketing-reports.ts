@@ -1,6 +1,7 @@
 import type { DataSource } from "typeorm";
 import { z } from "zod";
 import { dateRange, dateRangeFields } from "../../platform/http/date-range";
+import { rebuildReportColumns } from "./report-columns";
 
 export const GROUP_BY = ["source", "medium", "campaign", "keyword"] as const;
 export type GroupBy = (typeof GROUP_BY)[number];
@@ -11,7 +12,7 @@ export const attributionQuerySchema = z
 
 export const poolQuerySchema = z.object({ ...dateRangeFields, format: z.enum(["json", "csv"]).default("json") }).strict();
 
-/** Calls with no attribution, or with an empty value in the grouped field. */
+/** Calls with no attribution, or with no value in the grouped field. */
 export const UNATTRIBUTED = "(none)";
 
 export interface AttributionRow {
@@ -45,6 +46,9 @@ export interface PoolRow {
 export const POOL_COLUMNS = ["pool", "size", "peakLeased", "peakDemand", "exhaustions", "recommendedSize"];
 
 const TARGET_UTILISATION = 0.75;
+/** Groups listed at most (the busiest); totals always cover every call. */
+const MAX_GROUPS = 1000;
+
 
 const ratio = (n: number, d: number) => (d === 0 ? 0 : Math.round((n / d) * 10_000) / 10_000);
 
@@ -59,46 +63,62 @@ export class MarketingReports {
   async attribution(query: unknown): Promise<{ from: string; to: string; groupBy: GroupBy; items: AttributionRow[]; totals: Omit<AttributionRow, "key"> }> {
     const q = attributionQuerySchema.parse(query);
     const { from, to } = dateRange(q);
-    // The column comes from the enum above, never from the request text itself.
-    const column = `a.${q.groupBy}`;
-    const rows = await this.ds.query(
-      `SELECT COALESCE(NULLIF(${column}, ''), '${UNATTRIBUTED}') AS key,
-         count(*)::int AS calls,
-         count(DISTINCT COALESCE(c.contact_id::text, c.from_e164, c.from_raw))::int AS unique_callers,
-         count(*) FILTER (WHERE c.is_first_time_caller)::int AS first_time_callers,
-         count(*) FILTER (WHERE c.outcome = 'answered')::int AS answered,
-         count(*) FILTER (WHERE c.outcome = 'missed')::int AS missed,
-         count(d.id)::int AS deals,
-         count(d.id) FILTER (WHERE d.status = 'won')::int AS won,
-         COALESCE(sum(d.amount) FILTER (WHERE d.status = 'won'), 0)::float8 AS revenue
-       FROM calls c
-       LEFT JOIN call_attributions a ON a.call_id = c.id AND a.is_primary
-       LEFT JOIN deals d ON d.source_call_id = c.id
-       WHERE c.direction = 'inbound' AND c.started_at >= $1 AND c.started_at < $2
-       GROUP BY 1 ORDER BY calls DESC, key LIMIT 1000`,
-      [from, to],
-    );
-    const items: AttributionRow[] = rows.map((r: Record<string, number | string>) => withRatios({
-      key: String(r.key),
-      calls: Number(r.calls),
-      uniqueCallers: Number(r.unique_callers),
-      firstTimeCallers: Number(r.first_time_callers),
-      answered: Number(r.answered),
-      missed: Number(r.missed),
-      deals: Number(r.deals),
-      won: Number(r.won),
-      revenue: Number(r.revenue),
-    }));
-    const [total] = await this.ds.query(
-      `SELECT count(DISTINCT COALESCE(c.contact_id::text, c.from_e164, c.from_raw))::int AS unique_callers
-       FROM calls c WHERE c.direction = 'inbound' AND c.started_at >= $1 AND c.started_at < $2`,
-      [from, to],
-    );
-    const sum = (k: keyof AttributionRow) => items.reduce((s, r) => s + (r[k] as number), 0);
+    // Columns come from the enum above, never from the request text itself. One scan of calls:
+    // a call is a new unique caller for the period when the caller's previous call in the same
+    // group is missing or older than the period (see report-columns.ts).
+    const column = `c.attr_${q.groupBy}`;
+    const prev = `c.prev_${q.groupBy}_at`;
+    const key = `COALESCE(${column}, '${UNATTRIBUTED}')`;
+    type Row = Record<string, number | string>;
+    const [callRows, dealRows] = (await Promise.all([
+      this.ds.query(
+        `SELECT ${key} AS key,
+           count(*)::int AS calls,
+           count(*) FILTER (WHERE c.caller_key IS NULL OR ${prev} IS NULL OR ${prev} < $1)::int AS unique_in_group,
+           count(*) FILTER (WHERE c.caller_key IS NULL OR c.prev_call_at IS NULL OR c.prev_call_at < $1)::int AS unique_overall,
+           count(*) FILTER (WHERE c.is_first_time_caller)::int AS first_time_callers,
+           count(*) FILTER (WHERE c.outcome = 'answered')::int AS answered,
+           count(*) FILTER (WHERE c.outcome = 'missed')::int AS missed
+         FROM calls c
+         WHERE c.direction = 'inbound' AND c.started_at >= $1 AND c.started_at < $2
+         GROUP BY 1`,
+        [from, to],
+      ),
+      // Deals opened by calls in the period, grouped by the attribution they carry (the call's primary one).
+      this.ds.query(
+        `SELECT COALESCE(a.${q.groupBy}, '${UNATTRIBUTED}') AS key, count(*)::int AS deals,
+           count(*) FILTER (WHERE d.status = 'won')::int AS won,
+           COALESCE(sum(d.amount) FILTER (WHERE d.status = 'won'), 0)::float8 AS revenue
+         FROM deals d LEFT JOIN call_attributions a ON a.id = d.attribution_id
+         WHERE d.source_call_id IS NOT NULL AND d.created_at >= $1 AND d.created_at < $2
+         GROUP BY 1`,
+        [from, to],
+      ),
+    ])) as [Row[], Row[]];
+    // A deal opened just inside the period by a call just outside it still counts: keys of both.
+    const callsByKey = new Map(callRows.map((r) => [String(r.key), r]));
+    const dealsByKey = new Map(dealRows.map((r) => [String(r.key), r]));
+    const all = [...new Set([...callsByKey.keys(), ...dealsByKey.keys()])].map((key) => {
+      const r = callsByKey.get(key);
+      const d = dealsByKey.get(key);
+      return withRatios({
+        key,
+        calls: Number(r?.calls ?? 0),
+        uniqueCallers: Number(r?.unique_in_group ?? 0),
+        firstTimeCallers: Number(r?.first_time_callers ?? 0),
+        answered: Number(r?.answered ?? 0),
+        missed: Number(r?.missed ?? 0),
+        deals: Number(d?.deals ?? 0),
+        won: Number(d?.won ?? 0),
+        revenue: Number(d?.revenue ?? 0),
+      });
+    });
+    const sum = (k: keyof Omit<AttributionRow, "key">) => all.reduce((n, r) => n + r[k], 0);
+    // A caller is unique overall when their previous call of any group is outside the period.
     const { key: _key, ...totals } = withRatios({
       key: "",
       calls: sum("calls"),
-      uniqueCallers: Number(total.unique_callers),
+      uniqueCallers: callRows.reduce((n, r) => n + Number(r.unique_overall), 0),
       firstTimeCallers: sum("firstTimeCallers"),
       answered: sum("answered"),
       missed: sum("missed"),
@@ -106,7 +126,13 @@ export class MarketingReports {
       won: sum("won"),
       revenue: Math.round(sum("revenue") * 100) / 100,
     });
+    const items = all.sort((a, b) => b.calls - a.calls || a.key.localeCompare(b.key)).slice(0, MAX_GROUPS);
     return { from: from.toISOString(), to: to.toISOString(), groupBy: q.groupBy, items, totals };
+  }
+
+  /** Recomputes the report columns of every inbound call (after a bulk import or a manual repair). */
+  async rebuildReportColumns(): Promise<void> {
+    await this.ds.transaction((em) => rebuildReportColumns(em));
   }
 
   /** Per pool over the period: how many numbers were leased at once at most, and how many it needs. */

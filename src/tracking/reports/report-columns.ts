@@ -1,0 +1,78 @@
+import type { EntityManager } from "typeorm";
+import { returningRows } from "../../platform/db/sql";
+
+/**
+ * The report columns of inbound calls (migration CallReportColumns): the primary attribution's
+ * labels, the caller, and per grouping when the caller last called in the same group. They make
+ * the attribution report one scan of calls. Kept here, in the transaction that changes what
+ * they derive from.
+ */
+
+const PREV_COLUMNS = `
+  lag(started_at) OVER (PARTITION BY caller_key ORDER BY started_at, id) AS p0,
+  lag(started_at) OVER (PARTITION BY caller_key, attr_source ORDER BY started_at, id) AS p1,
+  lag(started_at) OVER (PARTITION BY caller_key, attr_medium ORDER BY started_at, id) AS p2,
+  lag(started_at) OVER (PARTITION BY caller_key, attr_campaign ORDER BY started_at, id) AS p3,
+  lag(started_at) OVER (PARTITION BY caller_key, attr_keyword ORDER BY started_at, id) AS p4`;
+
+const SET_PREV = `prev_call_at = x.p0, prev_source_at = x.p1, prev_medium_at = x.p2, prev_campaign_at = x.p3, prev_keyword_at = x.p4`;
+
+export interface AttributionLabels {
+  source: string | null;
+  medium: string | null;
+  campaign: string | null;
+  keyword: string | null;
+}
+
+/** A new inbound call: who called (the contact, else the number) and its attribution, then the caller's chain. */
+export async function recordNewCall(em: EntityManager, callId: string, callerKey: string | null, labels: AttributionLabels | null): Promise<void> {
+  await em.query(
+    `UPDATE calls SET caller_key = $2, attr_source = $3, attr_medium = $4, attr_campaign = $5, attr_keyword = $6 WHERE id = $1`,
+    [callId, callerKey, labels?.source ?? null, labels?.medium ?? null, labels?.campaign ?? null, labels?.keyword ?? null],
+  );
+  if (callerKey) await refreshCallerChain(em, callerKey);
+}
+
+/** The call's primary attribution changed (a tracker's report). */
+export async function recordAttributionChange(em: EntityManager, callId: string, labels: AttributionLabels): Promise<void> {
+  const [row] = await returningRows<{ caller_key: string | null }>(
+    em,
+    `UPDATE calls SET attr_source = $2, attr_medium = $3, attr_campaign = $4, attr_keyword = $5 WHERE id = $1 RETURNING caller_key`,
+    [callId, labels.source, labels.medium, labels.campaign, labels.keyword],
+  );
+  if (row?.caller_key) await refreshCallerChain(em, row.caller_key);
+}
+
+/** Recomputes, for one caller's inbound calls, when they last called in each group (a caller has few calls). */
+export async function refreshCallerChain(em: EntityManager, callerKey: string): Promise<void> {
+  await em.query(
+    `UPDATE calls c SET ${SET_PREV}
+     FROM (SELECT id, ${PREV_COLUMNS} FROM calls WHERE caller_key = $1 AND direction = 'inbound') x
+     WHERE c.id = x.id AND (c.prev_call_at, c.prev_source_at, c.prev_medium_at, c.prev_campaign_at, c.prev_keyword_at)
+       IS DISTINCT FROM (x.p0, x.p1, x.p2, x.p3, x.p4)`,
+    [callerKey],
+  );
+}
+
+/**
+ * Rebuilds every inbound call's report columns, and the attribution of the deals calls opened,
+ * from the calls and their attributions (repairs, bulk loads, tests).
+ */
+export async function rebuildReportColumns(em: EntityManager): Promise<void> {
+  // Maintenance over every call: not bound by the per-statement limit requests have.
+  await em.query(`SET LOCAL statement_timeout = 0`);
+  await em.query(
+    `UPDATE calls c SET caller_key = COALESCE(c.contact_id::text, c.from_e164),
+       attr_source = a.source, attr_medium = a.medium, attr_campaign = a.campaign, attr_keyword = a.keyword
+     FROM calls x LEFT JOIN call_attributions a ON a.call_id = x.id AND a.is_primary
+     WHERE x.id = c.id AND c.direction = 'inbound'`,
+  );
+  await em.query(
+    `UPDATE calls c SET ${SET_PREV}
+     FROM (SELECT id, ${PREV_COLUMNS} FROM calls WHERE direction = 'inbound' AND caller_key IS NOT NULL) x WHERE x.id = c.id`,
+  );
+  await em.query(
+    `UPDATE deals d SET attribution_id = a.id FROM call_attributions a
+     WHERE a.call_id = d.source_call_id AND a.is_primary AND d.attribution_id IS DISTINCT FROM a.id`,
+  );
+}
