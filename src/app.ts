@@ -8,6 +8,8 @@ import { AppError } from "./platform/errors";
 import { errorHandler, notFoundHandler } from "./platform/http/errors";
 import { requestLogger } from "./platform/http/request-context";
 import { healthRouter } from "./platform/http/health";
+import { ipAllowlist } from "./platform/http/ip-allowlist";
+import { openApiDocument } from "./openapi";
 import { marketingReportsRouter, publicTrackingRouter, trackingAdminRouter } from "./tracking";
 import { pbxRouter, trackingWebhookRouter, twilioRouter } from "./webhooks";
 
@@ -23,6 +25,9 @@ export function createApp(c: Container): Express {
   app.use(c.metrics.httpTimer());
 
   app.use(healthRouter({ ready: c.ready, metrics: c.metrics }));
+  app.get("/api/openapi.json", (_req, res) => {
+    res.json(openApiDocument());
+  });
 
   app.use(
     "/webhooks/twilio",
@@ -61,8 +66,9 @@ export function createApp(c: Container): Express {
   });
   // Before the authenticated /api routes: websites call these without a token.
   app.use(publicTrackingRouter({ sessions: c.tracking.sessions, sessionsPerMinute: c.config.trackingSessionsPerMinute }));
+  if (c.config.apiAllowedIps) app.use("/api", ipAllowlist(c.config.apiAllowedIps));
   app.use("/api", express.json({ limit: API_BODY_LIMIT, strict: true }), crmApiRouter(c.crm, { loginLimiter }));
-  app.use("/api/calls", c.crm.authenticated, callsRouter({ calls: c.telephony.calls, allowed: requireRole("agent", "supervisor", "admin") }));
+  app.use("/api/calls", c.crm.authenticated, callsRouter({ calls: c.telephony.calls, recordings: c.telephony.recordings, allowed: requireRole("agent", "supervisor", "admin") }));
 
   app.use("/api/tracking", c.crm.authenticated, trackingAdminRouter({ numbers: c.tracking.numbers }));
   app.use("/api/reports", c.crm.authenticated, marketingReportsRouter({ reports: c.tracking.reports }));

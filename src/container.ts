@@ -1,6 +1,6 @@
 import "reflect-metadata";
 import type { DataSource } from "typeorm";
-import { createCrm, crmEntities, type Crm } from "./crm";
+import { createCrm, crmEntities, type ContactMergeHook, type Crm } from "./crm";
 import type { Config } from "./platform/config";
 import { connectWithRetry, createDataSource, pingDatabase, type EntityList } from "./platform/db/data-source";
 import type { Readiness } from "./platform/http/health";
@@ -54,7 +54,12 @@ export async function buildContainer(
   const ds = await connectWithRetry(createDataSource(config.databaseUrl, allEntities, { poolSize: config.dbPoolSize }), log, { attempts: opts.connectAttempts });
   const queue: JobQueue = config.redisUrl ? new BullQueue(config.redisUrl, log, opts.queuePrefix) : new InProcessQueue(log);
   const metrics = new Metrics({ queueDepth: () => queue.depth(), inboxPending: () => countPendingInbox(ds) });
-  const crm = createCrm({ ds, jwtSecret: config.jwt.secret, jwtTtlMinutes: config.jwt.ttlMinutes, defaultRegion: config.defaultRegion });
+  // A merge reaches past the CRM's tables: calls follow the contact, reports count one caller.
+  const onContactMerge: ContactMergeHook = async (em, from, into) => {
+    await telephony.contactsMerged(em, from, into);
+    await tracking.contactsMerged(em, from, into);
+  };
+  const crm = createCrm({ ds, jwtSecret: config.jwt.secret, jwtTtlMinutes: config.jwt.ttlMinutes, defaultRegion: config.defaultRegion, onContactMerge, lockout: config.lockout });
   const tracking = createTracking({ ds, crm, defaultRegion: config.defaultRegion });
   const telephony = createTelephony({ ds, crm, tracking, config });
   // Each inbox source's handler: provider adapters decode, the ingest applies.

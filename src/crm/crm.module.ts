@@ -4,7 +4,7 @@ import { ApiKeysService } from "./api-keys/api-keys.service";
 import { AuditService } from "./audit/audit.service";
 import { requireAuth } from "./auth/auth.middleware";
 import { authRouter } from "./auth/auth.router";
-import { AuthService } from "./auth/auth.service";
+import { AuthService, type LockoutPolicy } from "./auth/auth.service";
 import { TokenSigner } from "./auth/tokens";
 import { UsersService } from "./users/users.service";
 import { ContactsService } from "./contacts/contacts.service";
@@ -14,6 +14,7 @@ import { AgentsService } from "./agents/agents.service";
 import { PresenceService } from "./presence/presence.service";
 import { CallContextService } from "./screen-pop/call-context.service";
 import { ContactsQuery } from "./contacts/contacts.query";
+import { ContactEditsService, type ContactMergeHook } from "./contacts/contact-edits.service";
 import { contactsRouter } from "./contacts/contacts.router";
 import { TasksService } from "./tasks/tasks.service";
 import { DealsQuery } from "./deals/deals.query";
@@ -37,6 +38,7 @@ export interface Crm {
   presence: PresenceService;
   callContext: CallContextService;
   contactsQuery: ContactsQuery;
+  contactEdits: ContactEditsService;
   tasks: TasksService;
   dealsQuery: DealsQuery;
   auditQuery: AuditQuery;
@@ -45,11 +47,11 @@ export interface Crm {
   authenticated: RequestHandler;
 }
 
-export function createCrm(deps: { ds: DataSource; jwtSecret: string; jwtTtlMinutes: number; defaultRegion: string }): Crm {
+export function createCrm(deps: { ds: DataSource; jwtSecret: string; jwtTtlMinutes: number; defaultRegion: string; onContactMerge: ContactMergeHook; lockout: LockoutPolicy }): Crm {
   const audit = new AuditService();
   const users = new UsersService(deps.ds, audit);
   const apiKeys = new ApiKeysService(deps.ds, audit);
-  const auth = new AuthService(users, apiKeys, new TokenSigner(deps.jwtSecret, deps.jwtTtlMinutes));
+  const auth = new AuthService(users, apiKeys, new TokenSigner(deps.jwtSecret, deps.jwtTtlMinutes), deps.lockout);
   return {
     audit,
     users,
@@ -62,6 +64,7 @@ export function createCrm(deps: { ds: DataSource; jwtSecret: string; jwtTtlMinut
     presence: new PresenceService(deps.ds),
     callContext: new CallContextService(deps.ds),
     contactsQuery: new ContactsQuery(deps.ds, deps.defaultRegion),
+    contactEdits: new ContactEditsService(deps.ds, audit, deps.defaultRegion, deps.onContactMerge),
     tasks: new TasksService(deps.ds, audit),
     dealsQuery: new DealsQuery(deps.ds),
     auditQuery: new AuditQuery(deps.ds),
@@ -76,7 +79,7 @@ export function crmApiRouter(crm: Crm, opts: { loginLimiter: RequestHandler }): 
   r.use("/auth", authRouter({ auth: crm.auth, users: crm.users, authenticated: crm.authenticated, loginLimiter: opts.loginLimiter }));
   r.use("/users", crm.authenticated, usersRouter({ users: crm.users }));
   r.use("/api-keys", crm.authenticated, apiKeysRouter({ apiKeys: crm.apiKeys }));
-  r.use("/contacts", crm.authenticated, contactsRouter({ contacts: crm.contactsQuery }));
+  r.use("/contacts", crm.authenticated, contactsRouter({ contacts: crm.contactsQuery, edits: crm.contactEdits }));
   r.use("/tasks", crm.authenticated, tasksRouter({ tasks: crm.tasks }));
   r.use("/deals", crm.authenticated, dealsRouter({ deals: crm.dealsQuery }));
   r.use("/audit", crm.authenticated, auditRouter({ audit: crm.auditQuery }));

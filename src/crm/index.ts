@@ -13,3 +13,5 @@ export * from "./entities";
 export type { PresenceService } from "./presence/presence.service";
 export type { CallContextService, ScreenPopContent } from "./screen-pop/call-context.service";
 export type { AuthService } from "./auth/auth.service";
+export { apiSchemas as crmApiSchemas } from "./api-schemas";
+export type { ContactMergeHook } from "./contacts/contact-edits.service";

@@ -1,5 +1,6 @@
 import path from "node:path";
 import { z } from "zod";
+import { isIpOrCidr } from "./http/ip-allowlist";
 
 /**
  * The only reader of the environment. Every variable of the public contract is here;
@@ -37,6 +38,12 @@ const envSchema = z
     ),
     TWILIO_AUTH_TOKEN: optionalString,
     TWILIO_API_BASE: z.url({ protocol: /^https?$/ }).default("https://api.twilio.com"),
+    RECORDING_MEDIA_HOSTS: z
+      .string()
+      .trim()
+      .regex(/^(\*\.)?[A-Za-z0-9.-]+(,(\*\.)?[A-Za-z0-9.-]+)*$/, "must be a comma-separated list of host names (a leading *. matches subdomains)")
+      .default("*.twilio.com"),
+    RECORDING_COPY: z.enum(["true", "false"]).default("false"),
     PBX_WEBHOOK_SECRET: optionalString.refine(
       (v) => v === undefined || /^whsec_[A-Za-z0-9+/=]{16,}$/.test(v),
       "must be whsec_ followed by a base64 secret",
@@ -64,6 +71,9 @@ const envSchema = z
     VOICEMAIL_GREETING: z.string().trim().min(1).max(500).default("Sorry, nobody can take your call right now. Please leave a message after the tone."),
     UNAVAILABLE_MESSAGE: z.string().trim().min(1).max(500).default("Sorry, nobody can take your call right now. We will call you back shortly."),
     STALE_RINGING_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(15),
+    LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).max(100).default(5),
+    LOGIN_LOCKOUT_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(15),
+    API_ALLOWED_IPS: optionalString.refine((v) => v === undefined || v.split(",").every(isIpOrCidr), "must be a comma-separated list of IP addresses or CIDR ranges"),
     TRACKING_SESSIONS_PER_MINUTE: z.coerce.number().int().min(1).max(10_000_000).default(60),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     TRUST_PROXY: optionalString,
@@ -96,6 +106,12 @@ export interface Config {
   dataDir: string;
   redisUrl: string | undefined;
   twilio: { accountSid: string | undefined; authToken: string | undefined; apiBase: string };
+  recordings: {
+    /** Hosts a media request may be redirected to (besides TWILIO_API_BASE's own); `*.` matches subdomains. */
+    mediaHosts: string[];
+    /** Keep a copy of each recording played under DATA_DIR/recordings, so playback outlives the provider's retention. */
+    copy: boolean;
+  };
   pbxWebhookSecret: string | undefined;
   /** Secrets of the call-tracking provider webhooks; an unset one makes its route answer 503. */
   trackingWebhookSecrets: { generic: string | undefined; callrail: string | undefined };
@@ -111,6 +127,10 @@ export interface Config {
     /** A call still ringing after this long is finalised as missed by the sweeper. */
     staleRingingMinutes: number;
   };
+  /** Failed sign-ins in a row that lock an account, and for how long. */
+  lockout: { maxFailures: number; lockMinutes: number };
+  /** When set, /api is answered only to these addresses or ranges (the website's session route excepted). */
+  apiAllowedIps: string[] | undefined;
   /** Session leases one client address may ask for per minute (POST /api/tracking/sessions). */
   trackingSessionsPerMinute: number;
   logLevel: string;
@@ -152,6 +172,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       authToken: e.TWILIO_AUTH_TOKEN,
       apiBase: e.TWILIO_API_BASE.replace(/\/+$/, ""),
     },
+    recordings: { mediaHosts: e.RECORDING_MEDIA_HOSTS.split(",").map((h) => h.toLowerCase()), copy: e.RECORDING_COPY === "true" },
     pbxWebhookSecret: e.PBX_WEBHOOK_SECRET,
     trackingWebhookSecrets: { generic: e.TRACKING_WEBHOOK_SECRET, callrail: e.CALLRAIL_WEBHOOK_SECRET },
     jwt: { secret: e.JWT_SECRET, ttlMinutes: e.JWT_TTL_MINUTES },
@@ -166,6 +187,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       staleRingingMinutes: e.STALE_RINGING_MINUTES,
     },
     trackingSessionsPerMinute: e.TRACKING_SESSIONS_PER_MINUTE,
+    lockout: { maxFailures: e.LOGIN_MAX_FAILURES, lockMinutes: e.LOGIN_LOCKOUT_MINUTES },
+    apiAllowedIps: e.API_ALLOWED_IPS?.split(",").map((v) => v.trim()),
     logLevel: e.LOG_LEVEL,
     trustProxy: e.TRUST_PROXY,
     serviceRole: e.SERVICE_ROLE,

@@ -15,7 +15,10 @@ export type ErrorCode =
   | "payload_too_large"
   | "unsupported_media_type"
   | "rate_limited"
+  | "account_locked"
   | "provider_not_configured"
+  | "bad_gateway"
+  | "range_not_satisfiable"
   | "unavailable"
   | "internal";
 
@@ -55,10 +58,16 @@ export function httpStatusOf(code: ErrorCode): number {
       return 413;
     case "unsupported_media_type":
       return 415;
+    case "range_not_satisfiable":
+      return 416;
     case "rate_limited":
       return 429;
+    case "account_locked":
+      return 423;
     case "internal":
       return 500;
+    case "bad_gateway":
+      return 502;
     case "provider_not_configured":
     case "unavailable":
       return 503;

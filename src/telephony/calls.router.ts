@@ -1,9 +1,17 @@
 import { Router, type RequestHandler } from "express";
+import { pipeline } from "node:stream/promises";
 import type { CallsQuery } from "./calls.query";
+import type { RecordingPlayback } from "./recordings/recording-playback";
 
-/** GET /api/calls, GET /api/calls/:id — for the people who work the calls (not marketers). */
-export function callsRouter(deps: { calls: CallsQuery; allowed: RequestHandler }): Router {
+/** GET /api/calls, GET /api/calls/:id, its recording — for the people who work the calls (not marketers). */
+export function callsRouter(deps: { calls: CallsQuery; recordings: RecordingPlayback; allowed: RequestHandler }): Router {
   const r = Router();
+  r.get("/:id/recording", deps.allowed, async (req, res) => {
+    const media = await deps.recordings.open(req.principal!, String(req.params.id), req.get("range"));
+    res.status(media.status).set(media.headers).set("cache-control", "private, no-store");
+    // A player that seeks drops the previous request: that ends the upstream fetch too.
+    await pipeline(media.body, res).catch(() => media.body.destroy());
+  });
   r.get("/", deps.allowed, async (req, res) => {
     res.json(await deps.calls.list(req.query));
   });

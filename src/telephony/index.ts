@@ -17,3 +17,4 @@ export { finalizeStaleRingingCalls } from "./ingest/stale-calls";
 export { pbxEventSchema, type PbxEvent } from "./pbx/pbx-event.schema";
 export { pbxToCallEvents } from "./pbx/pbx.adapter";
 export { callsRouter } from "./calls.router";
+export { listCallsQuery } from "./calls.query";

@@ -1,20 +1,29 @@
-import type { DataSource } from "typeorm";
+import { join } from "node:path";
+import type { DataSource, EntityManager } from "typeorm";
 import type { Crm } from "../crm";
 import type { Tracking } from "../tracking";
 import { CallIngestService } from "./ingest/call-ingest.service";
 import { CallRouter } from "./routing/call-router";
 import { CallsQuery } from "./calls.query";
+import { RecordingMedia } from "./recordings/recording-media";
+import { RecordingPlayback } from "./recordings/recording-playback";
 
 export interface TelephonyConfig {
   defaultRegion: string;
   callbackSlaMinutes: number;
   routing: { ringTimeoutSeconds: number; ownerRingSeconds: number; whenNobodyAnswers: "voicemail" | "message" };
+  twilio: { accountSid: string | undefined; authToken: string | undefined; apiBase: string };
+  recordings: { mediaHosts: string[]; copy: boolean };
+  dataDir: string;
 }
 
 export interface Telephony {
   ingest: CallIngestService;
   router: CallRouter;
   calls: CallsQuery;
+  recordings: RecordingPlayback;
+  /** Two contacts became one: their calls follow. */
+  contactsMerged(em: EntityManager, from: string, into: string): Promise<void>;
 }
 
 export function createTelephony(deps: { ds: DataSource; crm: Crm; tracking: Tracking; config: TelephonyConfig }): Telephony {
@@ -31,5 +40,16 @@ export function createTelephony(deps: { ds: DataSource; crm: Crm; tracking: Trac
     }),
     router: new CallRouter(deps.ds, crm.agents, crm.contacts, { ...config.routing, defaultRegion: config.defaultRegion }),
     calls: new CallsQuery(deps.ds),
+    async contactsMerged(em, from, into) {
+      await em.query(`UPDATE calls SET contact_id = $2 WHERE contact_id = $1`, [from, into]);
+    },
+    recordings: new RecordingPlayback(
+      deps.ds,
+      new RecordingMedia({
+        ...config.twilio,
+        mediaHosts: config.recordings.mediaHosts,
+        copyDir: config.recordings.copy ? join(config.dataDir, "recordings") : undefined,
+      }),
+    ),
   };
 }

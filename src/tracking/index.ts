@@ -4,3 +4,7 @@ export type { CallAttributionService } from "./attribution/call-attribution.serv
 export { marketingReportsRouter, publicTrackingRouter, trackingAdminRouter } from "./tracking.router";
 export { touchFrom, type Touch } from "./sessions/touch";
 export { TRACKING_PROVIDERS, toProviderCall, type TrackingProvider } from "./providers/provider-call";
+export { genericTrackingSchema, callRailSchema } from "./providers/provider-call";
+export { sessionRequestSchema } from "./sessions/tracking-sessions.service";
+export { newNumberSchema, newPoolSchema, poolPatchSchema } from "./numbers/tracking-numbers.service";
+export { attributionQuerySchema, poolQuerySchema } from "./reports/marketing-reports";

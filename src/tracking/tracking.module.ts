@@ -1,9 +1,10 @@
-import type { DataSource } from "typeorm";
+import type { DataSource, EntityManager } from "typeorm";
 import type { Crm } from "../crm";
 import { CallAttributionService } from "./attribution/call-attribution.service";
 import { TrackingNumbersService } from "./numbers/tracking-numbers.service";
 import { ProviderCallsService } from "./providers/provider-calls.service";
 import { MarketingReports } from "./reports/marketing-reports";
+import { mergeCallers } from "./reports/report-columns";
 import { TrackingSessionsService } from "./sessions/tracking-sessions.service";
 
 export interface Tracking {
@@ -12,6 +13,8 @@ export interface Tracking {
   attribution: CallAttributionService;
   providerCalls: ProviderCallsService;
   reports: MarketingReports;
+  /** Two contacts became one: the reports count them as one caller. */
+  contactsMerged(em: EntityManager, from: string, into: string): Promise<void>;
 }
 
 export function createTracking(deps: { ds: DataSource; crm: Crm; defaultRegion: string }): Tracking {
@@ -22,5 +25,6 @@ export function createTracking(deps: { ds: DataSource; crm: Crm; defaultRegion: 
     attribution,
     providerCalls: new ProviderCallsService(attribution, deps.defaultRegion),
     reports: new MarketingReports(deps.ds),
+    contactsMerged: (em, from, into) => mergeCallers(em, from, into),
   };
 }

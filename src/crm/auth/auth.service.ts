@@ -11,11 +11,18 @@ export const loginSchema = z
   .object({ email: z.string().trim().max(254), password: z.string().max(200) })
   .strict();
 
+export interface LockoutPolicy {
+  /** Failed sign-ins in a row that lock an account. */
+  maxFailures: number;
+  lockMinutes: number;
+}
+
 export class AuthService {
   constructor(
     private readonly users: UsersService,
     private readonly apiKeys: ApiKeysService,
     private readonly tokens: TokenSigner,
+    private readonly lockout: LockoutPolicy,
   ) {}
 
   async login(input: unknown): Promise<{ token: string; expiresAt: string; user: PublicUser }> {
@@ -23,7 +30,16 @@ export class AuthService {
     const user = await this.users.findActiveByEmail(email);
     // Verify against a dummy hash for unknown emails so timing does not reveal which exist.
     const ok = await verifyPassword(password, user?.passwordHash ?? (await DUMMY_HASH_PROMISE));
-    if (!user || !ok) throw new AppError("invalid_credentials", "Email or password is wrong");
+    // A locked account refuses even the right password: guessing must not go on meanwhile.
+    if (user?.lockedUntil && user.lockedUntil > new Date()) throw locked(user.lockedUntil);
+    if (!user || !ok) {
+      if (user) {
+        const { lockedUntil } = await this.users.recordFailedLogin(user.id, this.lockout);
+        if (lockedUntil && new Date(lockedUntil) > new Date()) throw locked(new Date(lockedUntil));
+      }
+      throw new AppError("invalid_credentials", "Email or password is wrong");
+    }
+    await this.users.recordSuccessfulLogin(user);
     const { token, expiresAt } = await this.tokens.sign(user.id, user.role);
     return { token, expiresAt: expiresAt.toISOString(), user: toPublicUser(user) };
   }
@@ -50,5 +66,8 @@ export class AuthService {
     return principal ? { principal, expiresAt: new Date(claims.exp * 1000) } : undefined;
   }
 }
+
+const locked = (until: Date) =>
+  new AppError("account_locked", `Too many failed sign-ins: this account is locked until ${until.toISOString()}`);
 
 export const hasRole = (p: Principal, roles: readonly UserRole[]) => roles.includes(p.role);

@@ -36,6 +36,14 @@ export class User {
   @Column({ name: "is_active", type: "boolean", default: true })
   isActive: boolean;
 
+  /** Failed sign-ins in a row; reset by a successful one. */
+  @Column({ name: "failed_logins", type: "integer", default: 0 })
+  failedLogins: number;
+
+  /** Sign-in refused until then, after too many failures in a row. */
+  @Column({ name: "locked_until", type: "timestamptz", nullable: true })
+  lockedUntil: Date | null;
+
   @CreateDateColumn({ name: "created_at", type: "timestamptz" })
   createdAt: Date;
 

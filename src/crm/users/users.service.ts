@@ -83,4 +83,19 @@ export class UsersService {
       .andWhere("u.is_active")
       .getOne();
   }
+
+  /** Counts a failed sign-in; at `maxFailures` in a row the account is locked for `lockMinutes`. */
+  async recordFailedLogin(id: string, policy: { maxFailures: number; lockMinutes: number }): Promise<{ lockedUntil: Date | null }> {
+    const [rows] = await this.ds.query(
+      `UPDATE users SET failed_logins = failed_logins + 1,
+         locked_until = CASE WHEN failed_logins + 1 >= $2 THEN now() + make_interval(mins => $3) ELSE locked_until END
+       WHERE id = $1 RETURNING locked_until`,
+      [id, policy.maxFailures, policy.lockMinutes],
+    );
+    return { lockedUntil: rows?.[0]?.locked_until ?? null };
+  }
+
+  async recordSuccessfulLogin(user: User): Promise<void> {
+    if (user.failedLogins > 0 || user.lockedUntil) await this.ds.query(`UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1`, [user.id]);
+  }
 }

@@ -43,6 +43,12 @@ export async function recordAttributionChange(em: EntityManager, callId: string,
   if (row?.caller_key) await refreshCallerChain(em, row.caller_key);
 }
 
+/** Two contacts became one caller: their calls share a key, and the chain is recomputed. */
+export async function mergeCallers(em: EntityManager, fromKey: string, intoKey: string): Promise<void> {
+  await em.query(`UPDATE calls SET caller_key = $2 WHERE caller_key = $1 AND direction = 'inbound'`, [fromKey, intoKey]);
+  await refreshCallerChain(em, intoKey);
+}
+
 /** Recomputes, for one caller's inbound calls, when they last called in each group (a caller has few calls). */
 export async function refreshCallerChain(em: EntityManager, callerKey: string): Promise<void> {
   await em.query(

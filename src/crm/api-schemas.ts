@@ -1,0 +1,26 @@
+import { newApiKeySchema } from "./api-keys/api-keys.service";
+import { auditQuery } from "./audit/audit.query";
+import { loginSchema } from "./auth/auth.service";
+import { listContactsQuery } from "./contacts/contacts.query";
+import { contactPatchSchema, mergeContactSchema, newContactSchema } from "./contacts/contact-edits.service";
+import { listDealsQuery } from "./deals/deals.query";
+import { dispositionBody, noteBody } from "./notes/notes.service";
+import { listTasksQuery, patchTaskBody } from "./tasks/tasks.service";
+import { newUserSchema } from "./users/users.service";
+
+/** The schemas the CRM's routes validate with: the OpenAPI document is generated from these. */
+export const apiSchemas = {
+  login: loginSchema,
+  newUser: newUserSchema,
+  newApiKey: newApiKeySchema,
+  listContacts: listContactsQuery,
+  newContact: newContactSchema,
+  patchContact: contactPatchSchema,
+  mergeContact: mergeContactSchema,
+  listDeals: listDealsQuery,
+  listTasks: listTasksQuery,
+  patchTask: patchTaskBody,
+  note: noteBody,
+  disposition: dispositionBody,
+  audit: auditQuery,
+};
