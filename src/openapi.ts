@@ -29,7 +29,7 @@ interface Operation {
   access: Role[] | "public" | "signed";
   query?: z.ZodObject;
   body?: z.ZodType | Json;
-  bodyType?: "application/json" | "application/x-www-form-urlencoded";
+  bodyType?: "application/json" | "application/x-www-form-urlencoded" | "text/csv";
   /** Status → description and optional schema (a $ref name or an inline schema). */
   responses: Record<string, string | [string, Json | string, string?]>;
   headers?: Array<{ name: string; description: string; required?: boolean }>;
@@ -228,6 +228,16 @@ const PATHS: Record<string, Partial<Record<"get" | "post" | "put" | "patch" | "d
     get: { summary: "Search contacts (phone in any format, name or email prefix)", tags: ["contacts"], access: STAFF, query: crm.listContacts, responses: { "200": ["A page", page("Contact")], ...AUTHED } },
     post: { summary: "Create a contact (phones in any format, normalised)", tags: ["contacts"], access: STAFF, body: crm.newContact, responses: { "201": ["The contact", "Contact"], "409": ERR("A phone belongs to another contact"), ...AUTHED } },
   },
+  "/api/contacts/import": {
+    post: {
+      summary: "Import contacts from CSV (streamed; columns name, email, company, phone…): matches merge instead of duplicating, each bad row is reported, re-importing changes nothing",
+      tags: ["contacts"],
+      access: ["supervisor", "admin"],
+      body: { type: "string", description: "CSV with a header row" },
+      bodyType: "text/csv",
+      responses: { "200": "{ rows, created, updated, unchanged, failed, errors: [{ row, error }] }", "400": ERR("No usable column, or unreadable CSV"), "413": ERR("Over 100 MB"), "415": ERR("Not text/csv"), ...AUTHED },
+    },
+  },
   "/api/contacts/{id}": {
     get: { summary: "A contact with its calls, deals, tasks and touches", tags: ["contacts"], access: STAFF, pathParams: ["id"], responses: { "200": ["The contact", "Contact"], "404": ERR("No such contact"), ...AUTHED } },
     patch: { summary: "Change a contact (phones replace its numbers); audited", tags: ["contacts"], access: STAFF, pathParams: ["id"], body: crm.patchContact, responses: { "200": ["The contact", "Contact"], "404": ERR("No such contact"), "409": ERR("A phone belongs to another contact"), ...AUTHED } },
@@ -250,7 +260,25 @@ const PATHS: Record<string, Partial<Record<"get" | "post" | "put" | "patch" | "d
   },
   "/api/calls/{id}/notes": { post: { summary: "Add a note to a call", tags: ["notes"], access: STAFF, pathParams: ["id"], body: crm.note, responses: { "201": "The note", "404": ERR("No such call"), ...AUTHED } } },
   "/api/calls/{id}/disposition": { put: { summary: "Set the disposition after a call", tags: ["notes"], access: STAFF, pathParams: ["id"], body: crm.disposition, responses: { "200": "The call's disposition", "404": ERR("No such call"), ...AUTHED } } },
-  "/api/deals": { get: { summary: "Deals", tags: ["deals"], access: STAFF, query: crm.listDeals, responses: { "200": ["A page", page("Deal")], ...AUTHED } } },
+  "/api/deals": {
+    get: { summary: "Deals", tags: ["deals"], access: STAFF, query: crm.listDeals, responses: { "200": ["A page", page("Deal")], ...AUTHED } },
+    post: { summary: "Open a deal for a contact (default pipeline, first stage unless said)", tags: ["deals"], access: STAFF, body: crm.newDeal, responses: { "201": ["The deal", "Deal"], ...AUTHED } },
+  },
+  "/api/deals/{id}": {
+    patch: {
+      summary: "Move a deal to a stage of its pipeline (kept in its history), win it with an amount, lose it with a reason; agents change their own",
+      tags: ["deals"],
+      access: STAFF,
+      pathParams: ["id"],
+      body: crm.patchDeal,
+      responses: { "200": ["The deal", "Deal"], "404": ERR("No such deal"), ...AUTHED },
+    },
+  },
+  "/api/deals/{id}/history": { get: { summary: "The deal's stages over time", tags: ["deals"], access: STAFF, pathParams: ["id"], responses: { "200": "{ items: [{ fromStage, toStage, changedBy, changedAt }] }", "404": ERR("No such deal"), ...AUTHED } } },
+  "/api/pipelines": {
+    get: { summary: "Pipelines and their ordered stages", tags: ["deals"], access: ["agent", "supervisor", "marketer", "admin"], responses: { "200": "{ items: [{ id, name, isDefault, stages }] }", "401": ERR("No credential") } },
+    post: { summary: "Add a pipeline", tags: ["deals"], access: ["admin"], body: crm.newPipeline, responses: { "201": "The pipeline", "409": ERR("The name exists"), ...AUTHED } },
+  },
   "/api/tasks": { get: { summary: "Tasks, soonest due first (agents see their own)", tags: ["tasks"], access: STAFF, query: crm.listTasks, responses: { "200": ["A page", page("Task")], ...AUTHED } } },
   "/api/tasks/{id}": { patch: { summary: "Complete, reschedule or reassign a task", tags: ["tasks"], access: STAFF, pathParams: ["id"], body: crm.patchTask, responses: { "200": ["The task", "Task"], "404": ERR("No such task"), ...AUTHED } } },
   "/api/audit": { get: { summary: "A record's history: who, when, before and after", tags: ["audit"], access: ["supervisor", "admin"], query: crm.audit, responses: { "200": "{ items, nextCursor }", ...AUTHED } } },
@@ -276,6 +304,9 @@ const PATHS: Record<string, Partial<Record<"get" | "post" | "put" | "patch" | "d
       responses: { "200": ["The report", { type: "object", properties: { from: iso, to: iso, groupBy: { type: "string" }, items: { type: "array", items: ref("AttributionRow") }, totals: ref("AttributionRow") } }], ...AUTHED },
     },
   },
+  "/api/reports/funnel": { get: { summary: "Deals opened in the period and how many reached each stage of a pipeline (format=csv)", tags: ["reports"], access: ["supervisor", "marketer", "admin"], query: crm.funnel, responses: { "200": "{ from, to, pipeline, deals, items: [{ position, stage, kind, deals, conversion }] }", "404": ERR("No such pipeline"), ...AUTHED } } },
+  "/api/reports/agents": { get: { summary: "Per agent: answered, missed while rung, average handle time, call-backs within SLA, median time to call back (format=csv)", tags: ["reports"], access: ["supervisor", "admin"], query: crm.period, responses: { "200": "{ from, to, items }", ...AUTHED } } },
+  "/api/reports/missed-calls": { get: { summary: "Missed calls and their call-backs: within SLA, late, never, open (format=csv)", tags: ["reports"], access: ["supervisor", "admin"], query: crm.period, responses: { "200": "{ from, to, items, withinSlaRate }", ...AUTHED } } },
   "/api/reports/pools": { get: { summary: "Per pool: peak leases, exhaustions, recommended size", tags: ["reports"], access: ["marketer", "admin"], query: poolQuerySchema, responses: { "200": "{ from, to, items }", ...AUTHED } } },
 };
 

@@ -4,9 +4,11 @@ import { loginSchema } from "./auth/auth.service";
 import { listContactsQuery } from "./contacts/contacts.query";
 import { contactPatchSchema, mergeContactSchema, newContactSchema } from "./contacts/contact-edits.service";
 import { listDealsQuery } from "./deals/deals.query";
+import { dealPatchSchema, newDealSchema, newPipelineSchema } from "./deals/deal-edits.service";
 import { dispositionBody, noteBody } from "./notes/notes.service";
 import { listTasksQuery, patchTaskBody } from "./tasks/tasks.service";
 import { newUserSchema } from "./users/users.service";
+import { funnelQuerySchema, periodQuerySchema } from "./reports/operations-reports";
 
 /** The schemas the CRM's routes validate with: the OpenAPI document is generated from these. */
 export const apiSchemas = {
@@ -18,9 +20,14 @@ export const apiSchemas = {
   patchContact: contactPatchSchema,
   mergeContact: mergeContactSchema,
   listDeals: listDealsQuery,
+  newDeal: newDealSchema,
+  patchDeal: dealPatchSchema,
+  newPipeline: newPipelineSchema,
   listTasks: listTasksQuery,
   patchTask: patchTaskBody,
   note: noteBody,
   disposition: dispositionBody,
   audit: auditQuery,
+  funnel: funnelQuerySchema,
+  period: periodQuerySchema,
 };

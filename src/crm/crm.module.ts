@@ -15,6 +15,7 @@ import { PresenceService } from "./presence/presence.service";
 import { CallContextService } from "./screen-pop/call-context.service";
 import { ContactsQuery } from "./contacts/contacts.query";
 import { ContactEditsService, type ContactMergeHook } from "./contacts/contact-edits.service";
+import { ContactImportService } from "./contacts/contact-import.service";
 import { contactsRouter } from "./contacts/contacts.router";
 import { TasksService } from "./tasks/tasks.service";
 import { DealsQuery } from "./deals/deals.query";
@@ -22,7 +23,10 @@ import { AuditQuery } from "./audit/audit.query";
 import { NotesService } from "./notes/notes.service";
 import { notesRouter } from "./notes/notes.router";
 import { auditRouter } from "./audit/audit.router";
-import { dealsRouter } from "./deals/deals.router";
+import { dealsRouter, pipelinesRouter } from "./deals/deals.router";
+import { OperationsReports } from "./reports/operations-reports";
+import { operationsReportsRouter } from "./reports/operations-reports.router";
+import { DealEditsService } from "./deals/deal-edits.service";
 import { tasksRouter } from "./tasks/tasks.router";
 import { apiKeysRouter, usersRouter } from "./users/users.router";
 
@@ -39,8 +43,11 @@ export interface Crm {
   callContext: CallContextService;
   contactsQuery: ContactsQuery;
   contactEdits: ContactEditsService;
+  contactImport: ContactImportService;
   tasks: TasksService;
   dealsQuery: DealsQuery;
+  dealEdits: DealEditsService;
+  operationsReports: OperationsReports;
   auditQuery: AuditQuery;
   notes: NotesService;
   /** Middleware that requires a valid bearer credential. */
@@ -65,8 +72,11 @@ export function createCrm(deps: { ds: DataSource; jwtSecret: string; jwtTtlMinut
     callContext: new CallContextService(deps.ds),
     contactsQuery: new ContactsQuery(deps.ds, deps.defaultRegion),
     contactEdits: new ContactEditsService(deps.ds, audit, deps.defaultRegion, deps.onContactMerge),
+    contactImport: new ContactImportService(deps.ds, audit, deps.defaultRegion),
     tasks: new TasksService(deps.ds, audit),
     dealsQuery: new DealsQuery(deps.ds),
+    dealEdits: new DealEditsService(deps.ds, audit),
+    operationsReports: new OperationsReports(deps.ds),
     auditQuery: new AuditQuery(deps.ds),
     notes: new NotesService(deps.ds, audit),
     authenticated: requireAuth(auth),
@@ -79,9 +89,11 @@ export function crmApiRouter(crm: Crm, opts: { loginLimiter: RequestHandler }): 
   r.use("/auth", authRouter({ auth: crm.auth, users: crm.users, authenticated: crm.authenticated, loginLimiter: opts.loginLimiter }));
   r.use("/users", crm.authenticated, usersRouter({ users: crm.users }));
   r.use("/api-keys", crm.authenticated, apiKeysRouter({ apiKeys: crm.apiKeys }));
-  r.use("/contacts", crm.authenticated, contactsRouter({ contacts: crm.contactsQuery, edits: crm.contactEdits }));
+  r.use("/contacts", crm.authenticated, contactsRouter({ contacts: crm.contactsQuery, edits: crm.contactEdits, imports: crm.contactImport }));
   r.use("/tasks", crm.authenticated, tasksRouter({ tasks: crm.tasks }));
-  r.use("/deals", crm.authenticated, dealsRouter({ deals: crm.dealsQuery }));
+  r.use("/deals", crm.authenticated, dealsRouter({ deals: crm.dealsQuery, edits: crm.dealEdits }));
+  r.use("/pipelines", crm.authenticated, pipelinesRouter({ edits: crm.dealEdits }));
+  r.use("/reports", crm.authenticated, operationsReportsRouter({ reports: crm.operationsReports }));
   r.use("/audit", crm.authenticated, auditRouter({ audit: crm.auditQuery }));
   r.use(notesRouter({ notes: crm.notes, authenticated: crm.authenticated }));
   return r;
