@@ -54,6 +54,8 @@ export function startJobs(c: Container, dispatcher: OutboxDispatcher | undefined
     async () => {
       await sweepInbox(c.ds, c.queue, c.log);
       await finalizeStaleRingingCalls(c.ds, c.telephony.ingest, c.config.routing.staleRingingMinutes);
+      // Outbound webhooks go out from here: at most a sweep interval after their event.
+      await c.crm.outboundWebhooks.dispatchDue().catch((err: Error) => c.log.warn({ err: err.message }, "outbound webhook dispatch failed"));
       pusher.request(); // also pushes what an earlier failed or crashed dispatch left pending
       count("maintenance.sweep")("done");
     },

@@ -304,6 +304,22 @@ const PATHS: Record<string, Partial<Record<"get" | "post" | "put" | "patch" | "d
       responses: { "200": ["The report", { type: "object", properties: { from: iso, to: iso, groupBy: { type: "string" }, items: { type: "array", items: ref("AttributionRow") }, totals: ref("AttributionRow") } }], ...AUTHED },
     },
   },
+  "/api/webhooks/subscriptions": {
+    get: { summary: "Outbound webhook subscriptions (secrets never shown again)", tags: ["outbound webhooks"], access: ["admin"], responses: { "200": "{ items }", ...AUTHED } },
+    post: {
+      summary: "Subscribe a URL to events (contact.created, call.missed, call.completed, task.created, deal.stage_changed, recording.ready); answers the whsec_ secret once",
+      tags: ["outbound webhooks"],
+      access: ["admin"],
+      body: crm.newSubscription,
+      responses: { "201": "{ id, url, events, isActive, secret }", ...AUTHED },
+    },
+  },
+  "/api/webhooks/subscriptions/{id}": {
+    patch: { summary: "Change a subscription; isActive: true switches a disabled one back on", tags: ["outbound webhooks"], access: ["admin"], pathParams: ["id"], body: crm.patchSubscription, responses: { "200": "The subscription", "404": ERR("No such subscription"), ...AUTHED } },
+    delete: { summary: "Remove a subscription and its log", tags: ["outbound webhooks"], access: ["admin"], pathParams: ["id"], responses: { "204": "Removed", "404": ERR("No such subscription"), ...AUTHED } },
+  },
+  "/api/webhooks/deliveries": { get: { summary: "The delivery log, newest first", tags: ["outbound webhooks"], access: ["admin"], query: crm.listDeliveries, responses: { "200": "{ items, nextCursor }", ...AUTHED } } },
+  "/api/webhooks/deliveries/{id}/replay": { post: { summary: "Send a delivery again (same webhook-id)", tags: ["outbound webhooks"], access: ["admin"], pathParams: ["id"], responses: { "200": "{ id, status }", "404": ERR("No such delivery"), ...AUTHED } } },
   "/api/reports/funnel": { get: { summary: "Deals opened in the period and how many reached each stage of a pipeline (format=csv)", tags: ["reports"], access: ["supervisor", "marketer", "admin"], query: crm.funnel, responses: { "200": "{ from, to, pipeline, deals, items: [{ position, stage, kind, deals, conversion }] }", "404": ERR("No such pipeline"), ...AUTHED } } },
   "/api/reports/agents": { get: { summary: "Per agent: answered, missed while rung, average handle time, call-backs within SLA, median time to call back (format=csv)", tags: ["reports"], access: ["supervisor", "admin"], query: crm.period, responses: { "200": "{ from, to, items }", ...AUTHED } } },
   "/api/reports/missed-calls": { get: { summary: "Missed calls and their call-backs: within SLA, late, never, open (format=csv)", tags: ["reports"], access: ["supervisor", "admin"], query: crm.period, responses: { "200": "{ from, to, items, withinSlaRate }", ...AUTHED } } },

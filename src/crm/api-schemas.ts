@@ -9,6 +9,7 @@ import { dispositionBody, noteBody } from "./notes/notes.service";
 import { listTasksQuery, patchTaskBody } from "./tasks/tasks.service";
 import { newUserSchema } from "./users/users.service";
 import { funnelQuerySchema, periodQuerySchema } from "./reports/operations-reports";
+import { listDeliveriesQuery, newSubscriptionSchema, subscriptionPatchSchema } from "./outbound-webhooks/outbound-webhooks.service";
 
 /** The schemas the CRM's routes validate with: the OpenAPI document is generated from these. */
 export const apiSchemas = {
@@ -29,5 +30,8 @@ export const apiSchemas = {
   disposition: dispositionBody,
   audit: auditQuery,
   funnel: funnelQuerySchema,
+  newSubscription: newSubscriptionSchema,
+  patchSubscription: subscriptionPatchSchema,
+  listDeliveries: listDeliveriesQuery,
   period: periodQuerySchema,
 };

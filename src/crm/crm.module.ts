@@ -25,6 +25,9 @@ import { notesRouter } from "./notes/notes.router";
 import { auditRouter } from "./audit/audit.router";
 import { dealsRouter, pipelinesRouter } from "./deals/deals.router";
 import { OperationsReports } from "./reports/operations-reports";
+import { OutboundEvents } from "./outbound-webhooks/outbound-events";
+import { OutboundWebhooksService } from "./outbound-webhooks/outbound-webhooks.service";
+import { outboundWebhooksRouter } from "./outbound-webhooks/outbound-webhooks.router";
 import { operationsReportsRouter } from "./reports/operations-reports.router";
 import { DealEditsService } from "./deals/deal-edits.service";
 import { tasksRouter } from "./tasks/tasks.router";
@@ -48,6 +51,9 @@ export interface Crm {
   dealsQuery: DealsQuery;
   dealEdits: DealEditsService;
   operationsReports: OperationsReports;
+  /** Events for other systems, queued in the transaction that causes them. */
+  outboundEvents: OutboundEvents;
+  outboundWebhooks: OutboundWebhooksService;
   auditQuery: AuditQuery;
   notes: NotesService;
   /** Middleware that requires a valid bearer credential. */
@@ -56,6 +62,7 @@ export interface Crm {
 
 export function createCrm(deps: { ds: DataSource; jwtSecret: string; jwtTtlMinutes: number; defaultRegion: string; onContactMerge: ContactMergeHook; lockout: LockoutPolicy }): Crm {
   const audit = new AuditService();
+  const outboundEvents = new OutboundEvents();
   const users = new UsersService(deps.ds, audit);
   const apiKeys = new ApiKeysService(deps.ds, audit);
   const auth = new AuthService(users, apiKeys, new TokenSigner(deps.jwtSecret, deps.jwtTtlMinutes), deps.lockout);
@@ -64,19 +71,21 @@ export function createCrm(deps: { ds: DataSource; jwtSecret: string; jwtTtlMinut
     users,
     apiKeys,
     auth,
-    contacts: new ContactsService(audit),
+    contacts: new ContactsService(audit, outboundEvents),
     deals: new DealsService(audit),
     callBackTasks: new CallBackTasksService(audit),
     agents: new AgentsService(deps.ds),
     presence: new PresenceService(deps.ds),
     callContext: new CallContextService(deps.ds),
     contactsQuery: new ContactsQuery(deps.ds, deps.defaultRegion),
-    contactEdits: new ContactEditsService(deps.ds, audit, deps.defaultRegion, deps.onContactMerge),
-    contactImport: new ContactImportService(deps.ds, audit, deps.defaultRegion),
+    contactEdits: new ContactEditsService(deps.ds, audit, deps.defaultRegion, deps.onContactMerge, outboundEvents),
+    contactImport: new ContactImportService(deps.ds, audit, deps.defaultRegion, outboundEvents),
     tasks: new TasksService(deps.ds, audit),
     dealsQuery: new DealsQuery(deps.ds),
-    dealEdits: new DealEditsService(deps.ds, audit),
+    dealEdits: new DealEditsService(deps.ds, audit, outboundEvents),
     operationsReports: new OperationsReports(deps.ds),
+    outboundEvents,
+    outboundWebhooks: new OutboundWebhooksService(deps.ds, audit, outboundEvents),
     auditQuery: new AuditQuery(deps.ds),
     notes: new NotesService(deps.ds, audit),
     authenticated: requireAuth(auth),
@@ -94,6 +103,7 @@ export function crmApiRouter(crm: Crm, opts: { loginLimiter: RequestHandler }): 
   r.use("/deals", crm.authenticated, dealsRouter({ deals: crm.dealsQuery, edits: crm.dealEdits }));
   r.use("/pipelines", crm.authenticated, pipelinesRouter({ edits: crm.dealEdits }));
   r.use("/reports", crm.authenticated, operationsReportsRouter({ reports: crm.operationsReports }));
+  r.use("/webhooks", crm.authenticated, outboundWebhooksRouter({ webhooks: crm.outboundWebhooks }));
   r.use("/audit", crm.authenticated, auditRouter({ audit: crm.auditQuery }));
   r.use(notesRouter({ notes: crm.notes, authenticated: crm.authenticated }));
   return r;

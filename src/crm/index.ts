@@ -15,3 +15,4 @@ export type { CallContextService, ScreenPopContent } from "./screen-pop/call-con
 export type { AuthService } from "./auth/auth.service";
 export { apiSchemas as crmApiSchemas } from "./api-schemas";
 export type { ContactMergeHook } from "./contacts/contact-edits.service";
+export type { OutboundEvents } from "./outbound-webhooks/outbound-events";

@@ -35,6 +35,7 @@ export function createTelephony(deps: { ds: DataSource; crm: Crm; tracking: Trac
       tasks: crm.callBackTasks,
       agents: crm.agents,
       attribution: deps.tracking.attribution,
+      events: crm.outboundEvents,
       defaultRegion: config.defaultRegion,
       callbackSlaMinutes: config.callbackSlaMinutes,
     }),

@@ -5,6 +5,6 @@ export { InboxProcessor, type InboxHandler, type InboxOutcome } from "./inbox-pr
 export { sweepInbox } from "./sweeper";
 export { twilioRouter, WEBHOOK_BODY_LIMIT } from "./twilio.router";
 export { pbxRouter } from "./pbx.router";
-export { signStandardWebhook, verifyStandardWebhook } from "./standard-webhooks";
+export { signStandardWebhook, verifyStandardWebhook } from "../platform/standard-webhooks";
 export { trackingWebhookRouter, type TrackingWebhookSecrets } from "./tracking.router";
 export { signCallRail } from "./callrail-signature";

@@ -3,7 +3,7 @@ import { pbxEventSchema } from "../telephony";
 import { AppError } from "../platform/errors";
 import type { WebhookIntake } from "./intake.service";
 import { countRefusals } from "./refusals";
-import { verifyStandardWebhook } from "./standard-webhooks";
+import { verifyStandardWebhook } from "../platform/standard-webhooks";
 import { WEBHOOK_BODY_LIMIT } from "./twilio.router";
 
 /**

@@ -5,7 +5,7 @@ import { AppError } from "../platform/errors";
 import { verifyCallRailSignature } from "./callrail-signature";
 import type { WebhookIntake } from "./intake.service";
 import { countRefusals } from "./refusals";
-import { verifyStandardWebhook } from "./standard-webhooks";
+import { verifyStandardWebhook } from "../platform/standard-webhooks";
 import { WEBHOOK_BODY_LIMIT } from "./twilio.router";
 
 export interface TrackingWebhookSecrets {

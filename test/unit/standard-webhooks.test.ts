@@ -1,6 +1,6 @@
 import { createHmac } from "node:crypto";
 import { AppError } from "../../src/platform/errors";
-import { decodeStandardWebhookSecret, signStandardWebhook, verifyStandardWebhook } from "../../src/webhooks/standard-webhooks";
+import { decodeStandardWebhookSecret, signStandardWebhook, verifyStandardWebhook } from "../../src/platform/standard-webhooks";
 
 // The vector of the Standard Webhooks reference JavaScript library's own tests
 // (libraries/javascript/src/webhook.test.ts, "sign function works").

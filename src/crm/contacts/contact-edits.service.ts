@@ -3,6 +3,7 @@ import { z } from "zod";
 import { AppError } from "../../platform/errors";
 import type { Actor, AuditService } from "../audit/audit.service";
 import { parsePhone } from "../phones/phone-number";
+import type { OutboundEvents } from "../outbound-webhooks/outbound-events";
 
 const text = (max: number) => z.string().trim().min(1).max(max);
 const phones = z.array(z.string().trim().min(3).max(40)).max(10);
@@ -56,6 +57,7 @@ export class ContactEditsService {
     private readonly audit: AuditService,
     private readonly defaultRegion: string,
     private readonly onMerge: ContactMergeHook,
+    private readonly events: OutboundEvents,
   ) {}
 
   async create(actor: Actor, input: unknown, requestId?: string): Promise<ContactRecord> {
@@ -72,6 +74,7 @@ export class ContactEditsService {
       await this.addPhones(em, row.id, numbers);
       const after = await this.record(em, row.id);
       await this.audit.record(em, { actor, action: "create", entity: "contact", entityId: row.id, after, requestId });
+      await this.events.emit(em, "contact.created", `contact.created:${row.id}`, { contact: { ...after, source: "api" } });
       return after;
     });
   }

@@ -5,6 +5,7 @@ import { z } from "zod";
 import { AppError } from "../../platform/errors";
 import type { Actor, AuditService } from "../audit/audit.service";
 import { parsePhone } from "../phones/phone-number";
+import type { OutboundEvents } from "../outbound-webhooks/outbound-events";
 
 /** Rows applied per transaction: big enough to be fast, small enough to keep locks short. */
 const BATCH = 500;
@@ -59,6 +60,7 @@ export class ContactImportService {
     private readonly ds: DataSource,
     private readonly audit: AuditService,
     private readonly defaultRegion: string,
+    private readonly events: OutboundEvents,
   ) {}
 
   async import(actor: Actor, csv: Readable, requestId?: string): Promise<ImportReport> {
@@ -153,6 +155,7 @@ export class ContactImportService {
     const [c] = await em.query(`INSERT INTO contacts (name, email, company) VALUES ($1, $2, $3) RETURNING id`, [name, r.email ?? null, r.company ?? null]);
     for (const p of r.phones) await em.query(`INSERT INTO contact_phones (contact_id, e164, raw) VALUES ($1, $2, $2) ON CONFLICT (e164) DO NOTHING`, [c.id, p]);
     await this.audit.record(em, { actor, action: "create", entity: "contact", entityId: c.id, after: { name, email: r.email ?? null, company: r.company ?? null, phones: r.phones, source: "import" }, requestId });
+    await this.events.emit(em, "contact.created", `contact.created:${c.id}`, { contact: { id: c.id, name, email: r.email ?? null, company: r.company ?? null, phones: r.phones, source: "import" } });
     report.created++;
     return c.id;
   }

@@ -2,6 +2,7 @@ import { parsePhoneNumberFromString } from "libphonenumber-js/max";
 import type { EntityManager } from "typeorm";
 import type { AuditService } from "../audit/audit.service";
 import type { ParsedPhone } from "../phones/phone-number";
+import type { OutboundEvents } from "../outbound-webhooks/outbound-events";
 
 export interface ContactMatch {
   contactId: string;
@@ -12,7 +13,10 @@ export interface ContactMatch {
 const INGEST_ACTOR = { type: "system", id: "ingest" } as const;
 
 export class ContactsService {
-  constructor(private readonly audit: AuditService) {}
+  constructor(
+    private readonly audit: AuditService,
+    private readonly events: OutboundEvents,
+  ) {}
 
   /**
    * The contact that owns this number, created if none does. Exactly one contact per number
@@ -49,6 +53,7 @@ export class ContactsService {
       entityId: contact.id,
       after: { id: contact.id, name, phones: [phone.e164] },
     });
+    await this.events.emit(em, "contact.created", `contact.created:${contact.id}`, { contact: { id: contact.id, name, phones: [phone.e164], source: "call" } });
     return { contactId: contact.id, isNew: true, ownerId: null };
   }
 

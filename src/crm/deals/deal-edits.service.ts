@@ -3,6 +3,7 @@ import { z } from "zod";
 import { AppError } from "../../platform/errors";
 import type { Actor, AuditService } from "../audit/audit.service";
 import type { Principal } from "../auth/principal";
+import type { OutboundEvents } from "../outbound-webhooks/outbound-events";
 
 const amount = z.number().nonnegative().max(999_999_999_999).multipleOf(0.01);
 
@@ -67,6 +68,7 @@ export class DealEditsService {
   constructor(
     private readonly ds: DataSource,
     private readonly audit: AuditService,
+    private readonly events: OutboundEvents,
   ) {}
 
   async create(who: Principal, actor: Actor, input: unknown, requestId?: string): Promise<DealRecord> {
@@ -99,11 +101,18 @@ export class DealEditsService {
       const before = await this.record(em, id);
 
       let status = before.status;
+      let stageMove: string | undefined;
       if (patch.stageId && patch.stageId !== before.stageId) {
         const [stage] = await em.query(`SELECT id, kind FROM pipeline_stages WHERE id = $1 AND pipeline_id = $2`, [patch.stageId, before.pipelineId]);
         if (!stage) throw new AppError("validation_failed", "stageId: not a stage of this deal's pipeline");
         status = stage.kind;
-        await em.query(`INSERT INTO deal_stage_history (deal_id, from_stage_id, to_stage_id, changed_by) VALUES ($1, $2, $3, $4)`, [id, before.stageId, stage.id, userOf(who)]);
+        const [move] = await em.query(`INSERT INTO deal_stage_history (deal_id, from_stage_id, to_stage_id, changed_by) VALUES ($1, $2, $3, $4) RETURNING id`, [
+          id,
+          before.stageId,
+          stage.id,
+          userOf(who),
+        ]);
+        stageMove = move.id;
       }
       const amountAfter = patch.amount !== undefined ? patch.amount : before.amount;
       if (status === "won" && (amountAfter === null || amountAfter === undefined)) throw new AppError("validation_failed", "amount: a won deal needs an amount");
@@ -120,6 +129,7 @@ export class DealEditsService {
       );
       const after = await this.record(em, id);
       await this.audit.record(em, { actor, action: "update", entity: "deal", entityId: id, before, after, requestId });
+      if (stageMove) await this.events.emit(em, "deal.stage_changed", `deal.stage_changed:${stageMove}`, { deal: after, fromStage: before.stage, toStage: after.stage });
       return after;
     });
   }

@@ -18,6 +18,16 @@ export class WebhookSubscription {
   @Column({ name: "is_active", type: "boolean", default: true })
   isActive: boolean;
 
+  @Column({ name: "description", type: "text", nullable: true })
+  description: string | null;
+
+  /** Failed delivery attempts in a row; at the limit the subscription is switched off. */
+  @Column({ name: "consecutive_failures", type: "integer", default: 0 })
+  consecutiveFailures: number;
+
+  @Column({ name: "disabled_reason", type: "text", nullable: true })
+  disabledReason: string | null;
+
   @Column({ name: "created_by", type: "uuid", nullable: true })
   createdBy: string | null;
 

@@ -1,5 +1,5 @@
 import type { EntityManager } from "typeorm";
-import type { AgentsService, CallBackTasksService, ContactsService, DealsService } from "../../crm";
+import type { AgentsService, CallBackTasksService, ContactsService, DealsService, OutboundEvents } from "../../crm";
 import { parsePhone } from "../../crm";
 import type { CallAttributionService } from "../../tracking";
 import { addToOutbox } from "../../platform/outbox";
@@ -13,6 +13,7 @@ export interface IngestDeps {
   tasks: CallBackTasksService;
   agents: AgentsService;
   attribution: CallAttributionService;
+  events: OutboundEvents;
   defaultRegion: string;
   callbackSlaMinutes: number;
 }
@@ -220,6 +221,11 @@ export class CallIngestService {
       source: ev.kind,
       startedAt: ev.startedAt,
     });
+    if (ev.status === "completed") {
+      await this.deps.events.emit(em, "recording.ready", `recording.ready:${ev.provider}:${ev.recordingId}`, {
+        recording: { callId: call.id, kind: ev.kind, durationSec: ev.durationSec ?? null, channels: ev.channels ?? null },
+      });
+    }
     if (ev.kind === "voicemail" && ev.status === "completed" && !call.answeredAt) {
       call.missedReason = strongerReason(call.missedReason, "voicemail");
     }
@@ -242,6 +248,17 @@ export class CallIngestService {
       if (change?.created && change.assigneeId) {
         await addToOutbox(em, "task.assigned", { taskId: change.taskId, assigneeId: change.assigneeId }, `task-assigned:${change.taskId}:${change.assigneeId}`);
       }
+      if (change?.created) {
+        await this.deps.events.emit(em, "task.created", `task.created:${change.taskId}`, {
+          task: { id: change.taskId, type: "call_back", contactId: call.contactId, callId: call.id, assigneeId: change.assigneeId ?? null },
+        });
+      }
+    }
+    if (call.outcome === "missed" && before.outcome !== "missed") {
+      await this.deps.events.emit(em, "call.missed", `call.missed:${call.id}`, { call: summary(call) });
+    }
+    if (call.status === "completed" && before.status !== "completed") {
+      await this.deps.events.emit(em, "call.completed", `call.completed:${call.id}`, { call: summary(call) });
     }
     if (call.outcome === "answered" && before.outcome !== "answered" && call.contactId && call.answeredAt) {
       if (before.outcome === "missed") await this.deps.tasks.withdrawMissedCall(em, call.id);
@@ -272,6 +289,24 @@ export class CallIngestService {
     }
   }
 }
+
+/** What other systems are told about a call: our fields only, never a provider's. */
+const summary = (c: CallRow) => ({
+  id: c.id,
+  direction: c.direction,
+  from: c.fromRaw,
+  to: c.toRaw,
+  status: c.status,
+  outcome: c.outcome,
+  missedReason: c.missedReason,
+  answeredBy: c.answeredBy,
+  contactId: c.contactId,
+  dealId: c.dealId,
+  startedAt: c.startedAt.toISOString(),
+  answeredAt: c.answeredAt?.toISOString() ?? null,
+  endedAt: c.endedAt?.toISOString() ?? null,
+  durationSec: c.durationSec,
+});
 
 function missedReasonOf(status: string): MissedReason | undefined {
   switch (status) {
