@@ -223,6 +223,16 @@ const PATHS: Record<string, Partial<Record<"get" | "post" | "put" | "patch" | "d
     get: { summary: "The team and their presence", tags: ["users"], access: ["supervisor", "admin"], responses: { "200": "{ items: User[] }", ...AUTHED } },
     post: { summary: "Create a user", tags: ["users"], access: ["admin"], body: crm.newUser, responses: { "201": ["The user", "User"], "409": ERR("The email exists"), ...AUTHED } },
   },
+  "/api/users/{id}": {
+    patch: {
+      summary: "Change a user: name, role, dial target, password, active (tokens stop at once), lockout lifted; never the last active admin away",
+      tags: ["users"],
+      access: ["admin"],
+      pathParams: ["id"],
+      body: crm.patchUser,
+      responses: { "200": ["The user", "User"], "404": ERR("No such user"), "409": ERR("The last active admin"), ...AUTHED },
+    },
+  },
   "/api/api-keys": { post: { summary: "An API key for integrations (shown once)", tags: ["users"], access: ["admin"], body: crm.newApiKey, responses: { "201": "{ id, name, role, key }", ...AUTHED } } },
   "/api/contacts": {
     get: { summary: "Search contacts (phone in any format, name or email prefix)", tags: ["contacts"], access: STAFF, query: crm.listContacts, responses: { "200": ["A page", page("Contact")], ...AUTHED } },

@@ -7,7 +7,7 @@ import { listDealsQuery } from "./deals/deals.query";
 import { dealPatchSchema, newDealSchema, newPipelineSchema } from "./deals/deal-edits.service";
 import { dispositionBody, noteBody } from "./notes/notes.service";
 import { listTasksQuery, patchTaskBody } from "./tasks/tasks.service";
-import { newUserSchema } from "./users/users.service";
+import { newUserSchema, userPatchSchema } from "./users/users.service";
 import { funnelQuerySchema, periodQuerySchema } from "./reports/operations-reports";
 import { listDeliveriesQuery, newSubscriptionSchema, subscriptionPatchSchema } from "./outbound-webhooks/outbound-webhooks.service";
 
@@ -15,6 +15,7 @@ import { listDeliveriesQuery, newSubscriptionSchema, subscriptionPatchSchema } f
 export const apiSchemas = {
   login: loginSchema,
   newUser: newUserSchema,
+  patchUser: userPatchSchema,
   newApiKey: newApiKeySchema,
   listContacts: listContactsQuery,
   newContact: newContactSchema,

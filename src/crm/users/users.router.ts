@@ -13,6 +13,9 @@ export function usersRouter(deps: { users: UsersService }): Router {
     const user = await deps.users.create(req.body, actorOf(req.principal), String(req.id));
     res.status(201).json(user);
   });
+  r.patch("/:id", requireRole("admin"), async (req, res) => {
+    res.json(await deps.users.update(actorOf(req.principal), String(req.params.id), req.body, String(req.id)));
+  });
   return r;
 }
 

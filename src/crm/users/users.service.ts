@@ -3,6 +3,7 @@ import { z } from "zod";
 import { AppError } from "../../platform/errors";
 import { USER_ROLES, User } from "../entities/user.entity";
 import { hashPassword } from "../auth/passwords";
+import { returningRows } from "../../platform/db/sql";
 import type { Actor, AuditService } from "../audit/audit.service";
 
 /** `client:alice`, an E.164 number, or a SIP URI: what Twilio dials to reach the agent. */
@@ -23,6 +24,19 @@ export const newUserSchema = z
   .strict();
 
 export type NewUser = z.infer<typeof newUserSchema>;
+
+export const userPatchSchema = z
+  .object({
+    name: z.string().trim().min(1).max(120).optional(),
+    role: z.enum(USER_ROLES).optional(),
+    dialTarget: dialTargetSchema.nullable().optional(),
+    isActive: z.boolean().optional(),
+    password: z.string().min(10, "must be at least 10 characters").max(200).optional(),
+    /** Lifts a sign-in lockout now. */
+    unlock: z.literal(true).optional(),
+  })
+  .strict()
+  .refine((p) => Object.keys(p).length > 0, { message: "nothing to change" });
 
 export interface PublicUser {
   id: string;
@@ -65,6 +79,42 @@ export class UsersService {
     }
   }
 
+  /**
+   * An admin changes a user: name, role, dial target, password, active or not, lockout lifted.
+   * A deactivated user's tokens stop working at once (every request checks). The last active
+   * admin cannot be demoted or deactivated, so the service never locks its admins out.
+   */
+  async update(actor: Actor, id: string, input: unknown, requestId?: string): Promise<PublicUser & { isActive: boolean }> {
+    if (!z.uuid().safeParse(id).success) throw new AppError("not_found", "No such user");
+    const patch = userPatchSchema.parse(input);
+    const passwordHash = patch.password ? await hashPassword(patch.password) : null;
+    return this.ds.transaction(async (em) => {
+      // Serialises admin changes, so two cannot each remove "another" last admin.
+      await em.query(`SELECT pg_advisory_xact_lock(hashtextextended('users:admins', 0))`);
+      const before = await em.getRepository(User).findOneBy({ id });
+      if (!before) throw new AppError("not_found", "No such user");
+      const staysAdmin = (patch.role ?? before.role) === "admin" && (patch.isActive ?? before.isActive);
+      if (before.role === "admin" && before.isActive && !staysAdmin) {
+        const [{ n }] = await em.query(`SELECT count(*)::int AS n FROM users WHERE role = 'admin' AND is_active AND id <> $1`, [id]);
+        if (n === 0) throw new AppError("conflict", "This is the last active admin: make another admin first");
+      }
+      await em.query(
+        `UPDATE users SET name = COALESCE($2, name), role = COALESCE($3, role),
+           dial_target = CASE WHEN $4 THEN $5 ELSE dial_target END, is_active = COALESCE($6, is_active),
+           password_hash = COALESCE($7, password_hash),
+           failed_logins = CASE WHEN $8 THEN 0 ELSE failed_logins END, locked_until = CASE WHEN $8 THEN NULL ELSE locked_until END,
+           presence = CASE WHEN $6 = false THEN 'offline' ELSE presence END, updated_at = now()
+         WHERE id = $1`,
+        [id, patch.name ?? null, patch.role ?? null, patch.dialTarget !== undefined, patch.dialTarget ?? null, patch.isActive ?? null, passwordHash, patch.unlock === true],
+      );
+      const after = (await em.getRepository(User).findOneBy({ id }))!;
+      const shown = (u: User) => ({ ...toPublicUser(u), isActive: u.isActive });
+      // The audit says a password changed, never what it is.
+      await this.audit.record(em, { actor, action: "update", entity: "user", entityId: id, before: shown(before), after: { ...shown(after), ...(patch.password ? { passwordChanged: true } : {}) }, requestId });
+      return shown(after);
+    });
+  }
+
   /** The team, for supervisors and admins: who can take calls and their state. */
   async list(): Promise<Array<PublicUser & { presence: User["presence"]; isActive: boolean }>> {
     const users = await this.ds.getRepository(User).find({ order: { name: "ASC" }, take: 1000 });
@@ -86,13 +136,14 @@ export class UsersService {
 
   /** Counts a failed sign-in; at `maxFailures` in a row the account is locked for `lockMinutes`. */
   async recordFailedLogin(id: string, policy: { maxFailures: number; lockMinutes: number }): Promise<{ lockedUntil: Date | null }> {
-    const [rows] = await this.ds.query(
+    const [row] = await returningRows<{ locked_until: Date | null }>(
+      this.ds.manager,
       `UPDATE users SET failed_logins = failed_logins + 1,
          locked_until = CASE WHEN failed_logins + 1 >= $2 THEN now() + make_interval(mins => $3) ELSE locked_until END
        WHERE id = $1 RETURNING locked_until`,
       [id, policy.maxFailures, policy.lockMinutes],
     );
-    return { lockedUntil: rows?.[0]?.locked_until ?? null };
+    return { lockedUntil: row?.locked_until ?? null };
   }
 
   async recordSuccessfulLogin(user: User): Promise<void> {
