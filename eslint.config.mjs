@@ -46,10 +46,10 @@ export default tseslint.config(
     },
   },
   {
-    files: ["scripts/**/*.js", "bench/**/*.js"],
+    files: ["scripts/**/*.js", "bench/**/*.js", "test/faults/**/*.js"],
     languageOptions: {
       sourceType: "commonjs",
-      globals: { URL: "readonly", URLSearchParams: "readonly", fetch: "readonly", setTimeout: "readonly", Buffer: "readonly", performance: "readonly", TextEncoder: "readonly" },
+      globals: { URL: "readonly", URLSearchParams: "readonly", fetch: "readonly", setTimeout: "readonly", clearTimeout: "readonly", Buffer: "readonly", performance: "readonly", TextEncoder: "readonly", AbortSignal: "readonly" },
     },
     rules: { "@typescript-eslint/no-require-imports": "off" },
   },
