@@ -2,6 +2,7 @@ import express, { Router } from "express";
 import { pbxEventSchema } from "../telephony";
 import { AppError } from "../platform/errors";
 import type { WebhookIntake } from "./intake.service";
+import { signedJson } from "./json-body";
 import { countRefusals } from "./refusals";
 import { verifyStandardWebhook } from "../platform/standard-webhooks";
 import { WEBHOOK_BODY_LIMIT } from "./twilio.router";
@@ -16,13 +17,7 @@ export function pbxRouter(deps: { secret: string | undefined; intake: WebhookInt
     if (!deps.secret) throw new AppError("provider_not_configured", "The PBX webhook is not configured on this service (set PBX_WEBHOOK_SECRET)");
     const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const { id } = verifyStandardWebhook(deps.secret, req.headers, raw);
-    if (!req.is("application/json")) throw new AppError("unsupported_media_type", "Send the event as application/json");
-    let json: unknown;
-    try {
-      json = JSON.parse(raw.toString("utf8"));
-    } catch {
-      throw new AppError("malformed_json", "The request body is not valid JSON");
-    }
+    const json = signedJson(req, raw);
     const event = pbxEventSchema.parse(json);
     const accepted = await deps.intake.accept("pbx", `pbx:${id}`, { event });
     deps.count(accepted.duplicate ? "duplicate" : "accepted");

@@ -4,6 +4,7 @@ import { TRACKING_PROVIDERS, toProviderCall, type TrackingProvider } from "../tr
 import { AppError } from "../platform/errors";
 import { verifyCallRailSignature } from "./callrail-signature";
 import type { WebhookIntake } from "./intake.service";
+import { signedJson } from "./json-body";
 import { countRefusals } from "./refusals";
 import { verifyStandardWebhook } from "../platform/standard-webhooks";
 import { WEBHOOK_BODY_LIMIT } from "./twilio.router";
@@ -42,13 +43,7 @@ export function trackingWebhookRouter(deps: {
       verifyCallRailSignature(secret, req.headers.signature, raw);
       deliveryId = createHash("sha256").update(raw).digest("hex").slice(0, 40);
     }
-    if (!req.is("application/json")) throw new AppError("unsupported_media_type", "Send the event as application/json");
-    let json: unknown;
-    try {
-      json = JSON.parse(raw.toString("utf8"));
-    } catch {
-      throw new AppError("malformed_json", "The request body is not valid JSON");
-    }
+    const json = signedJson(req, raw);
     const report = toProviderCall(provider, json, deps.defaultRegion);
     const key = report ? `tracking.${provider}:${report.providerCallId}:${deliveryId}` : `tracking.${provider}:${deliveryId}`;
     const accepted = await deps.intake.accept(`tracking.${provider}`, key, { event: json });

@@ -1,3 +1,4 @@
+import { as as asUser } from "../support/http";
 import { startTestService, type TestService } from "../support/test-service";
 import { answeredCallbacks, drainInbox, missedCallbacks, newCall, postSigned, voice } from "../support/twilio";
 
@@ -5,11 +6,7 @@ let svc: TestService;
 let agent: string;
 let supervisor: string;
 const q = (sql: string, params: unknown[] = []) => svc.container.ds.query(sql, params);
-const as = (token: string) => ({
-  post: (path: string, body: unknown) => svc.http.post(path).set("authorization", `Bearer ${token}`).send(body as object),
-  patch: (path: string, body: unknown) => svc.http.patch(path).set("authorization", `Bearer ${token}`).send(body as object),
-  get: (path: string) => svc.http.get(path).set("authorization", `Bearer ${token}`),
-});
+const as = (token: string) => asUser(svc, token);
 
 beforeAll(async () => {
   svc = await startTestService({ role: "web" });

@@ -1,3 +1,4 @@
+import { as as asUser } from "../support/http";
 import { startTestService, type TestService } from "../support/test-service";
 
 let svc: TestService;
@@ -7,11 +8,7 @@ let supervisor: { token: string };
 let contactId: string;
 let stages: Record<string, string>;
 const q = (sql: string, params: unknown[] = []) => svc.container.ds.query(sql, params);
-const as = (token: string) => ({
-  post: (path: string, body: unknown) => svc.http.post(path).set("authorization", `Bearer ${token}`).send(body as object),
-  patch: (path: string, body: unknown) => svc.http.patch(path).set("authorization", `Bearer ${token}`).send(body as object),
-  get: (path: string) => svc.http.get(path).set("authorization", `Bearer ${token}`),
-});
+const as = (token: string) => asUser(svc, token);
 
 beforeAll(async () => {
   svc = await startTestService({ role: "web" });

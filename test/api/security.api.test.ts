@@ -34,6 +34,11 @@ describe("sign-in lockout", () => {
     await login(email, "correct horse battery").expect(200);
   });
 
+  it("answers 400 to characters PostgreSQL cannot store (found by the fuzzer)", async () => {
+    const res = await login("\u0000", "x").expect(400);
+    expect(res.body.error.code).toBe("validation_failed");
+  });
+
   it("says nothing different for an unknown email", async () => {
     for (let i = 0; i < 4; i++) expect((await login("nobody@example.test", "x")).status).toBe(401);
   });

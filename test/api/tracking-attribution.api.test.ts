@@ -1,3 +1,4 @@
+import { as as asUser } from "../support/http";
 import { startTestService, type TestService } from "../support/test-service";
 import { answeredCallbacks, drainInbox, newCall, parentStatus, postSigned, voice, type CallScript, type Delivery } from "../support/twilio";
 
@@ -9,10 +10,7 @@ const POOL_NUMBER = "+15005550402";
 const SHARED_NUMBER = "+15005550403";
 const OVERFLOW = "+15005550499";
 
-const authed = (token: string) => ({
-  post: (path: string, body: unknown) => svc.http.post(path).set("authorization", `Bearer ${token}`).send(body as object),
-  get: (path: string) => svc.http.get(path).set("authorization", `Bearer ${token}`),
-});
+const authed = (token: string) => asUser(svc, token);
 const lease = async (pool: string, query: string) =>
   (await svc.http.post("/api/tracking/sessions").send({ pool, landingPage: `https://shop.example.com/${query}` }).expect(200)).body as {
     sessionId: string;

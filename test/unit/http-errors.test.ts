@@ -10,6 +10,7 @@ describe("toAppError", () => {
     ["Redis gone", new Error("Connection is closed."), "unavailable", 503],
     ["a bug", new TypeError("x is undefined"), "internal", 500],
     ["a SQL mistake", Object.assign(new Error("syntax error"), { code: "42601" }), "internal", 500],
+    ["a NUL character PostgreSQL refuses (via TypeORM)", Object.assign(new Error("invalid byte sequence for encoding UTF8: 0x00"), { driverError: { code: "22021" } }), "validation_failed", 400],
     ["a body parser's malformed JSON", Object.assign(new Error("Unexpected token"), { type: "entity.parse.failed", status: 400 }), "malformed_json", 400],
     ["a too large body", Object.assign(new Error("too large"), { type: "entity.too.large", status: 413 }), "payload_too_large", 413],
   ])("maps %s to %s (%i)", (_what, err, code, status) => {

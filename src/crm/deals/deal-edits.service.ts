@@ -4,6 +4,7 @@ import { AppError } from "../../platform/errors";
 import type { Actor, AuditService } from "../audit/audit.service";
 import type { Principal } from "../auth/principal";
 import type { OutboundEvents } from "../outbound-webhooks/outbound-events";
+import { toDeal } from "./deals.query";
 
 const amount = z.number().nonnegative().max(999_999_999_999).multipleOf(0.01);
 
@@ -43,19 +44,7 @@ export const newPipelineSchema = z
   })
   .strict();
 
-export interface DealRecord {
-  id: string;
-  contactId: string;
-  pipelineId: string;
-  stageId: string;
-  stage: string;
-  amount: string | null;
-  status: "open" | "won" | "lost";
-  title: string;
-  ownerId: string | null;
-  lostReason: string | null;
-  closedAt: string | null;
-}
+export type DealRecord = ReturnType<typeof toDeal>;
 
 const uuid = z.uuid();
 
@@ -194,24 +183,8 @@ export class DealEditsService {
   }
 
   private async record(em: EntityManager, id: string): Promise<DealRecord> {
-    const [d] = await em.query(
-      `SELECT d.id, d.contact_id, d.pipeline_id, d.stage_id, s.name AS stage, d.amount, d.status, d.title, d.owner_id, d.lost_reason, d.closed_at
-       FROM deals d JOIN pipeline_stages s ON s.id = d.stage_id WHERE d.id = $1`,
-      [id],
-    );
-    return {
-      id: d.id,
-      contactId: d.contact_id,
-      pipelineId: d.pipeline_id,
-      stageId: d.stage_id,
-      stage: d.stage,
-      amount: d.amount,
-      status: d.status,
-      title: d.title,
-      ownerId: d.owner_id,
-      lostReason: d.lost_reason,
-      closedAt: d.closed_at ? new Date(d.closed_at).toISOString() : null,
-    };
+    const [d] = await em.query(`SELECT d.*, s.name AS stage FROM deals d JOIN pipeline_stages s ON s.id = d.stage_id WHERE d.id = $1`, [id]);
+    return toDeal(d);
   }
 }
 

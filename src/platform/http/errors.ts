@@ -31,6 +31,18 @@ function fromBodyParser(err: BodyParserError): AppError | undefined {
 const UNAVAILABLE_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "57P01", "57P02", "57P03", "08000", "08001", "08003", "08006", "53300"]);
 const UNAVAILABLE_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|Connection is closed|the database system is (starting up|shutting down)/i;
 
+/**
+ * PostgreSQL refusing a value a client sent (a NUL character in text, a value too large for an
+ * index): the input's fault, answered 400 like any invalid input (the statement rolled back).
+ */
+const INVALID_VALUE_CODES = new Set(["22021", "22P05", "22001", "54000"]);
+
+function pgCode(err: unknown): string | undefined {
+  const e = err as { code?: unknown; driverError?: { code?: unknown } } | undefined;
+  const code = e?.driverError?.code ?? e?.code;
+  return typeof code === "string" ? code : undefined;
+}
+
 function isUnavailable(err: unknown): boolean {
   const e = err as { code?: unknown; message?: unknown; driverError?: unknown } | undefined;
   if (!e) return false;
@@ -42,6 +54,8 @@ function isUnavailable(err: unknown): boolean {
 export function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
   if (isUnavailable(err)) return new AppError("unavailable", "Temporarily unavailable; retry later", undefined, { cause: err });
+  const code = pgCode(err);
+  if (code && INVALID_VALUE_CODES.has(code)) return new AppError("validation_failed", "A value cannot be stored as sent (a NUL character, or too long)", undefined, { cause: err });
   if (err instanceof ZodError) {
     const issues = err.issues.map((i) => ({ path: i.path.join("."), message: i.message }));
     const first = issues[0];
