@@ -1,0 +1,48 @@
+import { execFile } from "node:child_process";
+import path from "node:path";
+import { promisify } from "node:util";
+import { startTestService, TEST_PUBLIC_URL, TEST_TWILIO, type TestService } from "../support/test-service";
+import { drainInbox } from "../support/twilio";
+
+const run = promisify(execFile);
+let svc: TestService;
+
+beforeAll(async () => {
+  svc = await startTestService({ role: "web" });
+  const admin = (await svc.signIn("admin")).token;
+  await svc.http.post("/api/tracking/numbers").set("authorization", `Bearer ${admin}`).send({ number: "+15005550777", pool: "website" }).expect(201);
+});
+afterAll(async () => svc?.close());
+
+describe("npm run simulate", () => {
+  it("plays answered, missed, repeat, voicemail, abandoned and tracked calls, signed, against a running service", async () => {
+    const script = path.join(__dirname, "..", "..", "scripts", "simulate.js");
+    const { stdout } = await run(process.execPath, [script, "--url", svc.url!, "--calls", "6", "--delay", "0"], {
+      env: { ...process.env, PUBLIC_URL: TEST_PUBLIC_URL, TWILIO_AUTH_TOKEN: TEST_TWILIO.authToken },
+    });
+    expect(stdout).toContain('done: {"answered":1,"missed":1,"repeat":1,"voicemail":1,"abandoned":1,"tracked":1}');
+    await drainInbox(svc);
+
+    const q = (sql: string) => svc.container.ds.query(sql);
+    // Answered: the answered, repeat (second call) and tracked calls; missed: missed, repeat (first), voicemail, abandoned.
+    expect(await q(`SELECT outcome, count(*)::int AS n FROM calls GROUP BY 1 ORDER BY 1`)).toEqual([
+      { outcome: "answered", n: 3 },
+      { outcome: "missed", n: 4 },
+    ]);
+    expect(await q(`SELECT source, count(*)::int AS n FROM recordings WHERE status = 'completed' GROUP BY 1 ORDER BY 1`)).toEqual([
+      { source: "call", n: 3 },
+      { source: "voicemail", n: 1 },
+    ]);
+    // The repeat caller's call back closed its task; the other misses wait for one.
+    expect(await q(`SELECT status, count(*)::int AS n FROM tasks GROUP BY 1 ORDER BY 1`)).toEqual([
+      { status: "done", n: 1 },
+      { status: "open", n: 3 },
+    ]);
+    expect(await q(`SELECT method, keyword FROM call_attributions WHERE is_primary`)).toEqual([{ method: "session", keyword: "blue widgets" }]);
+  }, 60_000);
+
+  it("refuses bad options", async () => {
+    const script = path.join(__dirname, "..", "..", "scripts", "simulate.js");
+    await expect(run(process.execPath, [script, "--calls", "0"], { env: { ...process.env, TWILIO_AUTH_TOKEN: "x" } })).rejects.toMatchObject({ code: 64 });
+  });
+});
