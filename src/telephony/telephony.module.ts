@@ -36,6 +36,7 @@ export function createTelephony(deps: { ds: DataSource; crm: Crm; tracking: Trac
       agents: crm.agents,
       attribution: deps.tracking.attribution,
       events: crm.outboundEvents,
+      audit: crm.audit,
       defaultRegion: config.defaultRegion,
       callbackSlaMinutes: config.callbackSlaMinutes,
     }),

@@ -163,7 +163,19 @@ describe("notes and dispositions", () => {
     const sup = await svc.signIn("supervisor");
     await put(sup.token, { disposition: "sale" }).expect(200);
     expect((await get(`/api/calls/${call.id}`)).body.disposition).toBe("sale");
-    const history = await svc.http.get(`/api/audit?entity=call&id=${call.id}`).set("authorization", `Bearer ${sup.token}`).expect(200);
-    expect(history.body.items.map((h: { after: { disposition: string } }) => h.after.disposition)).toEqual(["sale", "interested"]);
+    const history = await svc.http.get(`/api/audit?entity=call&id=${call.id}&limit=100`).set("authorization", `Bearer ${sup.token}`).expect(200);
+    const byPeople = history.body.items.filter((h: { actor: { type: string } }) => h.actor.type === "user");
+    expect(byPeople.map((h: { after: { disposition: string } }) => h.after.disposition)).toEqual(["sale", "interested"]);
+  });
+
+  it("the ingest's changes to a call are in its history too: created, then each change with before and after", async () => {
+    const [call] = (await get(`/api/calls?contactId=${contactId}&outcome=answered`)).body.items;
+    const sup = await svc.signIn("supervisor");
+    const history = await svc.http.get(`/api/audit?entity=call&id=${call.id}&limit=100`).set("authorization", `Bearer ${sup.token}`).expect(200);
+    const ingest = history.body.items.filter((h: { actor: { type: string } }) => h.actor.type === "system").reverse();
+    expect(ingest[0]).toMatchObject({ action: "create", after: expect.objectContaining({ status: "ringing", contactId }) });
+    const answered = ingest.find((h: { after: { outcome?: string } }) => h.after.outcome === "answered");
+    expect(answered).toMatchObject({ action: "update", before: expect.objectContaining({ outcome: null }) });
+    expect(ingest.at(-1).after).toMatchObject({ status: "completed" });
   });
 });

@@ -4,7 +4,7 @@ import { cursorAt, KeysetQuery, pageFields, toPage } from "../../platform/db/key
 
 export const auditQuery = z
   .object({
-    entity: z.enum(["contact", "deal", "task", "user", "api_key", "setting", "note", "call"]),
+    entity: z.enum(["contact", "deal", "task", "user", "api_key", "setting", "note", "call", "pipeline", "tracking_number", "tracking_pool", "webhook_subscription", "webhook_delivery"]),
     id: z.string().trim().min(1).max(100),
     ...pageFields(50),
   })

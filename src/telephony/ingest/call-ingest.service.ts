@@ -1,5 +1,5 @@
 import type { EntityManager } from "typeorm";
-import type { AgentsService, CallBackTasksService, ContactsService, DealsService, OutboundEvents } from "../../crm";
+import type { AgentsService, AuditService, CallBackTasksService, ContactsService, DealsService, OutboundEvents } from "../../crm";
 import { parsePhone } from "../../crm";
 import type { CallAttributionService } from "../../tracking";
 import { addToOutbox } from "../../platform/outbox";
@@ -14,6 +14,7 @@ export interface IngestDeps {
   agents: AgentsService;
   attribution: CallAttributionService;
   events: OutboundEvents;
+  audit: AuditService;
   defaultRegion: string;
   callbackSlaMinutes: number;
 }
@@ -81,6 +82,7 @@ export class CallIngestService {
     // An answered call has no missed reason, whatever arrived before its answer.
     if (call.outcome === "answered") call.missedReason = null;
     await this.calls.save(em, call);
+    await this.auditCall(em, before, call, created, inboxId);
     await this.afterChange(em, before, call, created);
     const ringing = ev.type === "call.started" ? await this.ringingUsers(em, ev) : [];
     if (ringing.length > 0) {
@@ -231,6 +233,21 @@ export class CallIngestService {
     }
   }
 
+  /** A call's record changes are audited like any other record's: who (the ingest), what, from which delivery. */
+  private async auditCall(em: EntityManager, before: CallRow, call: CallRow, created: boolean, inboxId: string | null): Promise<void> {
+    const changed = AUDITED_CALL_FIELDS.filter((k) => String(before[k]) !== String(call[k]));
+    if (!created && changed.length === 0) return;
+    const pick = (c: CallRow) => Object.fromEntries((created ? AUDITED_CALL_FIELDS : changed).map((k) => [k, c[k] instanceof Date ? (c[k] as Date).toISOString() : c[k]]));
+    await this.deps.audit.record(em, {
+      actor: { type: "system", id: "ingest" },
+      action: created ? "create" : "update",
+      entity: "call",
+      entityId: call.id,
+      before: created ? undefined : pick(before),
+      after: { ...pick(call), ...(inboxId ? { delivery: inboxId } : {}) },
+    });
+  }
+
   /** Tasks and pushes that follow from how the call changed. */
   private async afterChange(em: EntityManager, before: CallRow, call: CallRow, created: boolean): Promise<void> {
     if (call.outcome === "missed" && before.outcome !== "missed" && call.direction === "inbound" && call.contactId) {
@@ -289,6 +306,8 @@ export class CallIngestService {
     }
   }
 }
+
+const AUDITED_CALL_FIELDS = ["status", "outcome", "missedReason", "answeredBy", "contactId", "dealId", "answeredAt", "endedAt", "durationSec"] as const satisfies ReadonlyArray<keyof CallRow>;
 
 /** What other systems are told about a call: our fields only, never a provider's. */
 const summary = (c: CallRow) => ({
