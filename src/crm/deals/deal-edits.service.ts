@@ -150,7 +150,7 @@ export class DealEditsService {
          json_agg(json_build_object('id', s.id, 'name', s.name, 'kind', s.kind, 'position', s.position) ORDER BY s.position) AS stages
        FROM pipelines p JOIN pipeline_stages s ON s.pipeline_id = p.id GROUP BY p.id ORDER BY p.position, p.name`,
     );
-    return { items: rows.map((r: Record<string, unknown>) => ({ id: r.id as string, name: r.name as string, isDefault: r.is_default as boolean, stages: r.stages as never })) };
+    return { items: rows.map((r: Record<string, unknown>) => ({ id: r.id as string, name: r.name as string, isDefault: r.is_default as boolean, stages: r.stages as Array<{ id: string; name: string; kind: string; position: number }> })) };
   }
 
   async createPipeline(actor: Actor, input: unknown, requestId?: string) {

@@ -30,7 +30,8 @@ export function ipAllowlist(values: string[]): RequestHandler {
     } catch {
       addr = undefined;
     }
-    const allowed = addr !== undefined && ranges.some(([range, bits]) => range.kind() === addr!.kind() && addr!.match([range, bits] as never));
+    // ipaddr.js types match() per address family; the kinds are checked equal first.
+    const allowed = addr !== undefined && ranges.some(([range, bits]) => range.kind() === addr!.kind() && (addr as ipaddr.IPv4).match(range as ipaddr.IPv4, bits));
     next(allowed ? undefined : new AppError("forbidden", "This address may not use the API"));
   };
 }
