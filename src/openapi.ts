@@ -38,6 +38,7 @@ interface Operation {
 
 const jsonSchema = (schema: z.ZodType): Json => z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as Json;
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const list = (item: string) => ({ type: "object", properties: { items: { type: "array", items: ref(item) } }, required: ["items"] });
 const page = (item: string) => ({ type: "object", properties: { items: { type: "array", items: ref(item) }, nextCursor: { type: ["string", "null"] } }, required: ["items", "nextCursor"] });
 const nullable = (type: string | string[]) => ({ type: [...(Array.isArray(type) ? type : [type]), "null"] });
 const iso = { type: "string", format: "date-time" };
@@ -296,12 +297,12 @@ const PATHS: Record<string, Partial<Record<"get" | "post" | "put" | "patch" | "d
   "/api/tracking/sessions": { post: { summary: "Lease a DNI number to a website visit (CORS, rate-limited)", tags: ["tracking"], access: "public", body: sessionRequestSchema, responses: { "200": ["The lease", "Lease"], "400": ERR("Invalid"), "404": ERR("Unknown pool or session"), "429": ERR("Rate limited") } } },
   "/tracking.js": { get: { summary: "The website snippet", tags: ["tracking"], access: "public", responses: { "200": "JavaScript" } } },
   "/api/tracking/numbers": {
-    get: { summary: "Tracking numbers", tags: ["tracking"], access: ["admin", "marketer"], responses: { "200": ["{ items }", { type: "object", properties: { items: { type: "array", items: ref("TrackingNumber") } } }], ...AUTHED } },
+    get: { summary: "Tracking numbers", tags: ["tracking"], access: ["admin", "marketer"], responses: { "200": ["{ items }", list("TrackingNumber")], ...AUTHED } },
     post: { summary: "Add a static or pool number", tags: ["tracking"], access: ["admin"], body: newNumberSchema, responses: { "201": ["The number", "TrackingNumber"], "409": ERR("Already a tracking number"), ...AUTHED } },
   },
   "/api/tracking/numbers/{id}": { delete: { summary: "Retire a number", tags: ["tracking"], access: ["admin"], pathParams: ["id"], responses: { "200": ["The number", "TrackingNumber"], "404": ERR("No such number"), ...AUTHED } } },
   "/api/tracking/pools": {
-    get: { summary: "DNI pools", tags: ["tracking"], access: ["admin", "marketer"], responses: { "200": ["{ items }", { type: "object", properties: { items: { type: "array", items: ref("Pool") } } }], ...AUTHED } },
+    get: { summary: "DNI pools", tags: ["tracking"], access: ["admin", "marketer"], responses: { "200": ["{ items }", list("Pool")], ...AUTHED } },
     post: { summary: "Create a pool", tags: ["tracking"], access: ["admin"], body: newPoolSchema, responses: { "201": ["The pool", "Pool"], "409": ERR("The name exists"), ...AUTHED } },
   },
   "/api/tracking/pools/{id}": { patch: { summary: "Change a pool's overflow number or hold time", tags: ["tracking"], access: ["admin"], pathParams: ["id"], body: poolPatchSchema, responses: { "200": ["The pool", "Pool"], "404": ERR("No such pool"), ...AUTHED } } },

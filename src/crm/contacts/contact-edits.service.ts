@@ -1,8 +1,10 @@
 import type { DataSource, EntityManager } from "typeorm";
+import { isUniqueViolation } from "../../platform/db/sql";
 import { z } from "zod";
 import { AppError } from "../../platform/errors";
 import type { Actor, AuditService } from "../audit/audit.service";
 import { parsePhone } from "../phones/phone-number";
+import type { ContactView } from "./contacts.query";
 import type { OutboundEvents } from "../outbound-webhooks/outbound-events";
 
 const text = (max: number) => z.string().trim().min(1).max(max);
@@ -32,14 +34,8 @@ export const contactPatchSchema = z
 
 export const mergeContactSchema = z.object({ otherId: z.uuid() }).strict();
 
-export interface ContactRecord {
-  id: string;
-  name: string;
-  email: string | null;
-  company: string | null;
-  ownerId: string | null;
-  phones: string[];
-}
+/** A contact as the edits answer it: the list's view without its timestamps. */
+export type ContactRecord = Omit<ContactView, "createdAt">;
 
 /**
  * What happens outside the CRM's own tables when two contacts become one: their calls move,
@@ -47,7 +43,6 @@ export interface ContactRecord {
  */
 export type ContactMergeHook = (em: EntityManager, from: string, into: string) => Promise<void>;
 
-const UNIQUE_VIOLATION = "23505";
 const uuid = z.uuid();
 
 /** Contacts as people edit them: create, update, merge. Every change is audited with before and after. */
@@ -181,7 +176,7 @@ export class ContactEditsService {
         await em.query(`INSERT INTO contact_phones (contact_id, e164, raw) VALUES ($1, $2, $2)`, [contactId, e164]);
       } catch (err) {
         // A concurrent call created that number's contact a moment ago.
-        if ((err as { code?: string }).code === UNIQUE_VIOLATION) throw new AppError("conflict", `${e164} already belongs to another contact`, { phone: e164 });
+        if (isUniqueViolation(err)) throw new AppError("conflict", `${e164} already belongs to another contact`, { phone: e164 });
         throw err;
       }
     }

@@ -1,4 +1,5 @@
 import type { DataSource, EntityManager } from "typeorm";
+import { isUniqueViolation } from "../../platform/db/sql";
 import { z } from "zod";
 import { AppError } from "../../platform/errors";
 import type { Actor, AuditService } from "../audit/audit.service";
@@ -165,7 +166,7 @@ export class DealEditsService {
         return (await this.listPipelines()).items.find((x) => x.id === p.id) ?? { id: p.id, ...data };
       });
     } catch (err) {
-      if ((err as { code?: string }).code === "23505") throw new AppError("conflict", "A pipeline with this name exists");
+      if (isUniqueViolation(err)) throw new AppError("conflict", "A pipeline with this name exists");
       throw err;
     }
   }

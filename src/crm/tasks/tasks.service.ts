@@ -1,4 +1,5 @@
 import type { DataSource } from "typeorm";
+import { isUniqueViolation } from "../../platform/db/sql";
 import { z } from "zod";
 import { AppError } from "../../platform/errors";
 import { cursorAt, KeysetQuery, pageFields, toPage } from "../../platform/db/keyset";
@@ -104,7 +105,7 @@ export class TasksService {
           ],
         );
       } catch (err) {
-        if ((err as { code?: string }).code === "23505") throw new AppError("conflict", "This contact already has an open call-back task");
+        if (isUniqueViolation(err)) throw new AppError("conflict", "This contact already has an open call-back task");
         throw err;
       }
       const [after] = await em.query(`SELECT ${COLUMNS} FROM tasks t WHERE t.id = $1`, [id]);

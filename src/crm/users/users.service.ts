@@ -3,7 +3,7 @@ import { z } from "zod";
 import { AppError } from "../../platform/errors";
 import { USER_ROLES, User } from "../entities/user.entity";
 import { hashPassword } from "../auth/passwords";
-import { returningRows } from "../../platform/db/sql";
+import { isUniqueViolation, returningRows } from "../../platform/db/sql";
 import type { Actor, AuditService } from "../audit/audit.service";
 
 /** `client:alice`, an E.164 number, or a SIP URI: what Twilio dials to reach the agent. */
@@ -48,8 +48,6 @@ export interface PublicUser {
 
 export const toPublicUser = (u: User): PublicUser => ({ id: u.id, email: u.email, name: u.name, role: u.role, dialTarget: u.dialTarget });
 
-const UNIQUE_VIOLATION = "23505";
-
 export class UsersService {
   constructor(private readonly ds: DataSource, private readonly audit: AuditService) {}
 
@@ -72,7 +70,7 @@ export class UsersService {
         return after;
       });
     } catch (err) {
-      if ((err as { code?: string }).code === UNIQUE_VIOLATION) {
+      if (isUniqueViolation(err)) {
         throw new AppError("conflict", "A user with this email already exists");
       }
       throw err;

@@ -9,3 +9,6 @@ export async function returningRows<T>(em: EntityManager, sql: string, params: u
   if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === "number") return result[0] as T[];
   return result as T[];
 }
+
+/** A unique constraint refused the write (PostgreSQL 23505): the caller says which conflict it was. */
+export const isUniqueViolation = (err: unknown): boolean => (err as { code?: string } | undefined)?.code === "23505";

@@ -55,8 +55,8 @@ export class CallIngestService {
     }
     const before = { ...call };
     if (created) {
-      await this.attachContact(em, call, ev as CallEvent & CallParty);
-      await this.attribute(em, call, ev as CallEvent & CallParty);
+      const newContact = await this.attachContact(em, call, ev as CallEvent & CallParty);
+      await this.attribute(em, call, ev as CallEvent & CallParty, newContact);
     }
     await this.calls.addEvent(em, call.id, inboxId, ev);
 
@@ -122,10 +122,11 @@ export class CallIngestService {
   }
 
   /** The customer is the caller on inbound calls and the callee on outbound ones. */
-  private async attachContact(em: EntityManager, call: CallRow, ev: CallParty): Promise<void> {
+  /** Returns whether the contact was created for this call. */
+  private async attachContact(em: EntityManager, call: CallRow, ev: CallParty): Promise<boolean> {
     const raw = call.direction === "inbound" ? call.fromRaw : call.toRaw;
     const phone = parsePhone(raw, this.deps.defaultRegion);
-    if (phone.kind !== "number" || (await this.calls.isOwnNumber(em, phone.e164))) return;
+    if (phone.kind !== "number" || (await this.calls.isOwnNumber(em, phone.e164))) return false;
     const match = await this.deps.contacts.matchOrCreateByPhone(em, phone, {
       raw,
       callerName: call.direction === "inbound" ? ev.callerName : undefined,
@@ -139,10 +140,11 @@ export class CallIngestService {
       ownerId: match.ownerId,
     });
     call.isFirstTimeCaller = match.isNew || !(await this.calls.hasEarlierCall(em, call.id, match.contactId, call.startedAt));
+    return match.isNew;
   }
 
   /** An inbound call's marketing source, from the number it reached (the tracking number a PBX names, else `to`). */
-  private async attribute(em: EntityManager, call: CallRow, ev: CallParty): Promise<void> {
+  private async attribute(em: EntityManager, call: CallRow, ev: CallParty, newContact: boolean): Promise<void> {
     if (call.direction !== "inbound") return;
     const dialled = ev.trackingNumber ? parsePhone(ev.trackingNumber, this.deps.defaultRegion) : null;
     await this.deps.attribution.attributeCall(em, {
@@ -152,6 +154,7 @@ export class CallIngestService {
       caller: call.fromE164,
       at: call.startedAt,
       contactId: call.contactId,
+      newContact,
     });
   }
 

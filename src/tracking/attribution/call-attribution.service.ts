@@ -1,6 +1,7 @@
 import type { EntityManager } from "typeorm";
 import type { ContactsService, DealsService } from "../../crm";
 import type { ProviderCall } from "../providers/provider-call";
+import type { AttributionFields } from "./attribution-fields";
 import { recordAttributionChange, recordNewCall } from "../reports/report-columns";
 
 /** A session shown the called number while the phone rang, a lease that ended within this, still counts (weakly). */
@@ -26,17 +27,9 @@ interface SessionCandidate {
   exclusive: boolean;
 }
 
-interface Attribution {
+interface Attribution extends AttributionFields {
   method: "static" | "session" | "provider";
   confidence: number;
-  source: string | null;
-  medium: string | null;
-  campaign: string | null;
-  keyword: string | null;
-  clickId: string | null;
-  clickIdType: string | null;
-  landingPage: string | null;
-  referrer: string | null;
   sessionId: string | null;
   provider: string | null;
   trackingNumber: string | null;
@@ -51,6 +44,8 @@ export interface NewInboundCall {
   caller: string | null;
   at: Date;
   contactId: string | null;
+  /** The contact was created by this call: no other call of this caller exists yet. */
+  newContact: boolean;
 }
 
 /**
@@ -81,7 +76,7 @@ export class CallAttributionService {
       await this.renewLease(em, rows[0]!.sessionId);
       await this.touch(em, call.callId, call.contactId, primaryId);
     }
-    await recordNewCall(em, call.callId, call.contactId ?? call.caller, primaryId ? rows[0]! : null);
+    await recordNewCall(em, call.callId, call.contactId ?? call.caller, primaryId ? rows[0]! : null, { onlyCall: call.newContact });
   }
 
   /**

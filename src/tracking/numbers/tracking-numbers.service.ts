@@ -1,4 +1,5 @@
 import type { DataSource, EntityManager } from "typeorm";
+import { isUniqueViolation } from "../../platform/db/sql";
 import { z } from "zod";
 import { actorOf, parsePhone, type AuditService, type Principal } from "../../crm";
 import { AppError } from "../../platform/errors";
@@ -51,8 +52,6 @@ export interface PoolView {
   size: number;
   leased: number;
 }
-
-const UNIQUE_VIOLATION = "23505";
 
 /** Tracking numbers and DNI pools: settings an admin keeps, each change audited. */
 export class TrackingNumbersService {
@@ -191,7 +190,7 @@ export class TrackingNumbersService {
     try {
       return await work();
     } catch (err) {
-      if ((err as { code?: string }).code === UNIQUE_VIOLATION) throw new AppError("conflict", message);
+      if (isUniqueViolation(err)) throw new AppError("conflict", message);
       throw err;
     }
   }

@@ -1,12 +1,13 @@
 import { z } from "zod";
 import { parsePhone } from "../../crm";
+import type { AttributionFields } from "../attribution/attribution-fields";
 import { CLICK_ID_TYPES, cleanText, MAX_URL_LENGTH } from "../sessions/touch";
 
 export const TRACKING_PROVIDERS = ["generic", "callrail"] as const;
 export type TrackingProvider = (typeof TRACKING_PROVIDERS)[number];
 
 /** A call-tracking provider's view of one call, provider-neutral; every text value untrusted and capped. */
-export interface ProviderCall {
+export interface ProviderCall extends AttributionFields {
   provider: TrackingProvider;
   providerCallId: string;
   /** The telephony provider's id of the same call (e.g. a Twilio CallSid), when the tracker knows it. */
@@ -17,14 +18,6 @@ export interface ProviderCall {
   /** Where the tracker forwarded the call (our telephony number), when it says. */
   businessNumber: string | null;
   startedAt: Date;
-  source: string | null;
-  medium: string | null;
-  campaign: string | null;
-  keyword: string | null;
-  clickId: string | null;
-  clickIdType: string | null;
-  landingPage: string | null;
-  referrer: string | null;
   firstCall: boolean | null;
 }
 

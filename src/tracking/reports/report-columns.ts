@@ -1,5 +1,6 @@
 import type { EntityManager } from "typeorm";
 import { returningRows } from "../../platform/db/sql";
+import type { AttributionLabels } from "../attribution/attribution-fields";
 
 /**
  * The report columns of inbound calls (migration CallReportColumns): the primary attribution's
@@ -17,20 +18,24 @@ const PREV_COLUMNS = `
 
 const SET_PREV = `prev_call_at = x.p0, prev_source_at = x.p1, prev_medium_at = x.p2, prev_campaign_at = x.p3, prev_keyword_at = x.p4`;
 
-export interface AttributionLabels {
-  source: string | null;
-  medium: string | null;
-  campaign: string | null;
-  keyword: string | null;
-}
 
-/** A new inbound call: who called (the contact, else the number) and its attribution, then the caller's chain. */
-export async function recordNewCall(em: EntityManager, callId: string, callerKey: string | null, labels: AttributionLabels | null): Promise<void> {
+/**
+ * A new inbound call: who called (the contact, else the number) and its attribution, then the
+ * caller's chain, unless this is the caller's only call (a contact it just created): its
+ * "previous call" columns stay empty, which is what the chain would compute.
+ */
+export async function recordNewCall(
+  em: EntityManager,
+  callId: string,
+  callerKey: string | null,
+  labels: AttributionLabels | null,
+  opts: { onlyCall: boolean },
+): Promise<void> {
   await em.query(
     `UPDATE calls SET caller_key = $2, attr_source = $3, attr_medium = $4, attr_campaign = $5, attr_keyword = $6 WHERE id = $1`,
     [callId, callerKey, labels?.source ?? null, labels?.medium ?? null, labels?.campaign ?? null, labels?.keyword ?? null],
   );
-  if (callerKey) await refreshCallerChain(em, callerKey);
+  if (callerKey && !opts.onlyCall) await refreshCallerChain(em, callerKey);
 }
 
 /** The call's primary attribution changed (a tracker's report). */
