@@ -54,6 +54,10 @@ export default tseslint.config(
     rules: { "@typescript-eslint/no-require-imports": "off" },
   },
   {
+    files: ["console/vite.config.mjs"],
+    languageOptions: { globals: { URL: "readonly" } },
+  },
+  {
     // Runs in visitors' browsers, as written: no build step, no modules.
     files: ["public/**/*.js"],
     languageOptions: {

@@ -1,36 +1,41 @@
 #!/usr/bin/env node
-// `npm run simulate`: plays realistic, signed Twilio webhooks against a running instance, so the
-// whole product can be seen without a Twilio account: answered calls with recordings, missed
-// calls (call-back tasks), a repeat caller whose call back closes the task, voicemail, a caller
-// hanging up while it rings, and, when a DNI pool named "website" exists, a call from a tracked
-// website session.
+// `npm run simulate`: plays realistic, signed Twilio calls against a running instance, so the
+// whole product can be seen without a Twilio account. It follows the service's own TwiML (see
+// scripts/simulator.js): the agents who are signed in and available are rung and get the
+// screen-pop; one of them answers, or nobody does and the caller leaves a voicemail or hangs up.
+// Answered calls are recorded; missed ones become call-back tasks; a repeat caller's call closes
+// its task; some callers come from a tracked website visit or a static tracking number.
 //
-//   npm run simulate -- [--url http://localhost:3000] [--calls 12] [--delay 300]
+//   npm run simulate -- [--url http://localhost:3000] [--calls 12] [--ring 3000] [--talk 2000] [--delay 50]
 //
-// Signatures are computed for PUBLIC_URL (what the service checks against; default: --url) with
-// TWILIO_AUTH_TOKEN, or in embedded mode the development token the service keeps in
-// DATA_DIR/dev-secrets.json.
+// In embedded mode (no TWILIO_AUTH_TOKEN) it signs with the development token the service keeps
+// in DATA_DIR/dev-secrets.json and first asks the service for its demo data (users to sign in
+// with, tracking numbers); otherwise it signs for PUBLIC_URL with TWILIO_AUTH_TOKEN.
 const fs = require("node:fs");
 const path = require("node:path");
 const { parseArgs } = require("node:util");
-const { randomBytes } = require("node:crypto");
-const twilio = require("twilio");
+const { Simulator } = require("./simulator");
 
 const { values } = parseArgs({
-  options: { url: { type: "string" }, calls: { type: "string", default: "12" }, delay: { type: "string", default: "300" } },
+  options: {
+    url: { type: "string" },
+    calls: { type: "string", default: "12" },
+    ring: { type: "string", default: "3000" },
+    talk: { type: "string", default: "2000" },
+    delay: { type: "string", default: "50" },
+  },
   strict: true,
 });
 const url = (values.url ?? process.env.SIMULATE_URL ?? process.env.PUBLIC_URL ?? `http://localhost:${process.env.PORT ?? 3000}`).replace(/\/+$/, "");
-const publicUrl = (process.env.PUBLIC_URL ?? url).replace(/\/+$/, "");
 const calls = Number(values.calls);
-const delayMs = Number(values.delay);
-if (!Number.isInteger(calls) || calls < 1 || calls > 10_000 || !Number.isFinite(delayMs) || delayMs < 0) {
-  console.error("usage: npm run simulate -- [--url URL] [--calls 1..10000] [--delay ms]");
+const [ringMs, talkMs, delayMs] = [values.ring, values.talk, values.delay].map(Number);
+if (!Number.isInteger(calls) || calls < 1 || calls > 10_000 || ![ringMs, talkMs, delayMs].every((v) => Number.isFinite(v) && v >= 0)) {
+  console.error("usage: npm run simulate -- [--url URL] [--calls 1..10000] [--ring ms] [--talk ms] [--delay ms]");
   process.exit(64);
 }
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-function authToken() {
-  if (process.env.TWILIO_AUTH_TOKEN) return process.env.TWILIO_AUTH_TOKEN;
+function devToken() {
   const file = path.join(path.resolve(process.env.DATA_DIR ?? "./data"), "dev-secrets.json");
   try {
     return JSON.parse(fs.readFileSync(file, "utf8")).twilioAuthToken;
@@ -39,103 +44,117 @@ function authToken() {
     process.exit(78);
   }
 }
-const token = authToken();
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const sid = (prefix) => `${prefix}${randomBytes(16).toString("hex")}`;
-const ACCOUNT = process.env.TWILIO_ACCOUNT_SID ?? `AC${"5".repeat(32)}`;
-const OUR_NUMBER = "+15005550100";
-const AGENT = "client:simulated-agent";
+
+const demo = !process.env.TWILIO_AUTH_TOKEN;
+const sim = new Simulator({ url, publicUrl: process.env.PUBLIC_URL ?? url, authToken: process.env.TWILIO_AUTH_TOKEN ?? devToken(), accountSid: process.env.TWILIO_ACCOUNT_SID, delayMs });
 const NAMES = ["Ada Lovelace", "Grace Hopper", "Alan Turing", "Katherine Johnson", "Edsger Dijkstra", "Barbara Liskov", "Donald Knuth", "Margaret Hamilton"];
+const AD_VISITS = [
+  "https://shop.example.com/widgets?utm_source=google&utm_medium=cpc&utm_campaign=spring-sale&utm_term=blue+widgets&gclid=sim1",
+  "https://shop.example.com/?utm_source=facebook&utm_medium=paid-social&utm_campaign=retargeting&fbclid=sim2",
+  "https://shop.example.com/pricing?utm_source=google&utm_medium=cpc&utm_campaign=brand&utm_term=acme+widgets&gclid=sim3",
+];
 
-async function post(pathAndQuery, params) {
-  const signature = twilio.getExpectedTwilioSignature(token, `${publicUrl}${pathAndQuery}`, params);
-  const res = await fetch(`${url}${pathAndQuery}`, {
-    method: "POST",
-    headers: { "content-type": "application/x-www-form-urlencoded", "x-twilio-signature": signature },
-    body: new URLSearchParams(params),
-  });
-  await res.arrayBuffer();
-  if (res.status >= 300) throw new Error(`${pathAndQuery} answered ${res.status}${res.status === 403 ? " (is PUBLIC_URL the service's own?)" : ""}`);
-  await sleep(delayMs);
+/** Demo mode: users to sign in with and tracking numbers, from the service (idempotent). */
+async function seed() {
+  if (!demo) return undefined;
+  const res = await fetch(`${url}/dev/seed`, { method: "POST", headers: { authorization: `Bearer ${sim.authToken}` } });
+  if (res.status === 404) return undefined;
+  if (!res.ok) throw new Error(`demo seed answered ${res.status}`);
+  const data = await res.json();
+  console.log(`Open ${url} and sign in with password ${data.password} as:`);
+  for (const u of data.users) console.log(`  ${u.email.padEnd(20)} ${u.role}`);
+  console.log("Calls ring the agents who are signed in and available.\n");
+  return data;
 }
 
-/** One inbound call as Twilio reports it; `how` is what happens after the agents ring. */
-async function playCall(from, how, opts = {}) {
-  const callSid = sid("CA");
-  const leg = sid("CA");
-  const to = opts.to ?? OUR_NUMBER;
-  const base = { AccountSid: ACCOUNT, ApiVersion: "2010-04-01", CallSid: callSid, From: from, To: to, Caller: from, Called: to, Direction: "inbound" };
-  const legStatus = (status, seq, extra = {}) =>
-    post("/webhooks/twilio/status", { ...base, CallSid: leg, To: AGENT, Direction: "outbound-dial", ParentCallSid: callSid, CallStatus: status, SequenceNumber: String(seq), CallbackSource: "call-progress-events", ...extra });
-
-  await post("/webhooks/twilio/voice", { ...base, CallStatus: "ringing", CallerName: opts.name ?? "" });
-  if (how === "voicemail") {
-    // Nobody could take it: the caller leaves a message.
-    const rec = sid("RE");
-    await post("/webhooks/twilio/status", { ...base, CallStatus: "completed", CallDuration: "25", CallbackSource: "call-progress-events" });
-    await post("/webhooks/twilio/recording?kind=voicemail", { AccountSid: ACCOUNT, CallSid: callSid, RecordingSid: rec, RecordingStatus: "completed", RecordingDuration: "18", RecordingChannels: "1", RecordingSource: "RecordVerb" });
-    return;
-  }
-  await legStatus("initiated", 0);
-  await legStatus("ringing", 1);
-  if (how === "abandoned") {
-    await legStatus("canceled", 2);
-    await post("/webhooks/twilio/status", { ...base, CallStatus: "completed", CallDuration: "6", CallbackSource: "call-progress-events" });
-    return;
-  }
-  if (how === "missed") {
-    await legStatus("no-answer", 2);
-    await post("/webhooks/twilio/dial?stage=all", { ...base, CallStatus: "in-progress", DialCallStatus: "no-answer", DialCallSid: leg, DialBridged: "false" });
-    await post("/webhooks/twilio/status", { ...base, CallStatus: "completed", CallDuration: "30", CallbackSource: "call-progress-events" });
-    return;
-  }
-  await legStatus("in-progress", 2);
-  const talk = String(45 + Math.floor(Math.random() * 240));
-  await legStatus("completed", 3, { CallDuration: talk });
-  await post("/webhooks/twilio/dial?stage=all", { ...base, CallStatus: "in-progress", DialCallStatus: "completed", DialCallSid: leg, DialCallDuration: talk, DialBridged: "true" });
-  await post("/webhooks/twilio/status", { ...base, CallStatus: "completed", CallDuration: String(Number(talk) + 8), CallbackSource: "call-progress-events" });
-  await post("/webhooks/twilio/recording", { AccountSid: ACCOUNT, CallSid: callSid, RecordingSid: sid("RE"), RecordingStatus: "completed", RecordingDuration: talk, RecordingChannels: "2", RecordingSource: "DialVerb" });
-}
-
-/** A website visit from an ad, holding a pool number; undefined when there is no "website" pool. */
-async function trackedNumber() {
+/** A website visit from an ad holds a pool number; undefined when there is no "website" pool. */
+async function trackedNumber(i) {
   const res = await fetch(`${url}/api/tracking/sessions`, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ pool: "website", landingPage: "https://shop.example.com/widgets?utm_source=google&utm_medium=cpc&utm_campaign=spring&utm_term=blue+widgets&gclid=sim", referrer: "https://www.google.com/" }),
+    body: JSON.stringify({ pool: "website", landingPage: AD_VISITS[i % AD_VISITS.length], referrer: "https://www.google.com/" }),
   });
   if (res.status === 404) return undefined;
   if (!res.ok) throw new Error(`tracking session answered ${res.status}`);
   return (await res.json()).number ?? undefined;
 }
 
-const SCENARIOS = ["answered", "missed", "repeat", "voicemail", "abandoned", "tracked"];
+/** One call through to its end; returns what happened. */
+async function play(from, scenario, { to, name }) {
+  const call = await sim.incoming(from, { to, name });
+  const rung = call.ringing;
+  await sleep(ringMs);
+  if (scenario === "abandoned" && rung.length) {
+    await call.abandon();
+    return "abandoned while ringing";
+  }
+  if (scenario === "answered" && rung.length) {
+    const agent = rung[Math.floor(Math.random() * rung.length)];
+    await call.answer(agent);
+    await sleep(talkMs);
+    await call.hangUp(45 + Math.floor(Math.random() * 240));
+    return `answered by ${agent}`;
+  }
+  await call.miss({ message: scenario === "voicemail" || scenario === "answered" });
+  return rung.length ? `missed (rang ${rung.join(", ")})` : "nobody available: voicemail";
+}
+
+const SCENARIOS = ["answered", "missed", "repeat", "voicemail", "answered", "abandoned", "tracked"];
 
 async function main() {
+  const seeded = await seed();
   console.log(`simulating ${calls} calls against ${url}`);
-  const counts = {};
   for (let i = 0; i < calls; i++) {
     const scenario = SCENARIOS[i % SCENARIOS.length];
     const from = `+1415555${String(1000 + ((i * 7919) % 9000)).padStart(4, "0")}`;
     const name = NAMES[i % NAMES.length];
-    if (scenario === "repeat") {
-      // A missed call, then the same caller again, answered: the call-back task closes itself.
-      await playCall(from, "missed", { name });
-      await playCall(from, "answered", { name });
-    } else if (scenario === "tracked") {
-      const number = await trackedNumber();
-      if (!number) {
-        console.log(`  ${i + 1}. tracked: skipped (no DNI pool named "website"; create one with POST /api/tracking/pools and add numbers)`);
+    // Some callers dial a static tracking number (its own source) rather than the main line.
+    const statics = seeded?.staticNumbers ?? [];
+    let to = i % 3 === 1 && statics.length ? statics[i % statics.length].number : undefined;
+    if (scenario === "tracked") {
+      to = await trackedNumber(i);
+      if (!to) {
+        console.log(`  ${i + 1}. tracked: skipped (no DNI pool named "website")`);
         continue;
       }
-      await playCall(from, "answered", { name, to: number });
-    } else {
-      await playCall(from, scenario, { name });
     }
-    counts[scenario] = (counts[scenario] ?? 0) + 1;
-    console.log(`  ${i + 1}. ${scenario} from ${from}`);
+    if (scenario === "repeat") {
+      // A missed call, then the same caller again: if answered, the call-back task closes itself.
+      console.log(`  ${i + 1}. ${from} repeat, first call: ${await play(from, "missed", { to, name })}`);
+      console.log(`      then: ${await play(from, "answered", { to, name })}`);
+      continue;
+    }
+    console.log(`  ${i + 1}. ${from} ${scenario}: ${await play(from, scenario === "tracked" ? "answered" : scenario, { to, name })}`);
   }
-  console.log(`done: ${JSON.stringify(counts)}`);
+  if (seeded) await closeSomeDeals(seeded);
+  console.log("done");
+}
+
+/** Demo mode: a sales team wins some of the deals the calls opened, so the reports show revenue. */
+async function closeSomeDeals(seeded) {
+  const admin = seeded.users.find((u) => u.role === "admin");
+  const login = await api("POST", "/api/auth/login", undefined, { email: admin.email, password: seeded.password });
+  const { items: pipelines } = await api("GET", "/api/pipelines", login.token);
+  const won = pipelines.find((p) => p.isDefault)?.stages.find((s) => s.kind === "won") ?? pipelines[0]?.stages.find((s) => s.kind === "won");
+  const { items: deals } = await api("GET", "/api/deals?status=open&limit=100", login.token);
+  let n = 0;
+  for (const [i, deal] of deals.entries()) {
+    if (i % 2 || !won) continue;
+    await api("PATCH", `/api/deals/${deal.id}`, login.token, { stageId: won.id, amount: 500 + ((i * 1237) % 4500) });
+    n++;
+  }
+  if (n) console.log(`won ${n} of ${deals.length} open deals (as ${admin.email})`);
+}
+
+async function api(method, pathname, token, body) {
+  const res = await fetch(`${url}${pathname}`, {
+    method,
+    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const data = await res.json();
+  if (!res.ok) throw new Error(`${method} ${pathname} answered ${res.status}: ${data.error?.message}`);
+  return data;
 }
 
 main().catch((err) => {

@@ -1,14 +1,18 @@
 import express, { type Express } from "express";
+import { join } from "node:path";
 import { rateLimit } from "express-rate-limit";
 import helmet from "helmet";
 import type { Container } from "./container";
+import { demoRouter } from "./demo";
 import { crmApiRouter, requireRole } from "./crm";
-import { callsRouter } from "./telephony";
+import { callsRouter, DEMO_MEDIA_PATH, demoMediaRouter } from "./telephony";
 import { AppError } from "./platform/errors";
 import { errorHandler, notFoundHandler } from "./platform/http/errors";
 import { requestLogger } from "./platform/http/request-context";
 import { healthRouter } from "./platform/http/health";
 import { ipAllowlist } from "./platform/http/ip-allowlist";
+import { consoleSite } from "./platform/http/console-site";
+import { projectRoot } from "./platform/paths";
 import { openApiDocument } from "./openapi";
 import { marketingReportsRouter, publicTrackingRouter, trackingAdminRouter } from "./tracking";
 import { pbxRouter, trackingWebhookRouter, twilioRouter } from "./webhooks";
@@ -20,7 +24,10 @@ export function createApp(c: Container): Express {
   const app = express();
   app.disable("x-powered-by");
   if (c.config.trustProxy) app.set("trust proxy", c.config.trustProxy);
-  app.use(helmet());
+  // The console loads only its own files and talks only to this origin ('self': fetch, Socket.IO,
+  // media). Its URLs are all relative, so upgrade-insecure-requests adds nothing but would break
+  // it when reached over plain http on a private address (a local demo, an agent's LAN).
+  app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
   app.use(requestLogger(c.log));
   app.use(c.metrics.httpTimer());
 
@@ -68,11 +75,28 @@ export function createApp(c: Container): Express {
   app.use(publicTrackingRouter({ sessions: c.tracking.sessions, sessionsPerMinute: c.config.trackingSessionsPerMinute }));
   if (c.config.apiAllowedIps) app.use("/api", ipAllowlist(c.config.apiAllowedIps));
   app.use("/api", express.json({ limit: API_BODY_LIMIT, strict: true }), crmApiRouter(c.crm, { loginLimiter }));
-  app.use("/api/calls", c.crm.authenticated, callsRouter({ calls: c.telephony.calls, recordings: c.telephony.recordings, allowed: requireRole("agent", "supervisor", "admin") }));
+  app.use(
+    "/api/calls",
+    c.crm.authenticated,
+    callsRouter({
+      calls: c.telephony.calls,
+      recordings: c.telephony.recordings,
+      allowed: requireRole("agent", "supervisor", "admin"),
+      issueLink: (who, path) => c.crm.auth.issueLink(who, path),
+    }),
+  );
 
   app.use("/api/tracking", c.crm.authenticated, trackingAdminRouter({ numbers: c.tracking.numbers }));
   app.use("/api/reports", c.crm.authenticated, marketingReportsRouter({ reports: c.tracking.reports }));
 
+  if (c.config.twilio.demoMedia) {
+    // Embedded mode with no Twilio account: what `npm run simulate` needs to show the product.
+    const { accountSid, authToken } = c.config.twilio;
+    app.use(DEMO_MEDIA_PATH, demoMediaRouter({ accountSid: accountSid!, authToken: authToken!, dir: join(c.config.dataDir, "demo-media") }));
+    app.use("/dev", demoRouter(c));
+  }
+
+  app.use(consoleSite(join(projectRoot(), "dist", "console")));
   app.use(notFoundHandler);
   app.use(errorHandler(c.log));
   return app;

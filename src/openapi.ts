@@ -261,12 +261,22 @@ const PATHS: Record<string, Partial<Record<"get" | "post" | "put" | "patch" | "d
   "/api/calls/{id}": { get: { summary: "A call", tags: ["calls"], access: STAFF, pathParams: ["id"], responses: { "200": ["The call", "Call"], "404": ERR("No such call"), ...AUTHED } } },
   "/api/calls/{id}/recording": {
     get: {
-      summary: "The call's recording, streamed through the service (Range supported); agents only for calls they answered",
+      summary:
+        "The call's recording, streamed through the service (Range supported); agents only for calls they answered. Instead of the Authorization header, `?access=` may carry a link token from POST …/recording/link",
       tags: ["calls"],
       access: ["agent", "supervisor", "admin"],
       pathParams: ["id"],
       headers: [{ name: "Range", description: "bytes=start-end, for seeking", required: false }],
       responses: { "200": "The audio (audio/mpeg)", "206": "Part of the audio", "404": ERR("No such call or no recording"), "416": ERR("Range not satisfiable"), "502": ERR("The provider failed or redirected to a host that is not allowed"), ...AUTHED },
+    },
+  },
+  "/api/calls/{id}/recording/link": {
+    post: {
+      summary: "A link to the recording for a player that cannot send headers (<audio>): `{ url, expiresAt }`, good for 30 minutes, for GET on that recording only, and only while its user stays active",
+      tags: ["calls"],
+      access: ["agent", "supervisor", "admin"],
+      pathParams: ["id"],
+      responses: { "200": "{ url, expiresAt }", "404": ERR("No such call or no recording"), ...AUTHED },
     },
   },
   "/api/calls/{id}/notes": { post: { summary: "Add a note to a call", tags: ["notes"], access: STAFF, pathParams: ["id"], body: crm.note, responses: { "201": "The note", "404": ERR("No such call"), ...AUTHED } } },

@@ -10,6 +10,7 @@ import { startEmbeddedPostgres, type EmbeddedPostgres } from "./platform/db/embe
 import { migrate } from "./platform/db/migrate";
 import { loadOrCreateDevSecrets } from "./platform/dev-secrets";
 import { createLogger, type Logger } from "./platform/logger";
+import { DEMO_ACCOUNT_SID, DEMO_MEDIA_PATH } from "./telephony";
 
 /** web: HTTP only; worker: jobs only; all: both (embedded mode, or a single small host). */
 export type Role = "web" | "worker" | "all";
@@ -51,9 +52,22 @@ export async function resolveRuntime(
       ...config,
       databaseUrl: embedded.url,
       jwt: { ...config.jwt, secret: config.jwt.secret ?? secrets.jwtSecret },
-      twilio: { ...config.twilio, authToken: config.twilio.authToken ?? secrets.twilioAuthToken },
+      twilio: config.twilio.authToken ? config.twilio : demoTwilio(config, secrets.twilioAuthToken),
     },
     embedded,
+  };
+}
+
+/**
+ * No Twilio account configured in embedded mode: webhooks are signed with the development token
+ * (shared with `npm run simulate`) and recordings are played from the service's demo media.
+ */
+function demoTwilio(config: Config, devToken: string): Config["twilio"] {
+  return {
+    accountSid: config.twilio.accountSid ?? DEMO_ACCOUNT_SID,
+    authToken: devToken,
+    apiBase: `${config.publicUrl}${DEMO_MEDIA_PATH}`,
+    demoMedia: true,
   };
 }
 

@@ -105,7 +105,13 @@ export interface Config {
   databaseUrl: string | undefined;
   dataDir: string;
   redisUrl: string | undefined;
-  twilio: { accountSid: string | undefined; authToken: string | undefined; apiBase: string };
+  twilio: {
+    accountSid: string | undefined;
+    authToken: string | undefined;
+    apiBase: string;
+    /** Embedded mode with the development token: recordings come from the built-in demo media. */
+    demoMedia: boolean;
+  };
   recordings: {
     /** Hosts a media request may be redirected to (besides TWILIO_API_BASE's own); `*.` matches subdomains. */
     mediaHosts: string[];
@@ -171,6 +177,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       accountSid: e.TWILIO_ACCOUNT_SID,
       authToken: e.TWILIO_AUTH_TOKEN,
       apiBase: e.TWILIO_API_BASE.replace(/\/+$/, ""),
+      demoMedia: false,
     },
     recordings: { mediaHosts: e.RECORDING_MEDIA_HOSTS.split(",").map((h) => h.toLowerCase()), copy: e.RECORDING_COPY === "true" },
     pbxWebhookSecret: e.PBX_WEBHOOK_SECRET,

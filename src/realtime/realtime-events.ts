@@ -29,7 +29,7 @@ export interface PresenceMessage {
 
 export interface BoardSnapshot {
   agents: Array<{ userId: string; name: string; presence: string }>;
-  calls: Array<{ id: string; direction: string; from: string; status: string; answeredBy: string | null; startedAt: string }>;
+  calls: Array<{ id: string; direction: string; from: string; status: string; answeredBy: string | null; startedAt: string; contactName: string | null }>;
 }
 
 export type Ack = (response: { ok: boolean; [k: string]: unknown }) => void;

@@ -90,7 +90,7 @@ export class Realtime {
     try {
       await socket.join([userRoom(userId), roleRoom(role)]);
       const status = await this.deps.presence.connected(userId);
-      this.io.to(roleRoom("supervisor")).emit("presence:changed", { userId, status });
+      this.io.to([roleRoom("supervisor"), roleRoom("admin"), userRoom(userId)]).emit("presence:changed", { userId, status });
       if (role === "supervisor" || role === "admin") {
         socket.emit("board:snapshot", { agents: await this.deps.presence.board(), calls: await this.deps.callContext.liveCalls() });
       }
@@ -114,7 +114,7 @@ export class Realtime {
       if (!parsed.success) return reply({ ok: false, error: "validation_failed" });
       try {
         await this.deps.presence.set(userId, parsed.data.status);
-        this.io.to(roleRoom("supervisor")).emit("presence:changed", { userId, status: parsed.data.status });
+        this.io.to([roleRoom("supervisor"), roleRoom("admin"), userRoom(userId)]).emit("presence:changed", { userId, status: parsed.data.status });
         reply({ ok: true, status: parsed.data.status });
       } catch {
         reply({ ok: false, error: "unavailable" });
@@ -136,7 +136,7 @@ export class Realtime {
       const sockets = await this.io.in(userRoom(userId)).fetchSockets();
       if (sockets.length > 0) return;
       await this.deps.presence.set(userId, "offline");
-      this.io.to(roleRoom("supervisor")).emit("presence:changed", { userId, status: "offline" });
+      this.io.to([roleRoom("supervisor"), roleRoom("admin"), userRoom(userId)]).emit("presence:changed", { userId, status: "offline" });
     } catch (err) {
       this.deps.log.warn({ err: (err as Error).message }, "presence offline check failed");
     }

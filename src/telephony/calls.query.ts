@@ -11,12 +11,15 @@ export const listCallsQuery = z
     status: z.enum(["ringing", "in-progress", "completed"]).optional(),
     from: z.iso.datetime({ offset: true }).optional(),
     to: z.iso.datetime({ offset: true }).optional(),
+    /** Only calls with a playable recording (the supervisors' recordings list). */
+    recorded: z.enum(["true", "false"]).optional(),
     ...pageFields(),
   })
   .strict();
 
 const SELECT = `SELECT c.id, c.provider_call_id, c.direction, c.from_raw, c.to_raw, c.status, c.outcome, c.missed_reason,
   c.answered_by, c.started_at, c.answered_at, c.ended_at, c.duration_sec, c.contact_id, c.deal_id, c.is_first_time_caller, c.disposition,
+  (SELECT ct.name FROM contacts ct WHERE ct.id = c.contact_id) AS contact_name,
   ${cursorAt("c.started_at")} AS cursor_at,
   (SELECT json_build_object('durationSec', r.duration_sec, 'status', r.status) FROM recordings r
      WHERE r.call_id = c.id ORDER BY (r.source = 'call') DESC, r.created_at DESC LIMIT 1) AS recording,
@@ -44,6 +47,7 @@ function toCall(r: Record<string, unknown>) {
     endedAt: iso(r.ended_at as Date | null),
     durationSec: r.duration_sec,
     contactId: r.contact_id,
+    contactName: r.contact_name ?? null,
     dealId: r.deal_id,
     isFirstTimeCaller: r.is_first_time_caller,
     disposition: r.disposition,
@@ -65,6 +69,9 @@ export class CallsQuery {
     if (f.status) q.where("c.status = ?", f.status);
     if (f.from) q.where("c.started_at >= ?::timestamptz", f.from);
     if (f.to) q.where("c.started_at < ?::timestamptz", f.to);
+    if (f.recorded) {
+      q.where(`${f.recorded === "true" ? "" : "NOT "}EXISTS (SELECT 1 FROM recordings r WHERE r.call_id = c.id AND r.status = 'completed' AND r.provider = 'twilio')`);
+    }
     q.after(f.cursor, "c.started_at", "c.id", "<");
     const rows = await this.ds.query(`${SELECT} WHERE ${q.whereSql} ORDER BY c.started_at DESC, c.id DESC LIMIT ${q.limitSql(f.limit)}`, q.params);
     return toPage(rows, f.limit, toCall);

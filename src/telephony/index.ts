@@ -18,3 +18,4 @@ export { pbxEventSchema, type PbxEvent } from "./pbx/pbx-event.schema";
 export { pbxToCallEvents } from "./pbx/pbx.adapter";
 export { callsRouter } from "./calls.router";
 export { listCallsQuery } from "./calls.query";
+export { DEMO_ACCOUNT_SID, DEMO_MEDIA_PATH, demoMediaRouter } from "./recordings/demo-media.router";

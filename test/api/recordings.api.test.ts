@@ -150,6 +150,57 @@ describe("GET /api/calls/:id/recording", () => {
     expect(call.body.recording).toEqual({ durationSec: 40, status: "completed" });
     expect(JSON.stringify(call.body)).not.toMatch(/https?:\/\/|api\.twilio\.com|Recordings\//);
   });
+  describe("links for players that send no headers (POST /api/calls/:id/recording/link)", () => {
+    const link = (callId: string, token: string) => svc.http.post(`/api/calls/${callId}/recording/link`).set("authorization", `Bearer ${token}`);
+    const fetchLink = (url: string, range?: string) => {
+      const req = svc.http.get(url).buffer(true).parse((res, done) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => done(null, Buffer.concat(chunks)));
+      });
+      return range ? req.set("range", range) : req;
+    };
+
+    it("gives who may play it a short-lived link that streams and seeks without a token header", async () => {
+      const res = await link(calls.plain!, agent.token).expect(200);
+      expect(res.body.url).toMatch(new RegExp(`^/api/calls/${calls.plain}/recording\\?access=`));
+      expect(new Date(res.body.expiresAt).getTime() - Date.now()).toBeLessThanOrEqual(30 * 60_000);
+      const seek = await fetchLink(res.body.url, "bytes=10-19").expect(206);
+      expect(Buffer.compare(seek.body as Buffer, AUDIO.subarray(10, 20))).toBe(0);
+    });
+
+    it("refuses a link to those who may not play it, and a link used for another call or tampered with", async () => {
+      await link(calls.plain!, other.token).expect(403);
+      await link(calls.plain!, (await svc.signIn("marketer")).token).expect(403);
+      const { body } = await link(calls.plain!, supervisor.token).expect(200);
+      const token = new URL(body.url, "http://x").searchParams.get("access")!;
+      await fetchLink(`/api/calls/${calls.allowedRedirect}/recording?access=${token}`).expect(401);
+      await fetchLink(`/api/calls/${calls.plain}?access=${token}`).expect(401);
+      await fetchLink(`/api/calls/${calls.plain}/recording?access=${token.slice(0, -2)}xx`).expect(401);
+      // A sign-in token is not a link, nor a link a sign-in token.
+      await fetchLink(`/api/calls/${calls.plain}/recording?access=${supervisor.token}`).expect(401);
+      await svc.http.get(`/api/calls/${calls.plain}`).set("authorization", `Bearer ${token}`).expect(401);
+    });
+
+    it("stops working when its user is deactivated", async () => {
+      const admin = await svc.signIn("admin");
+      const sup = await svc.signIn("supervisor");
+      const { body } = await link(calls.plain!, sup.token).expect(200);
+      await svc.http.patch(`/api/users/${sup.userId}`).set("authorization", `Bearer ${admin.token}`).send({ isActive: false }).expect(200);
+      await fetchLink(body.url).expect(401);
+    });
+  });
+
+  it("lists the calls that have a playable recording (?recorded=true), with the caller's name", async () => {
+    const res = await svc.http.get("/api/calls?recorded=true&limit=100").set("authorization", `Bearer ${supervisor.token}`).expect(200);
+    expect(res.body.items.map((c: { id: string }) => c.id).sort()).toEqual(Object.values(calls).sort());
+    expect(res.body.items[0]).toEqual(expect.objectContaining({ contactName: expect.any(String), recording: { durationSec: 40, status: "completed" } }));
+    const none = await svc.http.get("/api/calls?recorded=false&limit=100").set("authorization", `Bearer ${supervisor.token}`).expect(200);
+    const unrecorded = none.body.items.map((c: { id: string }) => c.id);
+    expect(unrecorded.length).toBeGreaterThan(0);
+    for (const id of Object.values(calls)) expect(unrecorded).not.toContain(id);
+    await svc.http.get("/api/calls?recorded=yes").set("authorization", `Bearer ${supervisor.token}`).expect(400);
+  });
 });
 
 describe("GET /api/calls/:id/recording with RECORDING_COPY", () => {

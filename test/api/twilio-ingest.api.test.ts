@@ -145,6 +145,20 @@ describe("call flows", () => {
     );
   });
 
+  it("in progress as soon as an agent's leg answers (answerOnBridge: the parent leg says nothing yet)", async () => {
+    const c = newCall(nextNumber());
+    const leg = sid("CA");
+    const [initiated, ringing, answered] = legStatuses(c, leg, agent.target, ["initiated", "ringing", "in-progress"]);
+    await send([voice(c), initiated!, ringing!]);
+    await drainInbox(svc);
+    expect(await callOf(c.callSid)).toMatchObject({ status: "ringing", answered_by: null });
+    await send([answered!]);
+    await drainInbox(svc);
+    expect(await callOf(c.callSid)).toMatchObject({ status: "in-progress", answered_by: agent.userId });
+    const updates = await q(`SELECT payload->>'status' AS status FROM outbox WHERE topic = 'call.update' AND payload->>'callId' = (SELECT id::text FROM calls WHERE provider_call_id = $1)`, [c.callSid]);
+    expect(updates).toContainEqual({ status: "in-progress" });
+  });
+
   it.each(["no-answer", "busy"] as const)("%s: the call is missed and a call-back task is due after the SLA", async (how) => {
     const c = newCall(nextNumber());
     await send([voice(c), ...missedCallbacks(c, agent.target, how)]);

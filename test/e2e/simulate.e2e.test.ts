@@ -2,35 +2,48 @@ import { execFile } from "node:child_process";
 import path from "node:path";
 import { promisify } from "node:util";
 import { startTestService, TEST_PUBLIC_URL, TEST_TWILIO, type TestService } from "../support/test-service";
+import { io as connect, type Socket } from "socket.io-client";
 import { drainInbox } from "../support/twilio";
 
 const run = promisify(execFile);
 let svc: TestService;
+let agent: Socket;
 
 beforeAll(async () => {
   svc = await startTestService({ role: "web" });
   const admin = (await svc.signIn("admin")).token;
   await svc.http.post("/api/tracking/numbers").set("authorization", `Bearer ${admin}`).send({ number: "+15005550777", pool: "website" }).expect(201);
+  // One agent signed in (so available): the simulator rings whom the service's TwiML dials.
+  const { token } = await svc.signIn("agent", { dialTarget: "client:sim" });
+  agent = connect(svc.url!, { auth: { token }, transports: ["websocket"], reconnection: false });
+  agent.on("screen-pop", (_pop, ack) => ack?.({ ok: true }));
+  await new Promise<void>((resolve) => agent.once("connect", () => resolve()));
 });
-afterAll(async () => svc?.close());
+afterAll(async () => {
+  agent?.disconnect();
+  await svc?.close();
+});
 
 describe("npm run simulate", () => {
   it("plays answered, missed, repeat, voicemail, abandoned and tracked calls, signed, against a running service", async () => {
     const script = path.join(__dirname, "..", "..", "scripts", "simulate.js");
-    const { stdout } = await run(process.execPath, [script, "--url", svc.url!, "--calls", "6", "--delay", "0"], {
+    const { stdout } = await run(process.execPath, [script, "--url", svc.url!, "--calls", "7", "--delay", "0", "--ring", "0", "--talk", "0"], {
       env: { ...process.env, PUBLIC_URL: TEST_PUBLIC_URL, TWILIO_AUTH_TOKEN: TEST_TWILIO.authToken },
     });
-    expect(stdout).toContain('done: {"answered":1,"missed":1,"repeat":1,"voicemail":1,"abandoned":1,"tracked":1}');
+    expect(stdout).toContain("answered by client:sim");
+    expect(stdout).toContain("missed (rang client:sim)");
+    expect(stdout).toContain("done");
     await drainInbox(svc);
 
     const q = (sql: string) => svc.container.ds.query(sql);
-    // Answered: the answered, repeat (second call) and tracked calls; missed: missed, repeat (first), voicemail, abandoned.
+    // Answered: two answered, the repeat's second call and the tracked one; missed: missed, repeat (first), voicemail, abandoned.
     expect(await q(`SELECT outcome, count(*)::int AS n FROM calls GROUP BY 1 ORDER BY 1`)).toEqual([
-      { outcome: "answered", n: 3 },
+      { outcome: "answered", n: 4 },
       { outcome: "missed", n: 4 },
     ]);
+    expect(await q(`SELECT count(*)::int AS n FROM calls WHERE outcome = 'answered' AND answered_by IS NOT NULL`)).toEqual([{ n: 4 }]);
     expect(await q(`SELECT source, count(*)::int AS n FROM recordings WHERE status = 'completed' GROUP BY 1 ORDER BY 1`)).toEqual([
-      { source: "call", n: 3 },
+      { source: "call", n: 4 },
       { source: "voicemail", n: 1 },
     ]);
     // The repeat caller's call back closed its task; the other misses wait for one.

@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -18,6 +19,8 @@ declare global {
  * so parallel workers never share rows and every run starts clean.
  */
 export default async function globalSetup(): Promise<void> {
+  // The console tests load the built console; building takes a second and only when stale.
+  execFileSync(process.execPath, [path.join(__dirname, "../../scripts/build-if-stale.js"), "--console"], { stdio: "inherit" });
   let adminUrl = process.env.DATABASE_URL;
   if (!adminUrl) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "crm-test-pg-"));

@@ -3,11 +3,21 @@ import { AppError } from "../../platform/errors";
 import type { UserRole } from "../entities/user.entity";
 import type { AuthService } from "./auth.service";
 
-/** Requires `Authorization: Bearer <jwt | api key>`; sets req.principal. */
+/**
+ * Requires `Authorization: Bearer <jwt | api key>`, or on a GET an `access` link token issued
+ * for exactly that path (AuthService.issueLink); sets req.principal.
+ */
 export function requireAuth(auth: AuthService): RequestHandler {
   return async (req, _res, next) => {
     // Routers mounted on overlapping paths may both require auth: check the credential once.
     if (req.principal) return next();
+    const access = req.query.access;
+    if (req.method === "GET" && typeof access === "string" && !req.headers.authorization) {
+      const principal = access.length <= 2048 ? await auth.authenticateLink(access, linkPath(req.originalUrl)) : undefined;
+      if (!principal) throw new AppError("unauthenticated", "This link is invalid or has expired");
+      req.principal = principal;
+      return next();
+    }
     const header = req.headers.authorization;
     const match = typeof header === "string" ? /^Bearer\s+(\S{10,2048})$/i.exec(header) : null;
     if (!match?.[1]) throw new AppError("unauthenticated", "Missing or malformed Authorization: Bearer header");
@@ -28,3 +38,6 @@ export function requireRole(...roles: UserRole[]): RequestHandler {
     next();
   };
 }
+
+/** The path a link is issued for: the URL without its query. */
+export const linkPath = (url: string): string => url.split("?")[0]!;

@@ -17,6 +17,9 @@ export interface LockoutPolicy {
   lockMinutes: number;
 }
 
+/** Long enough to listen to a long call and seek in it; short enough that a leaked link soon dies. */
+const LINK_TTL_SECONDS = 30 * 60;
+
 export class AuthService {
   constructor(
     private readonly users: UsersService,
@@ -56,6 +59,21 @@ export class AuthService {
     // A deactivated user or a changed role invalidates tokens issued before.
     if (!user || !user.isActive || user.role !== claims.role) return undefined;
     return { kind: "user", id: user.id, role: user.role, email: user.email, name: user.name };
+  }
+
+  /**
+   * A link to one GET path for a signed-in user, for what a browser fetches without headers
+   * (an <audio> element). Short-lived; the user's standing is checked again on every use.
+   */
+  async issueLink(who: Principal, path: string): Promise<{ token: string; expiresAt: string }> {
+    if (who.kind !== "user") throw new AppError("forbidden", "Links are issued to signed-in users; an API key sends its own header");
+    const { token, expiresAt } = await this.tokens.signLink(who.id, who.role, path, LINK_TTL_SECONDS);
+    return { token, expiresAt: expiresAt.toISOString() };
+  }
+
+  async authenticateLink(token: string, path: string): Promise<Principal | undefined> {
+    const claims = await this.tokens.verifyLink(token, path);
+    return claims ? this.principalOf(claims) : undefined;
   }
 
   /** For sockets: the principal and when its token expires. */

@@ -4,6 +4,8 @@ import type { UserRole } from "../entities/user.entity";
 const ALG = "HS256";
 const ISSUER = "callcenter-crm";
 const AUDIENCE = "callcenter-crm:agents";
+/** Links are a separate audience: a link can never pass for a sign-in token, nor the reverse. */
+const LINK_AUDIENCE = "callcenter-crm:link";
 
 export interface TokenClaims {
   sub: string;
@@ -32,12 +34,36 @@ export class TokenSigner {
     return { token, expiresAt };
   }
 
+  /** A short-lived token good for GET on one path only (a media element cannot send headers). */
+  async signLink(userId: string, role: UserRole, path: string, ttlSeconds: number): Promise<{ token: string; expiresAt: Date }> {
+    const expiresAt = new Date(Date.now() + ttlSeconds * 1000);
+    const token = await new SignJWT({ role, path })
+      .setProtectedHeader({ alg: ALG, typ: "JWT" })
+      .setSubject(userId)
+      .setIssuer(ISSUER)
+      .setAudience(LINK_AUDIENCE)
+      .setIssuedAt()
+      .setExpirationTime(Math.floor(expiresAt.getTime() / 1000))
+      .sign(this.key);
+    return { token, expiresAt };
+  }
+
+  /** The claims of a link token issued for exactly this path, else undefined. */
+  async verifyLink(token: string, path: string): Promise<TokenClaims | undefined> {
+    const claims = await this.verifyFor(token, LINK_AUDIENCE);
+    return claims && claims.path === path ? claims : undefined;
+  }
+
   /** Returns the claims, or undefined for any invalid, expired or foreign token. */
-  async verify(token: string): Promise<TokenClaims | undefined> {
+  verify(token: string): Promise<TokenClaims | undefined> {
+    return this.verifyFor(token, AUDIENCE);
+  }
+
+  private async verifyFor(token: string, audience: string): Promise<(TokenClaims & { path?: unknown }) | undefined> {
     try {
-      const { payload } = await jwtVerify(token, this.key, { algorithms: [ALG], issuer: ISSUER, audience: AUDIENCE });
+      const { payload } = await jwtVerify(token, this.key, { algorithms: [ALG], issuer: ISSUER, audience });
       if (typeof payload.sub !== "string" || typeof payload.role !== "string" || typeof payload.exp !== "number") return undefined;
-      return { sub: payload.sub, role: payload.role as UserRole, exp: payload.exp };
+      return { sub: payload.sub, role: payload.role as UserRole, exp: payload.exp, path: payload.path };
     } catch (err) {
       if (err instanceof joseErrors.JOSEError) return undefined;
       throw err;

@@ -97,7 +97,16 @@ export class ContactsQuery {
         answeredBy: c.answered_by,
         hasRecording: c.has_recording,
       })),
-      deals: deals.map((d: Record<string, unknown>) => ({ id: d.id, contactId: id, pipelineId: d.pipeline_id, stage: d.stage, amount: d.amount, status: d.status, title: d.title })),
+      deals: deals.map((d: Record<string, unknown>) => ({
+        id: d.id,
+        contactId: id,
+        pipelineId: d.pipeline_id,
+        stage: d.stage,
+        amount: d.amount,
+        status: d.status,
+        title: d.title,
+        createdAt: iso(d.created_at as Date),
+      })),
       tasks: tasks.map((t: Record<string, unknown>) => ({
         id: t.id,
         type: t.type,

@@ -84,19 +84,24 @@ export class CallContextService {
   }
 
   /** Calls ringing or in progress, for the supervisors' live board. */
-  async liveCalls(): Promise<Array<{ id: string; direction: string; from: string; status: string; answeredBy: string | null; startedAt: string }>> {
+  async liveCalls(): Promise<
+    Array<{ id: string; direction: string; from: string; status: string; answeredBy: string | null; startedAt: string; contactName: string | null }>
+  > {
     const rows = await this.ds.query(
-      `SELECT id, direction, from_raw, status, answered_by, started_at FROM calls
+      `SELECT id, direction, from_raw, status, answered_by, started_at, (SELECT name FROM contacts ct WHERE ct.id = contact_id) AS contact_name FROM calls
        WHERE status <> 'completed' AND started_at > now() - interval '6 hours' ORDER BY started_at LIMIT 500`,
     );
-    return rows.map((r: { id: string; direction: string; from_raw: string; status: string; answered_by: string | null; started_at: Date }) => ({
-      id: r.id,
-      direction: r.direction,
-      from: r.from_raw,
-      status: r.status,
-      answeredBy: r.answered_by,
-      startedAt: iso(r.started_at),
-    }));
+    return rows.map(
+      (r: { id: string; direction: string; from_raw: string; status: string; answered_by: string | null; started_at: Date; contact_name: string | null }) => ({
+        id: r.id,
+        direction: r.direction,
+        from: r.from_raw,
+        status: r.status,
+        answeredBy: r.answered_by,
+        startedAt: iso(r.started_at),
+        contactName: r.contact_name,
+      }),
+    );
   }
 
   private async attribution(sql: string, id: string) {

@@ -31,6 +31,10 @@ export const patchTaskBody = z
 const COLUMNS = `t.id, t.type, t.status, t.title, t.contact_id, t.call_id, t.deal_id, t.assignee_id, t.due_at, t.attempts,
   t.missed_call_ids, t.resolution, t.completed_at, t.time_to_callback_sec, t.created_at, ${cursorAt("t.due_at")} AS cursor_at`;
 
+/** The list also says whom to call back and on which number (the contact's first phone). */
+const LIST_COLUMNS = `${COLUMNS}, ct.name AS contact_name,
+  (SELECT p.e164 FROM contact_phones p WHERE p.contact_id = t.contact_id ORDER BY p.created_at LIMIT 1) AS contact_phone`;
+
 const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
 
 function toTask(r: Record<string, unknown>) {
@@ -40,6 +44,8 @@ function toTask(r: Record<string, unknown>) {
     status: r.status,
     title: r.title,
     contactId: r.contact_id,
+    contactName: r.contact_name,
+    contactPhone: r.contact_phone,
     callId: r.call_id,
     dealId: r.deal_id,
     assigneeId: r.assignee_id,
@@ -74,7 +80,7 @@ export class TasksService {
     if (f.contactId) q.where("t.contact_id = ?", f.contactId);
     if (f.overdue === "true") q.where("t.status = 'open' AND t.due_at < now()");
     q.after(f.cursor, "t.due_at", "t.id", ">");
-    const rows = await this.ds.query(`SELECT ${COLUMNS} FROM tasks t WHERE ${q.whereSql} ORDER BY t.due_at, t.id LIMIT ${q.limitSql(f.limit)}`, q.params);
+    const rows = await this.ds.query(`SELECT ${LIST_COLUMNS} FROM tasks t LEFT JOIN contacts ct ON ct.id = t.contact_id WHERE ${q.whereSql} ORDER BY t.due_at, t.id LIMIT ${q.limitSql(f.limit)}`, q.params);
     return toPage(rows, f.limit, toTask);
   }
 

@@ -23,8 +23,11 @@ export function requestLogger(log: Logger) {
     customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? "error" : res.statusCode >= 400 ? "warn" : "info"),
     wrapSerializers: false,
     serializers: {
-      req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
+      req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: redactAccess(req.url) }),
       res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
     },
   });
 }
+
+/** Link tokens ride in the query string (media elements send no headers): keep them out of logs. */
+const redactAccess = (url: string) => url.replace(/([?&]access=)[^&]*/g, "$1[redacted]");

@@ -198,6 +198,8 @@ export class CallIngestService {
       sequence: ev.sequence,
     });
     if (answered) {
+      // An agent's leg picked up: the caller is connected (answerOnBridge), whatever the parent leg reports later.
+      call.status = laterStatus(call.status, "in-progress");
       const wasFirst = !call.answeredAt || ev.occurredAt < call.answeredAt;
       call.answeredAt = earliest(call.answeredAt, ev.occurredAt);
       if (wasFirst || !call.answeredBy) call.answeredBy = leg.userId ?? call.answeredBy;

@@ -15,6 +15,12 @@ export class RecordingPlayback {
   ) {}
 
   async open(who: Principal, callId: string, range: string | undefined): Promise<Media> {
+    const recordingSid = await this.playable(who, callId);
+    return this.media.open(recordingSid, range);
+  }
+
+  /** The recording this person may play on this call, or the reason they may not. */
+  async playable(who: Principal, callId: string): Promise<string> {
     if (!z.uuid().safeParse(callId).success) throw new AppError("not_found", "No such call");
     const [row] = await this.ds.query(
       `SELECT c.answered_by, r.provider, r.provider_recording_id
@@ -28,6 +34,6 @@ export class RecordingPlayback {
     if (who.role === "agent" && row.answered_by !== who.id) throw new AppError("forbidden", "Agents play the recordings of calls they answered");
     if (!row.provider_recording_id) throw new AppError("not_found", "This call has no recording");
     if (row.provider !== "twilio") throw new AppError("not_found", "This recording is kept by the PBX and cannot be played here");
-    return this.media.open(row.provider_recording_id, range);
+    return row.provider_recording_id as string;
   }
 }

@@ -67,8 +67,11 @@ export class TrackingNumbersService {
     return p.e164;
   }
 
-  /** A static number (its own source) or, with `pool`, a DNI pool number; the pool is created on first use. */
-  async createNumber(who: Principal, input: unknown, requestId?: string): Promise<TrackingNumberView> {
+  /**
+   * A static number (its own source) or, with `pool`, a DNI pool number; the pool is created on
+   * first use. `who` is undefined when the system itself adds it (the demo data).
+   */
+  async createNumber(who: Principal | undefined, input: unknown, requestId?: string): Promise<TrackingNumberView> {
     const data = newNumberSchema.parse(input);
     const number = this.e164(data.number, "number");
     return this.uniquely("This number is already a tracking number", () =>
@@ -140,7 +143,7 @@ export class TrackingNumbersService {
     return { items: await this.pools(this.ds.manager) };
   }
 
-  private async poolIdFor(em: EntityManager, who: Principal, name: string, requestId?: string): Promise<string> {
+  private async poolIdFor(em: EntityManager, who: Principal | undefined, name: string, requestId?: string): Promise<string> {
     const [existing] = await em.query(`SELECT id FROM tracking_pools WHERE name = $1`, [name]);
     if (existing) return existing.id;
     const [row] = await em.query(`INSERT INTO tracking_pools (name) VALUES ($1) RETURNING id`, [name]);
