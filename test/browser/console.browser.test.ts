@@ -210,10 +210,22 @@ describeInBrowser("the console in Chromium", () => {
     await page.close();
   }, 60_000);
 
-  it("says when it is offline, and a narrow window still reaches every page", async () => {
+  it("signs in and moves around with the keyboard alone, says when it is offline, and a narrow window reaches every page", async () => {
     const fay = await user("supervisor", "Fay Supervisor");
-    const page = await signInPage(fay.email);
-    await page.setViewportSize({ width: 420, height: 800 });
+    const page = await browser.newPage({ viewport: { width: 420, height: 800 } });
+    await page.goto(`${svc.url}/`);
+    // The email field has focus on arrival; Tab moves on, Enter submits.
+    await page.keyboard.type(fay.email);
+    await page.keyboard.press("Tab");
+    await page.keyboard.type(PASSWORD);
+    await page.keyboard.press("Enter");
+    await page.locator(".status.online").waitFor();
+    await page.keyboard.press("Tab"); // the skip link comes first
+    await page.keyboard.press("Tab");
+    expect(await page.evaluate("document.activeElement.textContent")).toBe("Live board");
+    await page.keyboard.press("Tab");
+    await page.keyboard.press("Enter");
+    await page.locator("main h1", { hasText: "Recordings" }).waitFor();
     for (const name of ["Live board", "Recordings", "Call-backs & agents", "Contacts"]) {
       await page.getByRole("link", { name }).click();
       await page.locator("main h1").waitFor();
