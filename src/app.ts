@@ -81,7 +81,9 @@ export function createApp(c: Container): Express {
     callsRouter({
       calls: c.telephony.calls,
       recordings: c.telephony.recordings,
+      clickToCall: c.telephony.clickToCall,
       allowed: requireRole("agent", "supervisor", "admin"),
+      callers: requireRole("agent", "supervisor"),
       issueLink: (who, path) => c.crm.auth.issueLink(who, path),
     }),
   );

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { crmApiSchemas as crm } from "./crm";
-import { listCallsQuery, pbxEventSchema } from "./telephony";
+import { clickToCallBody, listCallsQuery, pbxEventSchema } from "./telephony";
 import {
   attributionQuerySchema,
   callRailSchema,
@@ -257,7 +257,26 @@ const PATHS: Record<string, Partial<Record<"get" | "post" | "put" | "patch" | "d
     post: { summary: "Fold another contact into this one: phones, calls, deals, tasks and notes move", tags: ["contacts"], access: ["supervisor", "admin"], pathParams: ["id"], body: crm.mergeContact, responses: { "200": ["The merged contact", "Contact"], "404": ERR("No such contact"), ...AUTHED } },
   },
   "/api/contacts/{id}/notes": { post: { summary: "Add a note to a contact", tags: ["notes"], access: STAFF, pathParams: ["id"], body: crm.note, responses: { "201": "The note", "404": ERR("No such contact"), ...AUTHED } } },
-  "/api/calls": { get: { summary: "Calls, newest first", tags: ["calls"], access: STAFF, query: listCallsQuery, responses: { "200": ["A page", page("Call")], ...AUTHED } } },
+  "/api/calls": {
+    get: { summary: "Calls, newest first", tags: ["calls"], access: STAFF, query: listCallsQuery, responses: { "200": ["A page", page("Call")], ...AUTHED } },
+    post: {
+      summary:
+        "Click-to-call: Twilio rings your dial target, then bridges the customer (a contact's first phone, a number, or a call-back task's contact), showing the number they last called us on or OUTBOUND_CALLER_ID; logged, recorded and closing call-backs like any call",
+      tags: ["calls"],
+      access: ["agent", "supervisor"],
+      body: clickToCallBody,
+      responses: {
+        "201": ["The outbound call, ringing", "Call"],
+        "404": ERR("No such contact or task"),
+        "409": ERR("The task is not open"),
+        "422": ERR("No dial target, no phone on the contact, or no caller id"),
+        "429": ERR("OUTBOUND_CALLS_PER_USER_PER_HOUR or OUTBOUND_CALLS_PER_HOUR reached"),
+        "502": ERR("Twilio refused or could not be reached (the call is logged as failed)"),
+        "503": ERR("Twilio is not configured"),
+        ...AUTHED,
+      },
+    },
+  },
   "/api/calls/{id}": { get: { summary: "A call", tags: ["calls"], access: STAFF, pathParams: ["id"], responses: { "200": ["The call", "Call"], "404": ERR("No such call"), ...AUTHED } } },
   "/api/calls/{id}/recording": {
     get: {

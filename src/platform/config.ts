@@ -71,6 +71,14 @@ const envSchema = z
     VOICEMAIL_GREETING: z.string().trim().min(1).max(500).default("Sorry, nobody can take your call right now. Please leave a message after the tone."),
     UNAVAILABLE_MESSAGE: z.string().trim().min(1).max(500).default("Sorry, nobody can take your call right now. We will call you back shortly."),
     STALE_RINGING_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(15),
+    OUTBOUND_CALLER_ID: z
+      .string()
+      .trim()
+      .regex(/^\+[1-9]\d{6,14}$/, "must be an E.164 number such as +15005550100")
+      .optional(),
+    OUTBOUND_CALLS_PER_USER_PER_HOUR: z.coerce.number().int().min(1).max(10_000).default(40),
+    OUTBOUND_CALLS_PER_HOUR: z.coerce.number().int().min(1).max(1_000_000).default(400),
+    OUTBOUND_RING_SECONDS: z.coerce.number().int().min(5).max(120).default(30),
     LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).max(100).default(5),
     LOGIN_LOCKOUT_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(15),
     API_ALLOWED_IPS: optionalString.refine((v) => v === undefined || v.split(",").every(isIpOrCidr), "must be a comma-separated list of IP addresses or CIDR ranges"),
@@ -133,6 +141,8 @@ export interface Config {
     /** A call still ringing after this long is finalised as missed by the sweeper. */
     staleRingingMinutes: number;
   };
+  /** Click-to-call: the caller id customers see by default, and limits against cost abuse. */
+  outbound: { callerId: string | undefined; perUserPerHour: number; perHour: number; ringSeconds: number };
   /** Failed sign-ins in a row that lock an account, and for how long. */
   lockout: { maxFailures: number; lockMinutes: number };
   /** When set, /api is answered only to these addresses or ranges (the website's session route excepted). */
@@ -192,6 +202,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       voicemailGreeting: e.VOICEMAIL_GREETING,
       unavailableMessage: e.UNAVAILABLE_MESSAGE,
       staleRingingMinutes: e.STALE_RINGING_MINUTES,
+    },
+    outbound: {
+      callerId: e.OUTBOUND_CALLER_ID,
+      perUserPerHour: e.OUTBOUND_CALLS_PER_USER_PER_HOUR,
+      perHour: e.OUTBOUND_CALLS_PER_HOUR,
+      ringSeconds: e.OUTBOUND_RING_SECONDS,
     },
     trackingSessionsPerMinute: e.TRACKING_SESSIONS_PER_MINUTE,
     lockout: { maxFailures: e.LOGIN_MAX_FAILURES, lockMinutes: e.LOGIN_LOCKOUT_MINUTES },

@@ -12,6 +12,7 @@ export type ErrorCode =
   | "bad_signature"
   | "not_found"
   | "conflict"
+  | "unprocessable"
   | "payload_too_large"
   | "unsupported_media_type"
   | "rate_limited"
@@ -60,6 +61,8 @@ export function httpStatusOf(code: ErrorCode): number {
       return 415;
     case "range_not_satisfiable":
       return 416;
+    case "unprocessable":
+      return 422;
     case "rate_limited":
       return 429;
     case "account_locked":

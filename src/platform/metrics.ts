@@ -24,6 +24,25 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly outboundCalls = new Counter({
+    name: "outbound_call_attempts_total",
+    help: "Click-to-call attempts by result (placed, refused, limited, provider_error)",
+    labelNames: ["result"],
+    registers: [this.registry],
+  });
+  readonly listenSessions = new Counter({
+    name: "listen_sessions_total",
+    help: "Supervisor listen-in sessions by result (started, refused, ended)",
+    labelNames: ["result"],
+    registers: [this.registry],
+  });
+  readonly listenDuration = new Histogram({
+    name: "listen_session_duration_seconds",
+    help: "How long supervisors listened in",
+    buckets: [5, 15, 30, 60, 120, 300, 600, 1800],
+    registers: [this.registry],
+  });
+
   constructor(probes: { queueDepth: () => Promise<number>; inboxPending: () => Promise<number> }) {
     collectDefaultMetrics({ register: this.registry });
     new Gauge({

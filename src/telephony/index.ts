@@ -19,3 +19,4 @@ export { pbxToCallEvents } from "./pbx/pbx.adapter";
 export { callsRouter } from "./calls.router";
 export { listCallsQuery } from "./calls.query";
 export { DEMO_ACCOUNT_SID, DEMO_MEDIA_PATH, demoMediaRouter } from "./recordings/demo-media.router";
+export { clickToCallBody, type ClickToCallService } from "./outbound/click-to-call.service";

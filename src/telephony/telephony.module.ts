@@ -7,6 +7,8 @@ import { CallRouter } from "./routing/call-router";
 import { CallsQuery } from "./calls.query";
 import { RecordingMedia } from "./recordings/recording-media";
 import { RecordingPlayback } from "./recordings/recording-playback";
+import { ClickToCallService, type AttemptResult } from "./outbound/click-to-call.service";
+import { TwilioCalls } from "./outbound/twilio-calls";
 
 export interface TelephonyConfig {
   defaultRegion: string;
@@ -15,6 +17,8 @@ export interface TelephonyConfig {
   twilio: { accountSid: string | undefined; authToken: string | undefined; apiBase: string };
   recordings: { mediaHosts: string[]; copy: boolean };
   dataDir: string;
+  publicUrl: string;
+  outbound: { callerId: string | undefined; perUserPerHour: number; perHour: number; ringSeconds: number };
 }
 
 export interface Telephony {
@@ -22,26 +26,44 @@ export interface Telephony {
   router: CallRouter;
   calls: CallsQuery;
   recordings: RecordingPlayback;
+  clickToCall: ClickToCallService;
   /** Two contacts became one: their calls follow. */
   contactsMerged(em: EntityManager, from: string, into: string): Promise<void>;
 }
 
-export function createTelephony(deps: { ds: DataSource; crm: Crm; tracking: Tracking; config: TelephonyConfig }): Telephony {
+export function createTelephony(deps: {
+  ds: DataSource;
+  crm: Crm;
+  tracking: Tracking;
+  config: TelephonyConfig;
+  countOutbound?: (result: AttemptResult) => void;
+}): Telephony {
   const { crm, config } = deps;
+  const ingest = new CallIngestService({
+    contacts: crm.contacts,
+    deals: crm.deals,
+    tasks: crm.callBackTasks,
+    agents: crm.agents,
+    attribution: deps.tracking.attribution,
+    events: crm.outboundEvents,
+    audit: crm.audit,
+    defaultRegion: config.defaultRegion,
+    callbackSlaMinutes: config.callbackSlaMinutes,
+  });
+  const calls = new CallsQuery(deps.ds);
   return {
-    ingest: new CallIngestService({
-      contacts: crm.contacts,
-      deals: crm.deals,
-      tasks: crm.callBackTasks,
-      agents: crm.agents,
-      attribution: deps.tracking.attribution,
-      events: crm.outboundEvents,
+    ingest,
+    clickToCall: new ClickToCallService({
+      ds: deps.ds,
+      ingest,
+      calls,
+      twilio: new TwilioCalls(config.twilio),
       audit: crm.audit,
-      defaultRegion: config.defaultRegion,
-      callbackSlaMinutes: config.callbackSlaMinutes,
+      config,
+      count: deps.countOutbound ?? (() => undefined),
     }),
     router: new CallRouter(deps.ds, crm.agents, crm.contacts, { ...config.routing, defaultRegion: config.defaultRegion }),
-    calls: new CallsQuery(deps.ds),
+    calls,
     async contactsMerged(em, from, into) {
       await em.query(`UPDATE calls SET contact_id = $2 WHERE contact_id = $1`, [from, into]);
     },

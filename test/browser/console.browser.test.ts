@@ -26,12 +26,19 @@ describeInBrowser("the console in Chromium", () => {
   let browser: Browser;
   let sim: Simulator;
   const sockets: Socket[] = [];
+  const placed: Array<Record<string, string>> = [];
 
   beforeAll(async () => {
     // Recording media as Twilio serves it (Basic auth, Range), on loopback.
     const dir = mkdtempSync(join(tmpdir(), "console-media-"));
     mkdirSync(dir, { recursive: true });
-    const app = express().use(demoMediaRouter({ ...TEST_TWILIO, dir }));
+    // …and its Calls resource, for click-to-call (the requests are kept to check).
+    const app = express()
+      .use(demoMediaRouter({ ...TEST_TWILIO, dir }))
+      .post(`/2010-04-01/Accounts/${TEST_TWILIO.accountSid}/Calls.json`, express.urlencoded({ extended: false }), (req, res) => {
+        placed.push(req.body as Record<string, string>);
+        res.status(201).json({ sid: `CA${"c".repeat(32)}`, status: "queued" });
+      });
     media = await new Promise<Server>((resolve) => {
       const s = app.listen(0, "127.0.0.1", () => resolve(s));
     });
@@ -103,7 +110,13 @@ describeInBrowser("the console in Chromium", () => {
     await pop.waitFor({ state: "detached" });
     const task = page.getByTestId("tasks").locator("tr", { hasText: "Grace Hopper" });
     await task.waitFor();
-    expect(await task.getByRole("link", { name: "+14155550102" }).getAttribute("href")).toBe("tel:+14155550102");
+    expect(await task.textContent()).toContain("+14155550102");
+
+    // "Call back": the service rings Alice's phone first, to bridge Grace.
+    await task.getByRole("button", { name: "Call back" }).click();
+    await page.getByText("Calling you now: pick up, and we ring Grace Hopper").waitFor();
+    expect(placed.at(-1)).toMatchObject({ To: "client:alice", From: "+15005550100" });
+    expect(placed.at(-1)!.Twiml).toContain(">+14155550102</Number>");
 
     await task.getByRole("button", { name: "Done" }).click();
     await task.waitFor({ state: "detached" });

@@ -4,7 +4,11 @@ import { fmtDateTime, fmtDuration, fmtMoney, fmtRelative, touchText } from "../f
 import { session } from "../session";
 import { attempt, notify, rerender } from "../store";
 import type { ContactDetail } from "../types";
+import { callBack } from "./operator";
 import { recordingPlayer } from "./player";
+
+/** People with phones place calls (the service rings their dial target first). */
+const canCall = () => ["agent", "supervisor"].includes(session()?.user.role ?? "");
 
 let contact: ContactDetail | undefined;
 let error: string | undefined;
@@ -62,7 +66,11 @@ export function contactView() {
   ].sort((a, b) => b.at.localeCompare(a.at));
   return html`<h1>${c.name}</h1>
     <dl class="facts">
-      <dt>Phones</dt><dd>${c.phones.length ? c.phones.map((p) => html`<a href="tel:${p}">${p}</a> `) : "–"}</dd>
+      <dt>Phones</dt>
+      <dd>
+        ${c.phones.length ? c.phones.join(", ") : "–"}
+        ${c.phones.length && canCall() ? html`<button type="button" class="secondary" @click=${() => void callBack({ contactId: c.id }, c.name)}>Call</button>` : nothing}
+      </dd>
       <dt>Company</dt><dd>${c.company ?? "–"}</dd>
       <dt>Email</dt><dd>${c.email ?? "–"}</dd>
       <dt>First touch</dt><dd>${touchText(c.attribution.firstTouch)}</dd>

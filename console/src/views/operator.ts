@@ -33,6 +33,13 @@ async function markDone(t: Task): Promise<void> {
   }
 }
 
+/** Click-to-call: the service rings this agent's phone first, then the customer. */
+export async function callBack(body: { taskId?: string; contactId?: string }, who: string): Promise<void> {
+  const call = await attempt(() => api<{ id: string }>("/api/calls", { method: "POST", body }));
+  if (call) notify(`Calling you now: pick up, and we ring ${who}`);
+  if (body.taskId) void loadTasks();
+}
+
 async function toggle(next: "available" | "away"): Promise<void> {
   const r = await setPresence(next);
   if (r.ok && r.status) presence = r.status;
@@ -71,9 +78,12 @@ function taskRow(t: Task) {
   const overdue = new Date(t.dueAt) < new Date();
   return html`<tr class=${overdue ? "overdue" : ""} data-task-id=${t.id}>
     <td>${t.contactId ? html`<a href="#/contacts/${t.contactId}">${t.contactName ?? t.title}</a>` : t.title}</td>
-    <td>${t.contactPhone ? html`<a class="call-back" href="tel:${t.contactPhone}" title="Call back">${t.contactPhone}</a>` : "–"}</td>
+    <td>${t.contactPhone ?? "–"}</td>
     <td title=${fmtDateTime(t.dueAt)}>${overdue ? html`<strong>overdue</strong> · ` : nothing}${fmtRelative(t.dueAt)}</td>
     <td>${t.attempts}</td>
-    <td><button type="button" @click=${() => void markDone(t)}>Done</button></td>
+    <td class="actions">
+      ${t.contactPhone ? html`<button type="button" class="secondary" @click=${() => void callBack({ taskId: t.id }, t.contactName ?? t.contactPhone!)}>Call back</button>` : nothing}
+      <button type="button" @click=${() => void markDone(t)}>Done</button>
+    </td>
   </tr>`;
 }

@@ -1,5 +1,5 @@
 import type { EntityManager } from "typeorm";
-import { AuditLogEntry } from "../entities/audit-log.entity";
+import { AuditLogEntry, type AuditAction } from "../entities/audit-log.entity";
 import type { Principal } from "../auth/principal";
 
 export type Actor = { type: "user" | "api_key"; id: string } | { type: "system"; id?: string };
@@ -9,7 +9,7 @@ export const actorOf = (p: Principal | undefined): Actor =>
 
 export interface AuditEntry {
   actor: Actor;
-  action: "create" | "update" | "delete";
+  action: AuditAction;
   entity: string;
   entityId: string;
   before?: unknown;

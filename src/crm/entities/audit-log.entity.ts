@@ -3,7 +3,8 @@ import { Column, Entity, PrimaryGeneratedColumn } from "typeorm";
 export const AUDIT_ACTOR_TYPES = ["user", "api_key", "system"] as const;
 export type AuditActorType = (typeof AUDIT_ACTOR_TYPES)[number];
 
-export const AUDIT_ACTIONS = ["create", "update", "delete"] as const;
+/** `place`: a user placed a call (click-to-call); `listen`: a supervisor listened in on one. */
+export const AUDIT_ACTIONS = ["create", "update", "delete", "place", "listen"] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 // Append-only. actor_id and entity_id are text, not uuid, so any actor/entity kind fits.

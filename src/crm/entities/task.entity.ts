@@ -41,6 +41,13 @@ export class Task {
   @Column({ name: "attempts", type: "integer", default: 1 })
   attempts: number;
 
+  /** Calls placed to work this task (click-to-call), answered or not. */
+  @Column({ name: "call_attempts", type: "integer", default: 0 })
+  callAttempts: number;
+
+  @Column({ name: "last_call_attempt_at", type: "timestamptz", nullable: true })
+  lastCallAttemptAt: Date | null;
+
   @Column({ name: "missed_call_ids", type: "uuid", array: true, default: () => "'{}'" })
   missedCallIds: string[];
 

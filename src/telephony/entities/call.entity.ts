@@ -58,6 +58,10 @@ export class Call {
   @Column({ name: "answered_by", type: "uuid", nullable: true })
   answeredBy: string | null;
 
+  /** Click-to-call: the user who started this outbound call. */
+  @Column({ name: "initiated_by", type: "uuid", nullable: true })
+  initiatedBy: string | null;
+
   @Column({ name: "is_first_time_caller", type: "boolean", nullable: true })
   isFirstTimeCaller: boolean | null;
 

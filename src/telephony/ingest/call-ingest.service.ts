@@ -136,7 +136,7 @@ export class CallIngestService {
       contactId: match.contactId,
       isNewContact: match.isNew,
       callId: call.id,
-      title: `Call from ${raw}`,
+      title: `${call.direction === "inbound" ? "Call from" : "Call to"} ${raw}`,
       ownerId: match.ownerId,
     });
     call.isFirstTimeCaller = match.isNew || !(await this.calls.hasEarlierCall(em, call.id, match.contactId, call.startedAt));
@@ -169,6 +169,8 @@ export class CallIngestService {
     if (agentAnswered) {
       call.answeredAt = earliest(call.answeredAt, ev.occurredAt);
       if (!call.answeredBy && ev.agent) call.answeredBy = await this.deps.agents.userIdByAgentRef(em, ev.agent);
+      // Click-to-call: the customer picked up; the call is the agent's who placed it.
+      call.answeredBy ??= call.initiatedBy;
     }
     if (status === "completed") {
       call.endedAt = earliest(call.endedAt, ev.occurredAt);
@@ -197,6 +199,12 @@ export class CallIngestService {
       durationSec: ended ? ev.durationSec : undefined,
       sequence: ev.sequence,
     });
+    if (call.direction === "outbound") {
+      // Click-to-call rings the agent first: their answer is not the customer's. They are busy meanwhile.
+      if (answered && leg.userId) await this.deps.agents.markBusy(em, leg.userId);
+      if (ended && leg.userId && !call.answeredBy) await this.deps.agents.markFree(em, leg.userId);
+      return;
+    }
     if (answered) {
       // An agent's leg picked up: the caller is connected (answerOnBridge), whatever the parent leg reports later.
       call.status = laterStatus(call.status, "in-progress");
@@ -211,6 +219,7 @@ export class CallIngestService {
       const approx = new Date(ev.occurredAt.getTime() - (ev.durationSec ?? 0) * 1000);
       call.answeredAt = earliest(call.answeredAt, approx);
       if (!call.answeredBy && ev.answeredLegId) call.answeredBy = await this.calls.legUser(em, ev.provider, ev.answeredLegId);
+      call.answeredBy ??= call.initiatedBy;
       return;
     }
     call.missedReason = strongerReason(call.missedReason, ev.result === "unknown" ? "no-answer" : ev.result);

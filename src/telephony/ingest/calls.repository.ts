@@ -23,12 +23,15 @@ export interface CallRow {
   durationSec: number | null;
   lastSequence: number | null;
   isFirstTimeCaller: boolean | null;
+  /** Click-to-call: who started it (read only here; set when the call is placed). */
+  initiatedBy: string | null;
 }
 
 const CALL_COLUMNS = `id, provider, provider_call_id AS "providerCallId", direction, from_raw AS "fromRaw", to_raw AS "toRaw",
   from_e164 AS "fromE164", to_e164 AS "toE164", contact_id AS "contactId", deal_id AS "dealId", status, outcome,
   missed_reason AS "missedReason", answered_by AS "answeredBy", started_at AS "startedAt", answered_at AS "answeredAt",
-  ended_at AS "endedAt", duration_sec AS "durationSec", last_sequence AS "lastSequence", is_first_time_caller AS "isFirstTimeCaller"`;
+  ended_at AS "endedAt", duration_sec AS "durationSec", last_sequence AS "lastSequence", is_first_time_caller AS "isFirstTimeCaller",
+  initiated_by AS "initiatedBy"`;
 
 /** All SQL of the call ingest. Raw statements on the hot path: ON CONFLICT and row locks say what they do. */
 export class CallsRepository {

@@ -42,7 +42,8 @@ export class CallRouter {
 
   /** After a `<Dial>` ended: answered → hang up; the owner missed it → everyone else; else the fallback. */
   async afterDial(stage: string | undefined, answered: boolean, ownerId: string | undefined): Promise<RoutingDecision> {
-    if (answered || stage === "done") return { action: "hangup" };
+    // "outbound": a click-to-call's customer leg ended (answered or not); the agent is told nothing more.
+    if (answered || stage === "done" || stage === "outbound") return { action: "hangup" };
     if (stage === "owner") {
       const others = (await this.agents.availableAgents(MAX_SIMULTANEOUS + 1)).filter((a) => a.userId !== ownerId);
       return this.ringEveryone(others);

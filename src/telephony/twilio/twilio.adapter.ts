@@ -95,6 +95,38 @@ export function twilioToCallEvents(
   query: TwilioQuery,
   ctx: { receivedAt: Date; ringing?: string[] },
 ): CallEvent[] {
+  const c2c = z.uuid().safeParse(query.c2c);
+  if (c2c.success) return clickToCallEvents(route, params, query.leg === "customer", c2c.data, ctx.receivedAt);
+  return standardEvents(route, params, query, ctx);
+}
+
+/** The id click-to-call calls are kept under: ours, known before Twilio is even asked (see ClickToCallService). */
+export const clickToCallId = (ref: string) => `c2c:${ref}`;
+
+const ENDED = new Set<LegStatus>(["completed", "busy", "no-answer", "failed", "canceled"]);
+
+/**
+ * Click-to-call turns Twilio's shape around: the call Twilio reports as the parent is the
+ * agent's leg (we ring the agent first) and its child is the customer. Every callback names our
+ * call (`c2c`): the customer's leg is the call itself, the agent's is a leg of it, and the
+ * agent's leg ending ends the call (when the agent did not answer, nobody else was reached).
+ */
+function clickToCallEvents(route: TwilioRoute, params: TwilioParams, customerLeg: boolean, ref: string, receivedAt: Date): CallEvent[] {
+  const callId = clickToCallId(ref);
+  if (route === "voice") return [];
+  if (route === "recording" || route === "dial") {
+    return standardEvents(route, params, {}, { receivedAt }).flatMap((ev) => (ev.type === "call.started" ? [] : [{ ...ev, callId }]));
+  }
+  const p = callParams.parse(params);
+  const common = { provider: "twilio", callId, occurredAt: dateOr(p.Timestamp, receivedAt), rawStatus: p.CallStatus, status: legStatus(p.CallStatus), durationSec: p.CallDuration } as const;
+  const call: CallEvent = { type: "call.status", ...common, direction: "outbound", from: p.From, to: p.To, sequence: p.SequenceNumber };
+  if (customerLeg) return [call];
+  const agentLeg: CallEvent = { type: "leg.status", ...common, legId: p.CallSid, target: p.To, sequence: p.SequenceNumber };
+  // The agent's sequence numbers are their leg's own: they must not order the customer's.
+  return ENDED.has(common.status) ? [agentLeg, { ...call, sequence: undefined }] : [agentLeg];
+}
+
+function standardEvents(route: TwilioRoute, params: TwilioParams, query: TwilioQuery, ctx: { receivedAt: Date; ringing?: string[] }): CallEvent[] {
   if (route === "recording") {
     const p = recordingParams.parse(params);
     const status = ["in-progress", "completed", "absent"].includes(p.RecordingStatus) ? (p.RecordingStatus as "in-progress" | "completed" | "absent") : "unknown";

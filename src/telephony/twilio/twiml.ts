@@ -63,3 +63,26 @@ export function renderTwiml(decision: RoutingDecision, urls: TwimlUrls, texts: T
   }
   return vr.toString();
 }
+
+/**
+ * Click-to-call, once the agent has answered: bridge the customer, shown our number, recorded
+ * like inbound calls. Every callback carries `c2c` (our call's reference) so the adapter can
+ * tell the customer's leg from the agent's.
+ */
+export function renderConnectTwiml(c: { publicUrl: string; callRef: string; to: string; callerId: string; timeoutSec: number }): string {
+  const base = `${c.publicUrl}/webhooks/twilio`;
+  const ref = `c2c=${encodeURIComponent(c.callRef)}`;
+  const vr = new twilio.twiml.VoiceResponse();
+  const dial = vr.dial({
+    callerId: c.callerId,
+    action: `${base}/dial?stage=outbound&${ref}`,
+    method: "POST",
+    timeout: c.timeoutSec,
+    record: "record-from-answer-dual",
+    recordingStatusCallback: `${base}/recording?${ref}`,
+    recordingStatusCallbackMethod: "POST",
+    recordingStatusCallbackEvent: ["completed", "absent"],
+  });
+  dial.number({ statusCallback: `${base}/status?${ref}&leg=customer`, statusCallbackMethod: "POST", statusCallbackEvent: [...LEG_EVENTS] }, c.to);
+  return vr.toString();
+}
