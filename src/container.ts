@@ -61,7 +61,19 @@ export async function buildContainer(
   };
   const crm = createCrm({ ds, jwtSecret: config.jwt.secret, jwtTtlMinutes: config.jwt.ttlMinutes, defaultRegion: config.defaultRegion, onContactMerge, lockout: config.lockout });
   const tracking = createTracking({ ds, crm, defaultRegion: config.defaultRegion });
-  const telephony = createTelephony({ ds, crm, tracking, config, countOutbound: (result) => metrics.outboundCalls.inc({ result }) });
+  const telephony = createTelephony({
+    ds,
+    crm,
+    tracking,
+    config,
+    log,
+    countOutbound: (result) => metrics.outboundCalls.inc({ result }),
+    listenHooks: {
+      started: () => metrics.listenSessions.inc({ result: "started" }),
+      refused: () => metrics.listenSessions.inc({ result: "refused" }),
+      ended: (sec) => (metrics.listenSessions.inc({ result: "ended" }), metrics.listenDuration.observe(sec)),
+    },
+  });
   // Each inbox source's handler: provider adapters decode, the ingest applies.
   const twilio: InboxHandler = (em, payload, d) => telephony.ingest.applyAll(em, decodeTwilioDelivery(payload as TwilioDelivery, d.receivedAt), d.inboxId);
   const handlers: Record<string, InboxHandler> = {

@@ -10,7 +10,7 @@ import { startEmbeddedPostgres, type EmbeddedPostgres } from "./platform/db/embe
 import { migrate } from "./platform/db/migrate";
 import { loadOrCreateDevSecrets } from "./platform/dev-secrets";
 import { createLogger, type Logger } from "./platform/logger";
-import { DEMO_ACCOUNT_SID, DEMO_MEDIA_PATH } from "./telephony";
+import { attachMediaStreams, DEMO_ACCOUNT_SID, DEMO_MEDIA_PATH } from "./telephony";
 
 /** web: HTTP only; worker: jobs only; all: both (embedded mode, or a single small host). */
 export type Role = "web" | "worker" | "all";
@@ -119,10 +119,28 @@ async function serve(container: Container, opts: StartOptions, afterClose: () =>
       log,
       redisUrl: config.redisUrl,
       queuePrefix: opts.queuePrefix ?? config.queuePrefix,
+      listening: container.telephony.listening,
     },
     server,
   );
   await realtime.ready();
+  // Twilio Media Streams (live listening) reach web processes on raw `ws`; their audio goes to
+  // the listeners' sockets, wherever those are connected.
+  const mediaStreams = server
+    ? attachMediaStreams(server, {
+        publicUrl: config.publicUrl,
+        authToken: config.twilio.authToken,
+        wanted: (callId, streamSid) => container.telephony.listening.wanted(callId, streamSid),
+        audio: (frame) => realtime.relayAudio(frame),
+        ended: (callId, streamSid) =>
+          void container.telephony.listening.streamEnded(streamSid, "call ended").then(
+            () => realtime.listenEnded(callId, "call ended"),
+            (err: Error) => log.warn({ err: err.message, callId }, "ending listen sessions failed"),
+          ),
+        count: (result) => container.metrics.mediaFrames.inc({ result }),
+        log,
+      })
+    : undefined;
   const dispatcher = new OutboxDispatcher(container.ds, container.crm.callContext, pops, realtime);
   const stopJobs = opts.role === "web" ? async () => undefined : startJobs(container, dispatcher);
 
@@ -138,6 +156,7 @@ async function serve(container: Container, opts: StartOptions, afterClose: () =>
       await container.queue.close();
       await stopJobs();
       // 3. Disconnect every socket; in-flight requests get a moment, then connections are cut.
+      mediaStreams?.close();
       await realtime.close();
       const force = setTimeout(() => server?.closeAllConnections(), 10_000);
       await closed;

@@ -9,6 +9,8 @@ export interface LiveHandlers {
   taskAssigned(task: Task): void;
   presenceChanged(p: { userId: string; status: Presence }): void;
   boardSnapshot(b: { agents: BoardAgent[]; calls: BoardCall[] }): void;
+  listenAudio(a: { callId: string; track: "inbound" | "outbound"; audio: ArrayBuffer }): void;
+  listenEnded(e: { callId: string; reason: string }): void;
 }
 
 let socket: Socket | undefined;
@@ -47,6 +49,8 @@ export function connect(token: string, on: LiveHandlers): void {
   s.on("task:assigned", (t: Task) => on.taskAssigned(t));
   s.on("presence:changed", (p: { userId: string; status: Presence }) => on.presenceChanged(p));
   s.on("board:snapshot", (b: { agents: BoardAgent[]; calls: BoardCall[] }) => on.boardSnapshot(b));
+  s.on("listen:audio", (a: { callId: string; track: "inbound" | "outbound"; audio: ArrayBuffer }) => on.listenAudio(a));
+  s.on("listen:ended", (e: { callId: string; reason: string }) => on.listenEnded(e));
 }
 
 export function disconnect(): void {
@@ -54,6 +58,14 @@ export function disconnect(): void {
   socket?.disconnect();
   socket = undefined;
   connection.online = false;
+}
+
+/** A client → server event with an acknowledgement (or a clear failure when offline or unanswered). */
+export function ask(event: string, body: unknown): Promise<{ ok: boolean; error?: string; message?: string; [k: string]: unknown }> {
+  return new Promise((resolve) => {
+    if (!socket?.connected) return resolve({ ok: false, error: "You are offline" });
+    socket.timeout(10_000).emit(event, body, (err: Error | null, r: { ok: boolean; error?: string }) => resolve(err ? { ok: false, error: "No answer from the service" } : r));
+  });
 }
 
 export function setPresence(status: "available" | "away"): Promise<{ ok: boolean; status?: Presence; error?: string }> {

@@ -1,6 +1,7 @@
 import { html, nothing, render } from "lit";
 import "./styles.css";
 import { connect, connection, disconnect } from "./live";
+import { onListenAudio, onListenEnded, stopListening } from "./listen";
 import { onSessionChange, session, signOut } from "./session";
 import { dismissNotice, notices, rerender, setRenderer } from "./store";
 import type { Role } from "./types";
@@ -85,9 +86,12 @@ function start(): void {
       taskAssigned: onTaskAssigned,
       presenceChanged: (p) => (p.userId === session()?.user.id ? onOwnPresence(p.status) : undefined, onBoardPresence(p)),
       boardSnapshot: onBoardSnapshot,
+      listenAudio: onListenAudio,
+      listenEnded: onListenEnded,
     });
     onRoute();
   } else {
+    void stopListening();
     disconnect();
   }
   rerender();

@@ -36,6 +36,12 @@ export class Metrics {
     labelNames: ["result"],
     registers: [this.registry],
   });
+  readonly mediaFrames = new Counter({
+    name: "media_stream_frames_total",
+    help: "Twilio Media Stream messages with audio: relayed to listeners, or dropped (malformed, unasked-for)",
+    labelNames: ["result"],
+    registers: [this.registry],
+  });
   readonly listenDuration = new Histogram({
     name: "listen_session_duration_seconds",
     help: "How long supervisors listened in",

@@ -34,16 +34,29 @@ export interface BoardSnapshot {
 
 export type Ack = (response: { ok: boolean; [k: string]: unknown }) => void;
 
+/** A piece of a listened call's audio: raw µ-law 8 kHz mono (binary), one track, ~100 ms. */
+export interface ListenAudioMessage {
+  callId: string;
+  track: "inbound" | "outbound";
+  /** Milliseconds since the stream started. */
+  timestamp: number;
+  audio: Buffer;
+}
+
 export interface ServerToClientEvents {
   "screen-pop": (pop: ScreenPopMessage, ack: (received?: unknown) => void) => void;
   "call:update": (update: CallUpdateMessage) => void;
   "task:assigned": (task: TaskMessage) => void;
   "presence:changed": (p: PresenceMessage) => void;
   "board:snapshot": (b: BoardSnapshot) => void;
+  "listen:audio": (a: ListenAudioMessage) => void;
+  "listen:ended": (e: { callId: string; reason: string }) => void;
 }
 
 export interface ClientToServerEvents {
   "presence:set": (body: unknown, ack?: Ack) => void;
+  "listen:start": (body: unknown, ack?: Ack) => void;
+  "listen:stop": (body: unknown, ack?: Ack) => void;
 }
 
 export interface SocketData {

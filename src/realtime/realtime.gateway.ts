@@ -7,7 +7,7 @@ import type { AuthService, CallContextService, PresenceService } from "../crm";
 import type { Logger } from "../platform/logger";
 import { closeRedis } from "../platform/redis-close";
 import type { PopStore } from "./pop-store";
-import type { ClientToServerEvents, ScreenPopMessage, ServerToClientEvents, SocketData } from "./realtime-events";
+import type { ClientToServerEvents, ListenAudioMessage, ScreenPopMessage, ServerToClientEvents, SocketData } from "./realtime-events";
 
 type IO = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
 type AgentSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
@@ -19,9 +19,20 @@ const PRESENCE_RATE = { max: 5, perMs: 10_000 };
 
 export const userRoom = (userId: string) => `user:${userId}`;
 export const roleRoom = (role: string) => `role:${role}`;
+/** The sockets of the supervisors listening to a call; nobody else is ever in it. */
+export const listenRoom = (callId: string) => `listen:${callId}`;
+
+const listenBody = z.object({ callId: z.uuid() }).strict();
+
+/** Live listening, as the gateway needs it (the telephony component provides it). */
+export interface ListenControl {
+  start(who: { id: string; role: string }, callId: string): Promise<{ sessionId: string }>;
+  stop(userId: string, callId: string, reason: string): Promise<void>;
+}
 
 export interface RealtimeDeps {
   auth: AuthService;
+  listening?: ListenControl;
   presence: PresenceService;
   callContext: CallContextService;
   pops: PopStore;
@@ -120,6 +131,7 @@ export class Realtime {
         reply({ ok: false, error: "unavailable" });
       }
     });
+    this.registerListening(socket);
     socket.on("disconnect", () => {
       // Sockets dropped by our own shutdown are not agents going away.
       if (this.closing) return;
@@ -127,6 +139,74 @@ export class Realtime {
       timer.unref();
       this.offlineTimers.set(userId, timer);
     });
+  }
+
+  /**
+   * listen:start joins the socket to the call's listen room once the session is granted (only
+   * supervisors and live calls); listen:stop and a disconnect leave it, and the listener's
+   * session ends when none of their sockets is left in the room.
+   */
+  private registerListening(socket: AgentSocket): void {
+    const { userId, role } = socket.data;
+    const listening = new Set<string>();
+    const bucket = { tokens: PRESENCE_RATE.max, at: Date.now() };
+    socket.on("listen:start", async (body, ack) => {
+      const reply = typeof ack === "function" ? ack : () => undefined;
+      const now = Date.now();
+      bucket.tokens = Math.min(PRESENCE_RATE.max, bucket.tokens + ((now - bucket.at) / PRESENCE_RATE.perMs) * PRESENCE_RATE.max);
+      bucket.at = now;
+      if (bucket.tokens < 1) return reply({ ok: false, error: "rate_limited" });
+      bucket.tokens -= 1;
+      const parsed = listenBody.safeParse(body);
+      if (!parsed.success) return reply({ ok: false, error: "validation_failed" });
+      if (!this.deps.listening) return reply({ ok: false, error: "unavailable" });
+      try {
+        const { sessionId } = await this.deps.listening.start({ id: userId, role }, parsed.data.callId);
+        listening.add(parsed.data.callId);
+        await socket.join(listenRoom(parsed.data.callId));
+        reply({ ok: true, sessionId });
+      } catch (err) {
+        const e = err as { code?: string; message?: string };
+        reply({ ok: false, error: e.code ?? "internal", message: e.code ? e.message : "Listening could not start" });
+      }
+    });
+    const leave = async (callId: string, reason: string) => {
+      listening.delete(callId);
+      await socket.leave(listenRoom(callId));
+      const still = (await this.io.in(listenRoom(callId)).fetchSockets()).some((s) => s.data.userId === userId);
+      if (!still) await this.deps.listening?.stop(userId, callId, reason);
+    };
+    socket.on("listen:stop", async (body, ack) => {
+      const reply = typeof ack === "function" ? ack : () => undefined;
+      const parsed = listenBody.safeParse(body);
+      if (!parsed.success) return reply({ ok: false, error: "validation_failed" });
+      try {
+        await leave(parsed.data.callId, "stopped");
+        reply({ ok: true });
+      } catch {
+        reply({ ok: false, error: "unavailable" });
+      }
+    });
+    socket.on("disconnect", () => {
+      for (const callId of [...listening]) {
+        leave(callId, "disconnected").catch((err: Error) => this.deps.log.warn({ err: err.message, callId }, "ending a listen session failed"));
+      }
+    });
+  }
+
+  /**
+   * A listened call's audio, to its listeners only. Not volatile: Socket.IO drops volatile packets
+   * whenever the transport is mid-write, which at 10 packets a second per track loses most of
+   * them; about 16 kB/s per call is little to queue for a slow listener.
+   */
+  relayAudio(a: ListenAudioMessage): void {
+    this.io.to(listenRoom(a.callId)).emit("listen:audio", a);
+  }
+
+  /** The call's stream is over: its listeners are told and leave the room. */
+  listenEnded(callId: string, reason: string): void {
+    this.io.to(listenRoom(callId)).emit("listen:ended", { callId, reason });
+    this.io.in(listenRoom(callId)).socketsLeave(listenRoom(callId));
   }
 
   /** The last connection of a user (on any process) is gone: offline. */

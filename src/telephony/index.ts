@@ -20,3 +20,5 @@ export { callsRouter } from "./calls.router";
 export { listCallsQuery } from "./calls.query";
 export { DEMO_ACCOUNT_SID, DEMO_MEDIA_PATH, demoMediaRouter } from "./recordings/demo-media.router";
 export { clickToCallBody, type ClickToCallService } from "./outbound/click-to-call.service";
+export { attachMediaStreams, type AudioFrame } from "./listening/media-stream.server";
+export { LiveListening, MEDIA_STREAM_PATH } from "./listening/live-listening.service";

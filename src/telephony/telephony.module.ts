@@ -9,6 +9,8 @@ import { RecordingMedia } from "./recordings/recording-media";
 import { RecordingPlayback } from "./recordings/recording-playback";
 import { ClickToCallService, type AttemptResult } from "./outbound/click-to-call.service";
 import { TwilioCalls } from "./outbound/twilio-calls";
+import { LiveListening, type ListenHooks } from "./listening/live-listening.service";
+import type { Logger } from "../platform/logger";
 
 export interface TelephonyConfig {
   defaultRegion: string;
@@ -27,6 +29,7 @@ export interface Telephony {
   calls: CallsQuery;
   recordings: RecordingPlayback;
   clickToCall: ClickToCallService;
+  listening: LiveListening;
   /** Two contacts became one: their calls follow. */
   contactsMerged(em: EntityManager, from: string, into: string): Promise<void>;
 }
@@ -36,9 +39,12 @@ export function createTelephony(deps: {
   crm: Crm;
   tracking: Tracking;
   config: TelephonyConfig;
+  log: Logger;
   countOutbound?: (result: AttemptResult) => void;
+  listenHooks?: ListenHooks;
 }): Telephony {
   const { crm, config } = deps;
+  const twilio = new TwilioCalls(config.twilio);
   const ingest = new CallIngestService({
     contacts: crm.contacts,
     deals: crm.deals,
@@ -57,10 +63,18 @@ export function createTelephony(deps: {
       ds: deps.ds,
       ingest,
       calls,
-      twilio: new TwilioCalls(config.twilio),
+      twilio,
       audit: crm.audit,
       config,
       count: deps.countOutbound ?? (() => undefined),
+    }),
+    listening: new LiveListening({
+      ds: deps.ds,
+      twilio,
+      audit: crm.audit,
+      publicUrl: config.publicUrl,
+      log: deps.log,
+      hooks: deps.listenHooks ?? { started: () => undefined, refused: () => undefined, ended: () => undefined },
     }),
     router: new CallRouter(deps.ds, crm.agents, crm.contacts, { ...config.routing, defaultRegion: config.defaultRegion }),
     calls,

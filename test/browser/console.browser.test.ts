@@ -6,6 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { io as connect, type Socket } from "socket.io-client";
+import twilio from "twilio";
+import WebSocket from "ws";
 import { Simulator } from "../../scripts/simulator";
 import { demoMediaRouter } from "../../src/telephony";
 import { describeInBrowser, launchChromium } from "../support/browser";
@@ -19,6 +21,7 @@ const PASSWORD = "correct horse battery";
 const HOSTILE_NAME = `<img src=x onerror="document.title='pwned'">`;
 /** CONSOLE_SCREENSHOTS=docs saves the three views (README); off in CI so a run changes no files. */
 const SHOTS = process.env.CONSOLE_SCREENSHOTS;
+const STREAM_SID = `MZ${"5".repeat(32)}`;
 
 describeInBrowser("the console in Chromium", () => {
   let svc: TestService;
@@ -27,6 +30,7 @@ describeInBrowser("the console in Chromium", () => {
   let sim: Simulator;
   const sockets: Socket[] = [];
   const placed: Array<Record<string, string>> = [];
+  const streams: Array<{ callSid: string; url: string }> = [];
 
   beforeAll(async () => {
     // Recording media as Twilio serves it (Basic auth, Range), on loopback.
@@ -38,6 +42,13 @@ describeInBrowser("the console in Chromium", () => {
       .post(`/2010-04-01/Accounts/${TEST_TWILIO.accountSid}/Calls.json`, express.urlencoded({ extended: false }), (req, res) => {
         placed.push(req.body as Record<string, string>);
         res.status(201).json({ sid: `CA${"c".repeat(32)}`, status: "queued" });
+      })
+      .post(`/2010-04-01/Accounts/${TEST_TWILIO.accountSid}/Calls/:callSid/Streams.json`, express.urlencoded({ extended: false }), (req, res) => {
+        streams.push({ callSid: String(req.params.callSid), url: String((req.body as Record<string, string>).Url) });
+        res.status(201).json({ sid: STREAM_SID, status: "in-progress" });
+      })
+      .post(`/2010-04-01/Accounts/${TEST_TWILIO.accountSid}/Calls/:callSid/Streams/:sid.json`, (_req, res) => {
+        res.json({ sid: STREAM_SID, status: "stopped" });
       });
     media = await new Promise<Server>((resolve) => {
       const s = app.listen(0, "127.0.0.1", () => resolve(s));
@@ -173,6 +184,29 @@ describeInBrowser("the console in Chromium", () => {
     await call.answer("client:dave");
     await live.locator(".badge.in-progress").waitFor();
     expect(await live.textContent()).toContain("Dave Agent");
+
+    // Listening in: the call's audio, as Twilio streams it, plays in the page.
+    await live.getByRole("button", { name: /Listen/ }).click();
+    await waitFor(() => streams.length > 0, { what: "a stream started at Twilio" });
+    const path = new URL(streams.at(-1)!.url).pathname + new URL(streams.at(-1)!.url).search;
+    const signature = twilio.getExpectedTwilioSignature(TEST_TWILIO.authToken, streams.at(-1)!.url, {});
+    const ws = new WebSocket(`${svc.url!.replace(/^http/, "ws")}${path}`, { headers: { "x-twilio-signature": signature } });
+    await new Promise((resolve, reject) => (ws.once("open", resolve), ws.once("error", reject)));
+    ws.send(JSON.stringify({ event: "start", streamSid: STREAM_SID, start: { streamSid: STREAM_SID, callSid: call.callSid } }));
+    for (let i = 0; i < 50; i++) {
+      for (const track of ["inbound", "outbound"]) {
+        const tone = Buffer.alloc(160, i % 2 ? 0x10 : 0x90);
+        ws.send(JSON.stringify({ event: "media", streamSid: STREAM_SID, media: { track, chunk: String(i + 1), timestamp: String(i * 20), payload: tone.toString("base64") } }));
+      }
+    }
+    const listening = live.getByTestId("listening");
+    await waitFor(async () => Number(await listening.getAttribute("data-inbound")) === 8000 && Number(await listening.getAttribute("data-outbound")) === 8000, {
+      what: "one second of each track played",
+    });
+    expect(await listening.textContent()).toBe("1 s");
+    await live.getByRole("button", { name: /Stop/ }).click();
+    await live.getByRole("button", { name: /Listen/ }).waitFor();
+    ws.close();
     await call.hangUp(95);
     await live.waitFor({ state: "detached" });
     await drainInbox(svc);

@@ -1,6 +1,7 @@
 import { html } from "lit";
 import { api } from "../api";
 import { fmtTime } from "../format";
+import { heard, listeningTo, secondsHeard, startListening, stopListening } from "../listen";
 import { rerender } from "../store";
 import type { BoardAgent, BoardCall, Call, CallUpdate, Presence } from "../types";
 
@@ -54,9 +55,10 @@ export function boardView() {
       <section aria-labelledby="live-h">
         <h2 id="live-h">Calls now (${live.length})</h2>
         ${live.length
-          ? html`<table data-testid="live-calls"><thead><tr><th>Since</th><th>Caller</th><th>State</th><th>Agent</th></tr></thead><tbody>
+          ? html`<table data-testid="live-calls"><thead><tr><th>Since</th><th>Caller</th><th>State</th><th>Agent</th><th>Listen</th></tr></thead><tbody>
               ${live.map((c) => html`<tr class=${c.status}><td>${fmtTime(c.startedAt)}</td><td>${c.contactName ?? c.from}</td>
-                <td><span class="badge ${c.status}">${c.status === "ringing" ? "ringing" : "in progress"}</span></td><td>${agentName(c.answeredBy)}</td></tr>`)}
+                <td><span class="badge ${c.status}">${c.status === "ringing" ? "ringing" : "in progress"}</span></td><td>${agentName(c.answeredBy)}</td>
+                <td>${listenButton(c)}</td></tr>`)}
             </tbody></table>`
           : html`<p class="muted">No calls right now.</p>`}
       </section>
@@ -67,4 +69,14 @@ export function boardView() {
         </tbody></table>
       </section>
     </div>`;
+}
+
+/** Live calls can be listened to (the audio plays here; nobody on the call hears it). */
+function listenButton(c: BoardCall) {
+  if (c.status !== "in-progress") return "";
+  if (listeningTo() === c.id) {
+    return html`<button type="button" aria-pressed="true" @click=${() => void stopListening()}>■ Stop</button>
+      <span class="muted" data-testid="listening" data-inbound=${heard.inbound} data-outbound=${heard.outbound}>${secondsHeard()} s</span>`;
+  }
+  return html`<button type="button" class="secondary" aria-pressed="false" @click=${() => void startListening(c.id)}>🎧 Listen</button>`;
 }

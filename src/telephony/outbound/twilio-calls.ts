@@ -26,7 +26,7 @@ export interface NewOutboundCall {
   timeoutSec: number;
 }
 
-/** Twilio's Calls resource, through the twilio package; its failures become clear 502s. */
+/** Twilio's Calls resource (and its Streams), through the twilio package; its failures become clear 502s. */
 export class TwilioCalls {
   private readonly client: twilio.Twilio | undefined;
 
@@ -39,9 +39,9 @@ export class TwilioCalls {
   }
 
   async create(call: NewOutboundCall): Promise<{ sid: string }> {
-    if (!this.client) throw new AppError("provider_not_configured", "Click-to-call needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN");
+    const client = this.need("Click-to-call");
     try {
-      const created = await this.client.calls.create({
+      const created = await client.calls.create({
         to: call.to,
         from: call.from,
         twiml: call.twiml,
@@ -52,11 +52,39 @@ export class TwilioCalls {
       });
       return { sid: created.sid };
     } catch (err) {
-      const e = err as { status?: number; code?: number; message?: string };
-      if (typeof e.status === "number") {
-        throw new AppError("bad_gateway", `Twilio refused the call (${e.status}${e.code ? `, code ${e.code}` : ""}): ${String(e.message ?? "").slice(0, 300)}`);
-      }
-      throw new AppError("bad_gateway", `Twilio could not be reached: ${String(e.message ?? err).slice(0, 200)}`);
+      throw providerError("the call", err);
     }
   }
+
+  /** Forks both tracks of a live call to our WebSocket endpoint (a unidirectional Media Stream). */
+  async startStream(callSid: string, url: string, name: string): Promise<{ sid: string }> {
+    const client = this.need("Live listening");
+    try {
+      const stream = await client.calls(callSid).streams.create({ url, name, track: "both_tracks" });
+      return { sid: stream.sid };
+    } catch (err) {
+      throw providerError("the stream", err);
+    }
+  }
+
+  async stopStream(callSid: string, streamSid: string): Promise<void> {
+    try {
+      await this.need("Live listening").calls(callSid).streams(streamSid).update({ status: "stopped" });
+    } catch (err) {
+      throw providerError("stopping the stream", err);
+    }
+  }
+
+  private need(what: string): twilio.Twilio {
+    if (!this.client) throw new AppError("provider_not_configured", `${what} needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN`);
+    return this.client;
+  }
+}
+
+function providerError(what: string, err: unknown): AppError {
+  const e = err as { status?: number; code?: number; message?: string };
+  if (typeof e.status === "number") {
+    return new AppError("bad_gateway", `Twilio refused ${what} (${e.status}${e.code ? `, code ${e.code}` : ""}): ${String(e.message ?? "").slice(0, 300)}`);
+  }
+  return new AppError("bad_gateway", `Twilio could not be reached: ${String(e.message ?? err).slice(0, 200)}`);
 }

@@ -1,0 +1,147 @@
+import type { DataSource, EntityManager } from "typeorm";
+import { z } from "zod";
+import type { AuditService } from "../../crm";
+import { returningRows } from "../../platform/db/sql";
+import { AppError } from "../../platform/errors";
+import type { Logger } from "../../platform/logger";
+import type { TwilioCalls } from "../outbound/twilio-calls";
+
+/** Where Twilio sends a listened call's audio: a WebSocket endpoint of this service. */
+export const MEDIA_STREAM_PATH = "/media-streams";
+
+export interface ListenHooks {
+  started(): void;
+  refused(): void;
+  ended(durationSec: number): void;
+}
+
+/** A signed-in user asking to listen (sockets know the user's id and role). */
+export interface Listener {
+  id: string;
+  role: string;
+}
+
+interface EndedSession {
+  id: string;
+  call_id: string;
+  user_id: string;
+  provider_call_id: string;
+  stream_sid: string;
+  duration_sec: number;
+}
+
+/**
+ * Supervisors listening in on live calls. The first listener of a call starts a unidirectional
+ * Media Stream of both tracks (Twilio's REST API) to our WebSocket endpoint; later listeners
+ * share it; the last one leaving stops it, and the call ending ends every session. Sessions are
+ * rows, so any process can start, join or stop one (the stream may land on another process).
+ */
+export class LiveListening {
+  constructor(
+    private readonly deps: {
+      ds: DataSource;
+      twilio: TwilioCalls;
+      audit: AuditService;
+      publicUrl: string;
+      log: Logger;
+      hooks: ListenHooks;
+    },
+  ) {}
+
+  async start(who: Listener, callId: string): Promise<{ sessionId: string; callId: string }> {
+    try {
+      const session = await this.open(who, callId);
+      this.deps.hooks.started();
+      return session;
+    } catch (err) {
+      this.deps.hooks.refused();
+      throw err;
+    }
+  }
+
+  private async open(who: Listener, callId: string): Promise<{ sessionId: string; callId: string }> {
+    if (who.role !== "supervisor" && who.role !== "admin") throw new AppError("forbidden", "Only supervisors listen in on calls");
+    if (!z.uuid().safeParse(callId).success) throw new AppError("not_found", "No such call");
+    return this.deps.ds.transaction(async (em) => {
+      // One listener at a time per call decides whether a stream must be started.
+      await em.query(`SELECT pg_advisory_xact_lock(hashtext('listen:' || $1))`, [callId]);
+      const [call] = await em.query(`SELECT id, provider, provider_call_id, status FROM calls WHERE id = $1`, [callId]);
+      if (!call) throw new AppError("not_found", "No such call");
+      if (call.status !== "in-progress") throw new AppError("conflict", "This call is not in progress: only live calls can be listened to");
+      if (call.provider !== "twilio") throw new AppError("unprocessable", "Only Twilio calls can be listened to");
+      const [mine] = await em.query(`SELECT id FROM listen_sessions WHERE call_id = $1 AND user_id = $2 AND ended_at IS NULL`, [callId, who.id]);
+      if (mine) return { sessionId: mine.id as string, callId };
+      const [shared] = await em.query(`SELECT provider_call_id, stream_sid FROM listen_sessions WHERE call_id = $1 AND ended_at IS NULL LIMIT 1`, [callId]);
+      const twilioCallSid = shared?.provider_call_id ?? (await this.twilioCallOf(em, call));
+      const streamSid = shared?.stream_sid ?? (await this.deps.twilio.startStream(twilioCallSid, this.streamUrl(callId), `listen-${callId}`)).sid;
+      const [row] = await em.query(
+        `INSERT INTO listen_sessions (call_id, user_id, provider_call_id, stream_sid) VALUES ($1, $2, $3, $4) RETURNING id`,
+        [callId, who.id, twilioCallSid, streamSid],
+      );
+      await this.deps.audit.record(em, { actor: { type: "user", id: who.id }, action: "listen", entity: "call", entityId: callId, after: { session: row.id, started: true } });
+      return { sessionId: row.id as string, callId };
+    });
+  }
+
+  /** The call Twilio knows: ours is its parent call, except click-to-call's, where Twilio's parent is the agent's leg. */
+  private async twilioCallOf(em: EntityManager, call: { id: string; provider_call_id: string }): Promise<string> {
+    if (!call.provider_call_id.startsWith("c2c:")) return call.provider_call_id;
+    const [leg] = await em.query(`SELECT provider_leg_id FROM call_legs WHERE call_id = $1 AND user_id IS NOT NULL ORDER BY created_at LIMIT 1`, [call.id]);
+    if (!leg) throw new AppError("conflict", "This call has not reached Twilio yet");
+    return leg.provider_leg_id;
+  }
+
+  /** wss:// (Twilio requires it) on PUBLIC_URL's host; our call id rides in the signed URL. */
+  streamUrl(callId: string): string {
+    return `${this.deps.publicUrl.replace(/^http/, "ws")}${MEDIA_STREAM_PATH}?call=${callId}`;
+  }
+
+  /** The listener leaves (asked to, or their last socket went). The last one out stops the stream. */
+  async stop(userId: string, callId: string, reason: string): Promise<void> {
+    const ended = await this.end(`call_id = $1 AND user_id = $2`, [callId, userId], reason);
+    const last = ended[0];
+    if (!last) return;
+    const [others] = await this.deps.ds.query(`SELECT 1 FROM listen_sessions WHERE stream_sid = $1 AND ended_at IS NULL`, [last.stream_sid]);
+    if (others) return;
+    await this.deps.twilio.stopStream(last.provider_call_id, last.stream_sid).catch((err: Error) => {
+      // Already over (the call ended meanwhile): nothing left to stop.
+      this.deps.log.warn({ err: err.message, callId }, "stopping a media stream failed");
+    });
+  }
+
+  /** Whether a stream that connected is one we started for this call and still want. */
+  async wanted(callId: string, streamSid: string): Promise<boolean> {
+    if (!z.uuid().safeParse(callId).success) return false;
+    const [row] = await this.deps.ds.query(`SELECT 1 FROM listen_sessions WHERE call_id = $1 AND stream_sid = $2 AND ended_at IS NULL`, [callId, streamSid]);
+    return Boolean(row);
+  }
+
+  /** The stream stopped (the call ended, or it was stopped): every session on it ends. Returns who was listening. */
+  async streamEnded(streamSid: string, reason: string): Promise<string[]> {
+    return (await this.end(`stream_sid = $1`, [streamSid], reason)).map((s) => s.user_id);
+  }
+
+  private async end(where: string, params: unknown[], reason: string): Promise<EndedSession[]> {
+    const ended = await this.deps.ds.transaction(async (em) => {
+      const ended = await returningRows<EndedSession>(
+        em,
+        `UPDATE listen_sessions SET ended_at = now(), end_reason = $${params.length + 1}
+         WHERE ${where} AND ended_at IS NULL
+         RETURNING id, call_id, user_id, provider_call_id, stream_sid, extract(epoch FROM ended_at - started_at)::float AS duration_sec`,
+        [...params, reason],
+      );
+      for (const s of ended) {
+        await this.deps.audit.record(em, {
+          actor: { type: "user", id: s.user_id },
+          action: "listen",
+          entity: "call",
+          entityId: s.call_id,
+          after: { session: s.id, ended: reason, durationSec: Math.round(s.duration_sec) },
+        });
+      }
+      return ended;
+    });
+    for (const s of ended) this.deps.hooks.ended(s.duration_sec);
+    return ended;
+  }
+}
