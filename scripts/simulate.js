@@ -21,7 +21,7 @@ const { values } = parseArgs({
     url: { type: "string" },
     calls: { type: "string", default: "12" },
     ring: { type: "string", default: "3000" },
-    talk: { type: "string", default: "2000" },
+    talk: { type: "string", default: "6000" },
     delay: { type: "string", default: "50" },
   },
   strict: true,

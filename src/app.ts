@@ -5,7 +5,7 @@ import helmet from "helmet";
 import type { Container } from "./container";
 import { demoRouter } from "./demo";
 import { crmApiRouter, requireRole } from "./crm";
-import { callsRouter, DEMO_MEDIA_PATH, demoMediaRouter } from "./telephony";
+import { callsRouter, DEMO_TWILIO_PATH, demoCallsRouter, demoMediaRouter } from "./telephony";
 import { AppError } from "./platform/errors";
 import { errorHandler, notFoundHandler } from "./platform/http/errors";
 import { requestLogger } from "./platform/http/request-context";
@@ -94,7 +94,8 @@ export function createApp(c: Container): Express {
   if (c.config.twilio.demoMedia) {
     // Embedded mode with no Twilio account: what `npm run simulate` needs to show the product.
     const { accountSid, authToken } = c.config.twilio;
-    app.use(DEMO_MEDIA_PATH, demoMediaRouter({ accountSid: accountSid!, authToken: authToken!, dir: join(c.config.dataDir, "demo-media") }));
+    app.use(DEMO_TWILIO_PATH, demoMediaRouter({ accountSid: accountSid!, authToken: authToken!, dir: join(c.config.dataDir, "demo-media") }));
+    app.use(DEMO_TWILIO_PATH, demoCallsRouter({ accountSid: accountSid!, authToken: authToken!, log: c.log, stepMs: c.config.demoStepMs }));
     app.use("/dev", demoRouter(c));
   }
 

@@ -10,7 +10,7 @@ import { startEmbeddedPostgres, type EmbeddedPostgres } from "./platform/db/embe
 import { migrate } from "./platform/db/migrate";
 import { loadOrCreateDevSecrets } from "./platform/dev-secrets";
 import { createLogger, type Logger } from "./platform/logger";
-import { attachMediaStreams, DEMO_ACCOUNT_SID, DEMO_MEDIA_PATH } from "./telephony";
+import { attachMediaStreams, DEMO_ACCOUNT_SID, DEMO_TWILIO_PATH } from "./telephony";
 
 /** web: HTTP only; worker: jobs only; all: both (embedded mode, or a single small host). */
 export type Role = "web" | "worker" | "all";
@@ -66,7 +66,7 @@ function demoTwilio(config: Config, devToken: string): Config["twilio"] {
   return {
     accountSid: config.twilio.accountSid ?? DEMO_ACCOUNT_SID,
     authToken: devToken,
-    apiBase: `${config.publicUrl}${DEMO_MEDIA_PATH}`,
+    apiBase: `${config.publicUrl}${DEMO_TWILIO_PATH}`,
     demoMedia: true,
   };
 }

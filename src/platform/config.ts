@@ -79,6 +79,7 @@ const envSchema = z
     OUTBOUND_CALLS_PER_USER_PER_HOUR: z.coerce.number().int().min(1).max(10_000).default(40),
     OUTBOUND_CALLS_PER_HOUR: z.coerce.number().int().min(1).max(1_000_000).default(400),
     OUTBOUND_RING_SECONDS: z.coerce.number().int().min(5).max(120).default(30),
+    DEMO_STEP_MS: z.coerce.number().int().min(1).max(10_000).default(1000),
     LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).max(100).default(5),
     LOGIN_LOCKOUT_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(15),
     API_ALLOWED_IPS: optionalString.refine((v) => v === undefined || v.split(",").every(isIpOrCidr), "must be a comma-separated list of IP addresses or CIDR ranges"),
@@ -143,6 +144,8 @@ export interface Config {
   };
   /** Click-to-call: the caller id customers see by default, and limits against cost abuse. */
   outbound: { callerId: string | undefined; perUserPerHour: number; perHour: number; ringSeconds: number };
+  /** Demo mode: one step of a click-to-call the stand-in for Twilio plays out (ringing, answering…). */
+  demoStepMs: number;
   /** Failed sign-ins in a row that lock an account, and for how long. */
   lockout: { maxFailures: number; lockMinutes: number };
   /** When set, /api is answered only to these addresses or ranges (the website's session route excepted). */
@@ -203,6 +206,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       unavailableMessage: e.UNAVAILABLE_MESSAGE,
       staleRingingMinutes: e.STALE_RINGING_MINUTES,
     },
+    demoStepMs: e.DEMO_STEP_MS,
     outbound: {
       callerId: e.OUTBOUND_CALLER_ID,
       perUserPerHour: e.OUTBOUND_CALLS_PER_USER_PER_HOUR,

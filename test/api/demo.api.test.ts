@@ -4,7 +4,13 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createServer as createNetServer } from "node:net";
 import request from "supertest";
+import { io as connect, type Socket } from "socket.io-client";
+import twilio from "twilio";
+import { as } from "../support/http";
+import { drainInbox, legStatuses, newCall, sid, voice } from "../support/twilio";
+import { waitFor } from "../support/wait-for";
 import { DEMO_USERS } from "../../src/demo";
 import { demoMediaRouter } from "../../src/telephony";
 import { startTestService, TEST_TWILIO, type TestService } from "../support/test-service";
@@ -96,3 +102,70 @@ describe("the console page", () => {
     await svc.http.get("/assets/nope.js").expect(404);
   });
 });
+
+describe("the demo's stand-in for Twilio's Calls and Streams", () => {
+  let svc: TestService;
+  const sockets: Socket[] = [];
+
+  beforeAll(async () => {
+    // The stand-in calls the service back at PUBLIC_URL, so it must be this service's own address.
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    svc = await startTestService({
+      demo: true,
+      port,
+      env: { PUBLIC_URL: url, TWILIO_API_BASE: `${url}/dev/twilio`, DEMO_STEP_MS: "5", OUTBOUND_CALLER_ID: "+15005550100", DATA_DIR: mkdtempSync(join(tmpdir(), "crm-demo-")) },
+    });
+  });
+  afterAll(async () => {
+    sockets.forEach((s) => s.disconnect());
+    await svc?.close();
+  });
+
+  it("plays a click-to-call through: the agent answers, the customer answers, a recording", async () => {
+    const agent = await svc.signIn("agent", { dialTarget: "client:demo-agent" });
+    const placed = await as(svc, agent.token).post("/api/calls", { to: "+14155550199" }).expect(201);
+    const call = await waitFor(
+      async () => {
+        const c = (await as(svc, agent.token).get(`/api/calls/${placed.body.id}`).expect(200)).body;
+        return c.status === "completed" && c.recording ? c : undefined;
+      },
+      { what: "the demo call to end with a recording" },
+    );
+    expect(call).toMatchObject({ direction: "outbound", outcome: "answered", answeredBy: agent.userId, recording: { status: "completed" } });
+  });
+
+  it("streams tones to the service's Media Streams endpoint while a supervisor listens", async () => {
+    const agentUser = await svc.signIn("agent", { dialTarget: "client:demo-listened" });
+    const c = newCall("+14155550198");
+    const [initiated, ringing, answered] = legStatuses(c, sid("CA"), "client:demo-listened", ["initiated", "ringing", "in-progress"]);
+    await svc.container.ds.query(`UPDATE users SET presence = 'available' WHERE id = $1`, [agentUser.userId]);
+    for (const d of [voice(c), initiated!, ringing!, answered!]) {
+      const signature = twilio.getExpectedTwilioSignature(TEST_TWILIO.authToken, `${svc.container.config.publicUrl}${d.path}`, d.params);
+      await svc.http.post(d.path).type("form").set("x-twilio-signature", signature).send(d.params).expect((r) => expect(r.status).toBeLessThan(300));
+    }
+    await drainInbox(svc);
+    const [{ id: callId }] = await svc.container.ds.query(`SELECT id FROM calls WHERE provider_call_id = $1`, [c.callSid]);
+
+    const sup = await svc.signIn("supervisor");
+    const socket = connect(svc.url!, { auth: { token: sup.token }, transports: ["websocket"], reconnection: false });
+    sockets.push(socket);
+    await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
+    let bytes = 0;
+    socket.on("listen:audio", (a: { audio: Buffer }) => (bytes += a.audio.byteLength));
+    const ok = await new Promise<{ ok: boolean }>((resolve) => socket.emit("listen:start", { callId }, resolve));
+    expect(ok).toMatchObject({ ok: true });
+    await waitFor(() => bytes >= 1600, { what: "demo audio heard" });
+    expect(await new Promise((resolve) => socket.emit("listen:stop", { callId }, resolve))).toEqual({ ok: true });
+    await waitFor(async () => (await svc.container.ds.query(`SELECT 1 FROM listen_sessions WHERE ended_at IS NULL`)).length === 0, { what: "the session ended" });
+  });
+});
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createNetServer().listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}

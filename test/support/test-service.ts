@@ -26,7 +26,7 @@ export const redisUrl = () => process.env.REDIS_URL;
  * The whole service as production wires it, on a database of its own and (with REDIS_URL) a
  * Bull prefix of its own; listening on a free port.
  */
-export async function startTestService(opts: { role?: Role; env?: Record<string, string | undefined>; demo?: boolean } = {}): Promise<TestService> {
+export async function startTestService(opts: { role?: Role; env?: Record<string, string | undefined>; demo?: boolean; port?: number } = {}): Promise<TestService> {
   const db = await createTestDatabase();
   const queuePrefix = `t${randomBytes(4).toString("hex")}`;
   const config = loadConfig({
@@ -42,7 +42,7 @@ export async function startTestService(opts: { role?: Role; env?: Record<string,
   });
   // What embedded mode with no Twilio account turns on (the demo seed and media routes).
   if (opts.demo) config.twilio.demoMedia = true;
-  const service = await startService(config, { role: opts.role ?? "all", port: 0, queuePrefix, log: createLogger(config.logLevel) });
+  const service = await startService(config, { role: opts.role ?? "all", port: opts.port ?? 0, queuePrefix, log: createLogger(config.logLevel) });
   const http = request(service.url ?? "http://127.0.0.1:1");
   let n = 0;
 

@@ -5,8 +5,8 @@ import { join } from "node:path";
 
 /** What the simulator's calls use as their account: recordings of it are served here. */
 export const DEMO_ACCOUNT_SID = `AC${"5".repeat(32)}`;
-/** Where the demo media lives under the service's own URL (it stands in for TWILIO_API_BASE). */
-export const DEMO_MEDIA_PATH = "/dev/twilio";
+/** Where the demo stand-in for Twilio lives under the service's own URL (it is TWILIO_API_BASE in demo mode). */
+export const DEMO_TWILIO_PATH = "/dev/twilio";
 
 const SAMPLE_RATE = 8000;
 const SECONDS = 24;
