@@ -24,18 +24,11 @@ export function createApp(c: Container): Express {
   const app = express();
   app.disable("x-powered-by");
   if (c.config.trustProxy) app.set("trust proxy", c.config.trustProxy);
-  // The console loads only its own files and talks only to this origin ('self': fetch, Socket.IO,
-  // media). Its URLs are all relative, so upgrade-insecure-requests adds nothing but would break
-  // it when reached over plain http on a private address (a local demo, an agent's LAN).
-  app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
   app.use(requestLogger(c.log));
   app.use(c.metrics.httpTimer());
 
-  app.use(healthRouter({ ready: c.ready, metrics: c.metrics }));
-  app.get("/api/openapi.json", (_req, res) => {
-    res.json(openApiDocument());
-  });
-
+  // Webhooks come first, before the browser-facing security headers: providers are servers, and
+  // these routes take the most requests.
   app.use(
     "/webhooks/twilio",
     twilioRouter({
@@ -62,6 +55,15 @@ export function createApp(c: Container): Express {
       count: (provider, result) => c.metrics.webhooks.inc({ route: `tracking.${provider}`, result }),
     }),
   );
+
+  // The console loads only its own files and talks only to this origin ('self': fetch, Socket.IO,
+  // media). Its URLs are all relative, so upgrade-insecure-requests adds nothing but would break
+  // it when reached over plain http on a private address (a local demo, an agent's LAN).
+  app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
+  app.use(healthRouter({ ready: c.ready, metrics: c.metrics }));
+  app.get("/api/openapi.json", (_req, res) => {
+    res.json(openApiDocument());
+  });
 
   const loginLimiter = rateLimit({
     windowMs: 15 * 60_000,

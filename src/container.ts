@@ -89,6 +89,8 @@ export async function buildContainer(
       ]),
     ),
   };
+  // A delivery's audit entries (contact, deal, task, call…) are written in one statement.
+  for (const [source, handle] of Object.entries(handlers)) handlers[source] = (em, payload, d) => crm.audit.batch(em, () => handle(em, payload, d));
 
   return {
     config,

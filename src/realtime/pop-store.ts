@@ -51,8 +51,12 @@ export class PopStore {
 
   /** The agents a call popped for (to dismiss their pops), and dismisses them. */
   async dismiss(em: EntityManager, callId: string): Promise<string[]> {
-    const rows = await em.query(`SELECT user_id FROM screen_pops WHERE call_id = $1`, [callId]);
-    await em.query(`UPDATE screen_pops SET status = 'dismissed', dismissed_at = now() WHERE call_id = $1 AND status <> 'dismissed'`, [callId]);
+    // One statement: the update, and every agent the call popped for (dismissed before or now).
+    const rows = await em.query(
+      `WITH dismissed AS (UPDATE screen_pops SET status = 'dismissed', dismissed_at = now() WHERE call_id = $1 AND status <> 'dismissed')
+       SELECT user_id FROM screen_pops WHERE call_id = $1`,
+      [callId],
+    );
     return rows.map((r: { user_id: string }) => r.user_id);
   }
 }

@@ -147,7 +147,9 @@ describe("API keys", () => {
     expect(me.body).toMatchObject({ id: res.body.id, role: "supervisor", kind: "api_key" });
     const [row] = await svc.container.ds.query(`SELECT key_hash FROM api_keys WHERE id = $1`, [res.body.id]);
     expect(res.body.key).not.toContain(row.key_hash);
-    await svc.http.get("/api/auth/me").set("authorization", `Bearer ${res.body.key.slice(0, -2)}xx`).expect(401);
+    const key = res.body.key as string;
+    const altered = `${key.slice(0, -1)}${key.endsWith("A") ? "B" : "A"}`; // always another key
+    await svc.http.get("/api/auth/me").set("authorization", `Bearer ${altered}`).expect(401);
   });
 
   it("an API key with a lesser role cannot create users", async () => {

@@ -78,9 +78,9 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
     const appError = toAppError(err);
     if (appError.code === "internal") {
-      (req.log ?? log).error({ err }, "unhandled error");
+      log.error({ err, reqId: req.id }, "unhandled error");
     } else if (appError.code === "unavailable") {
-      (req.log ?? log).warn({ err: (err as Error).message }, "dependency unavailable");
+      log.warn({ err: (err as Error).message, reqId: req.id }, "dependency unavailable");
     }
     if (res.headersSent) {
       res.destroy();

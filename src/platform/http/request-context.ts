@@ -1,32 +1,44 @@
 import { randomUUID } from "node:crypto";
-import type { IncomingMessage, ServerResponse } from "node:http";
-import { pinoHttp } from "pino-http";
+import type { RequestHandler } from "express";
 import type { Logger } from "../logger";
 
 const SAFE_ID = /^[A-Za-z0-9._:-]{1,100}$/;
+const QUIET = new Set(["/healthz", "/readyz", "/metrics"]);
 
-/** Request id (kept from a proxy's X-Request-Id when sane) and one JSON log line per request. */
-export function requestLogger(log: Logger) {
-  return pinoHttp({
-    logger: log,
-    genReqId: (req: IncomingMessage, res: ServerResponse) => {
-      const incoming = req.headers["x-request-id"];
-      const id = typeof incoming === "string" && SAFE_ID.test(incoming) ? incoming : randomUUID();
-      res.setHeader("x-request-id", id);
-      return id;
-    },
-    autoLogging: { ignore: (req) => req.url === "/healthz" || req.url === "/metrics" || req.url === "/readyz" },
-    // pino-http invents an Error with a stack for every 5xx; the error handler already logged
-    // the real cause, so keep the request line short.
-    customErrorObject: (_req, res, _err, val) => ({ ...val, err: undefined, statusCode: res.statusCode }),
-    customErrorMessage: (_req, res) => `request failed with ${res.statusCode}`,
-    customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? "error" : res.statusCode >= 400 ? "warn" : "info"),
-    wrapSerializers: false,
-    serializers: {
-      req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: redactAccess(req.url) }),
-      res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-    },
-  });
+declare module "express-serve-static-core" {
+  interface Request {
+    /** The request id (kept from a proxy's X-Request-Id when sane), also answered as X-Request-Id. */
+    id: string;
+  }
+}
+
+/**
+ * Request id and one JSON log line per request (`request completed`, or `request failed with
+ * 5xx`, `request aborted`); errors logged elsewhere carry `reqId`. Lean on purpose: it runs for
+ * every webhook, so no per-request child logger, and nothing is built for a level that is off.
+ */
+export function requestLogger(log: Logger): RequestHandler {
+  return (req, res, next) => {
+    const incoming = req.headers["x-request-id"];
+    const id = typeof incoming === "string" && SAFE_ID.test(incoming) ? incoming : randomUUID();
+    req.id = id;
+    res.setHeader("x-request-id", id);
+    if (QUIET.has(req.path)) return next();
+    const started = process.hrtime.bigint();
+    const line = (level: "info" | "warn" | "error", msg: string) => {
+      if (!log.isLevelEnabled(level)) return;
+      const responseTime = Math.round(Number(process.hrtime.bigint() - started) / 1e5) / 10;
+      log[level]({ req: { id, method: req.method, url: redactAccess(req.originalUrl) }, res: { statusCode: res.statusCode }, responseTime }, msg);
+    };
+    res.once("finish", () => {
+      const status = res.statusCode;
+      line(status >= 500 ? "error" : status >= 400 ? "warn" : "info", status >= 500 ? `request failed with ${status}` : "request completed");
+    });
+    res.once("close", () => {
+      if (!res.writableFinished) line("warn", "request aborted");
+    });
+    next();
+  };
 }
 
 /** Link tokens ride in the query string (media elements send no headers): keep them out of logs. */

@@ -91,6 +91,15 @@ export class BullQueue implements JobQueue {
     );
   }
 
+  async enqueueMany<N extends JobName>(name: N, jobs: Array<{ payload: JobPayloads[N]; opts?: EnqueueOptions }>): Promise<void> {
+    if (jobs.length === 0) return;
+    await withTimeout(
+      this.queue(name).addBulk(jobs.map((j) => ({ data: j.payload, opts: { jobId: j.opts?.jobId, delay: j.opts?.delayMs } }))),
+      ENQUEUE_TIMEOUT_MS,
+      `enqueue ${jobs.length} × ${name}`,
+    );
+  }
+
   process<N extends JobName>(name: N, handler: JobHandler<N>, concurrency = 4): void {
     void this.queue(name).process(concurrency, async (job) =>
       handler(job.data as JobPayloads[N], { attempt: job.attemptsMade + 1, jobId: job.id === undefined ? undefined : String(job.id) }),

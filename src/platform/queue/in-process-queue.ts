@@ -37,6 +37,10 @@ export class InProcessQueue implements JobQueue {
     else this.push(job);
   }
 
+  async enqueueMany<N extends JobName>(name: N, jobs: Array<{ payload: JobPayloads[N]; opts?: EnqueueOptions }>): Promise<void> {
+    for (const j of jobs) await this.enqueue(name, j.payload, j.opts);
+  }
+
   process<N extends JobName>(name: N, handler: JobHandler<N>, concurrency = 4): void {
     if (this.handlers.has(name)) throw new Error(`job ${name} already has a processor`);
     this.handlers.set(name, { handler: handler as JobHandler<JobName>, concurrency });

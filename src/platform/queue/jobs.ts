@@ -32,6 +32,8 @@ export interface EnqueueOptions {
 export interface JobQueue {
   readonly kind: "bull" | "in-process";
   enqueue<N extends JobName>(name: N, payload: JobPayloads[N], opts?: EnqueueOptions): Promise<void>;
+  /** Several jobs of one name in one round trip (Bull: one MULTI). */
+  enqueueMany<N extends JobName>(name: N, jobs: Array<{ payload: JobPayloads[N]; opts?: EnqueueOptions }>): Promise<void>;
   /** Registers the processor of a job name in this process. */
   process<N extends JobName>(name: N, handler: JobHandler<N>, concurrency?: number): void;
   /** Jobs waiting, delayed or running. */

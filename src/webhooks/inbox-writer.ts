@@ -1,0 +1,99 @@
+import type { DataSource } from "typeorm";
+import type { Logger } from "../platform/logger";
+import type { JobQueue } from "../platform/queue/jobs";
+
+export interface InboxRow<P> {
+  id: string;
+  payload: P;
+  /** False when the delivery key was already there (a redelivery). */
+  inserted: boolean;
+}
+
+interface Pending {
+  source: string;
+  key: string;
+  payload: string;
+  resolve(row: InboxRow<unknown> | undefined): void;
+  reject(err: unknown): void;
+}
+
+/** Enough to make one statement carry a burst; small enough to keep its latency low. */
+const MAX_BATCH = 256;
+/** Statements in flight at once: while they run, new deliveries gather into the next batch. */
+const MAX_IN_FLIGHT = 2;
+
+/**
+ * Group commit for the inbox. Deliveries arriving while earlier ones are being written are
+ * inserted together in one statement (one commit, one round trip) and enqueued together (one
+ * round trip); each caller still learns about its own row. Idle, a delivery is written at once,
+ * alone: batching adds no wait, it only happens under load.
+ */
+export class InboxWriter {
+  private readonly waiting: Pending[] = [];
+  private inFlight = 0;
+
+  constructor(
+    private readonly ds: DataSource,
+    private readonly queue: JobQueue,
+    private readonly log: Logger,
+  ) {}
+
+  /** Resolves once the row is committed and enqueued; undefined when a concurrent writer of the same key has not committed yet. */
+  write<P>(source: string, key: string, payload: P): Promise<InboxRow<P> | undefined> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ source, key, payload: JSON.stringify(payload), resolve: resolve as Pending["resolve"], reject });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.inFlight < MAX_IN_FLIGHT && this.waiting.length > 0) {
+      const batch = this.waiting.splice(0, MAX_BATCH);
+      this.inFlight++;
+      void this.flush(batch).finally(() => {
+        this.inFlight--;
+        this.pump();
+      });
+    }
+  }
+
+  private async flush(batch: Pending[]): Promise<void> {
+    // The same key twice in one batch: the first is written, the others are its redeliveries.
+    const firstOf = new Map<string, Pending>();
+    for (const p of batch) if (!firstOf.has(p.key)) firstOf.set(p.key, p);
+    const unique = [...firstOf.values()];
+    let rows: Array<{ key: string; id: string | null; payload: unknown; inserted: boolean }>;
+    try {
+      rows = await this.ds.query(
+        `WITH input AS (
+           SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[]) WITH ORDINALITY AS t(source, key, payload, ord)),
+         ins AS (
+           INSERT INTO inbox (source, delivery_key, payload) SELECT source, key, payload FROM input ORDER BY ord
+           ON CONFLICT (delivery_key) DO NOTHING RETURNING id, delivery_key, payload)
+         SELECT i.key, COALESCE(ins.id, ex.id) AS id, COALESCE(ins.payload, ex.payload) AS payload, ins.id IS NOT NULL AS inserted
+         FROM input i LEFT JOIN ins ON ins.delivery_key = i.key LEFT JOIN inbox ex ON ins.id IS NULL AND ex.delivery_key = i.key`,
+        [unique.map((p) => p.source), unique.map((p) => p.key), unique.map((p) => p.payload)],
+      );
+    } catch (err) {
+      for (const p of batch) p.reject(err);
+      return;
+    }
+    const byKey = new Map(rows.map((r) => [r.key, r]));
+    const inserted = rows.filter((r) => r.inserted && r.id);
+    if (inserted.length > 0) {
+      try {
+        await this.queue.enqueueMany(
+          "inbox.apply",
+          inserted.map((r) => ({ payload: { inboxId: r.id! }, opts: { jobId: `${r.id}:0` } })),
+        );
+      } catch (err) {
+        this.log.warn({ deliveries: inserted.length, err: (err as Error).message }, "enqueue failed; the sweeper will pick the deliveries up");
+      }
+    }
+    for (const p of batch) {
+      const r = byKey.get(p.key);
+      if (!r?.id) p.resolve(undefined);
+      else p.resolve({ id: r.id, payload: r.payload, inserted: r.inserted && firstOf.get(p.key) === p });
+    }
+  }
+}
