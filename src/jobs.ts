@@ -37,7 +37,7 @@ function outboxPusher(c: Container, dispatcher: OutboxDispatcher | undefined) {
  * Job handlers of a worker (or an embedded/all-in-one process): thin shells that call one
  * service each. Returns a stop function that ends the periodic sweep and waits for a push.
  */
-export function startJobs(c: Container, dispatcher: OutboxDispatcher | undefined): () => Promise<void> {
+export function startJobs(c: Container, dispatcher: OutboxDispatcher | undefined, listenEnded?: (callId: string) => void): () => Promise<void> {
   const count = (job: string) => (result: string) => c.metrics.jobs.inc({ job, result });
   const pusher = outboxPusher(c, dispatcher);
   c.queue.process(
@@ -54,6 +54,7 @@ export function startJobs(c: Container, dispatcher: OutboxDispatcher | undefined
     async () => {
       await sweepInbox(c.ds, c.queue, c.log);
       await finalizeStaleRingingCalls(c.ds, c.telephony.ingest, c.config.routing.staleRingingMinutes);
+      for (const callId of await c.telephony.listening.endFinishedCalls()) listenEnded?.(callId);
       // Outbound webhooks go out from here: at most a sweep interval after their event.
       await c.crm.outboundWebhooks.dispatchDue().catch((err: Error) => c.log.warn({ err: err.message }, "outbound webhook dispatch failed"));
       pusher.request(); // also pushes what an earlier failed or crashed dispatch left pending

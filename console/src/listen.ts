@@ -30,10 +30,23 @@ export async function startListening(id: string): Promise<void> {
   playhead.inbound = playhead.outbound = 0;
   rerender();
   const r = await ask("listen:start", { callId: id });
+  if (callId !== id) {
+    // Stopped, or another call chosen, while this one was starting: leave it at once.
+    if (r.ok) await ask("listen:stop", { callId: id });
+    return;
+  }
   if (!r.ok) {
     notify(`Cannot listen: ${String(r.message ?? r.error)}`, "error");
     await close();
   }
+}
+
+/** After a reconnect the service has ended our session (the socket went): ask again. */
+export async function resumeListening(): Promise<void> {
+  const id = callId;
+  if (!id) return;
+  const r = await ask("listen:start", { callId: id });
+  if (!r.ok && callId === id) onListenEnded({ callId: id, reason: String(r.message ?? r.error) });
 }
 
 export async function stopListening(): Promise<void> {

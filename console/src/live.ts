@@ -4,6 +4,8 @@ import { rerender } from "./store";
 import type { BoardAgent, BoardCall, CallUpdate, Presence, ScreenPop, Task } from "./types";
 
 export interface LiveHandlers {
+  /** Connected, the first time or again. */
+  connected(): void;
   screenPop(pop: ScreenPop): void;
   callUpdate(update: CallUpdate): void;
   taskAssigned(task: Task): void;
@@ -26,9 +28,11 @@ export function connect(token: string, on: LiveHandlers): void {
   const s = io({ auth: { token }, reconnectionDelayMax: 5000 });
   socket = s;
   s.on("connect", () => {
+    const again = connection.everConnected;
     connection.online = true;
     connection.everConnected = true;
     rerender();
+    if (again) on.connected();
   });
   s.on("disconnect", (reason) => {
     connection.online = false;

@@ -1,7 +1,7 @@
 import { html, nothing, render } from "lit";
 import "./styles.css";
 import { connect, connection, disconnect } from "./live";
-import { onListenAudio, onListenEnded, stopListening } from "./listen";
+import { listeningTo, onListenAudio, onListenEnded, resumeListening, stopListening } from "./listen";
 import { onSessionChange, session, signOut } from "./session";
 import { dismissNotice, notices, rerender, setRenderer } from "./store";
 import type { Role } from "./types";
@@ -81,8 +81,13 @@ function start(): void {
   const s = session();
   if (s) {
     connect(s.token, {
+      connected: () => void resumeListening(),
       screenPop: onScreenPop,
-      callUpdate: (u) => (onPopCallUpdate(u), onBoardCallUpdate(u)),
+      callUpdate: (u) => {
+        onPopCallUpdate(u);
+        onBoardCallUpdate(u);
+        if (u.status === "completed" && listeningTo() === u.callId) onListenEnded({ callId: u.callId, reason: "the call ended" });
+      },
       taskAssigned: onTaskAssigned,
       presenceChanged: (p) => (p.userId === session()?.user.id ? onOwnPresence(p.status) : undefined, onBoardPresence(p)),
       boardSnapshot: onBoardSnapshot,

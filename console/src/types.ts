@@ -49,7 +49,10 @@ export interface Task {
   assigneeId: string | null;
   dueAt: string;
   overdue?: boolean;
+  /** Missed calls the task stands for. */
   attempts: number;
+  /** Calls placed to work it (click-to-call). */
+  callAttempts?: number;
 }
 
 export interface Call {

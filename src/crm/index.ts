@@ -5,7 +5,7 @@ export { actorOf, type Actor, type AuditService } from "./audit/audit.service";
 export { hashPassword, verifyPassword } from "./auth/passwords";
 export { newUserSchema, type PublicUser } from "./users/users.service";
 export { parsePhone, toE164, type ParsedPhone } from "./phones/phone-number";
-export type { ContactsService } from "./contacts/contacts.service";
+export type { ContactMatch, ContactsService } from "./contacts/contacts.service";
 export type { DealsService } from "./deals/deals.service";
 export type { CallBackTasksService } from "./tasks/call-back-tasks.service";
 export type { AgentsService, DialableAgent } from "./agents/agents.service";

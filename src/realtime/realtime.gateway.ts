@@ -16,6 +16,8 @@ const presenceSetSchema = z.object({ status: z.enum(["available", "away"]) }).st
 const OFFLINE_GRACE_MS = 5000;
 const ACK_TIMEOUT_MS = 5000;
 const PRESENCE_RATE = { max: 5, perMs: 10_000 };
+/** listen:start asks Twilio for a stream: as rare as presence changes. */
+const LISTEN_RATE = { max: 5, perMs: 10_000 };
 
 export const userRoom = (userId: string) => `user:${userId}`;
 export const roleRoom = (role: string) => `role:${role}`;
@@ -149,11 +151,17 @@ export class Realtime {
   private registerListening(socket: AgentSocket): void {
     const { userId, role } = socket.data;
     const listening = new Set<string>();
-    const bucket = { tokens: PRESENCE_RATE.max, at: Date.now() };
+    const bucket = { tokens: LISTEN_RATE.max, at: Date.now() };
+    const leave = async (callId: string, reason: string) => {
+      listening.delete(callId);
+      await socket.leave(listenRoom(callId));
+      const still = (await this.io.in(listenRoom(callId)).fetchSockets()).some((s) => s.data.userId === userId);
+      if (!still) await this.deps.listening?.stop(userId, callId, reason);
+    };
     socket.on("listen:start", async (body, ack) => {
       const reply = typeof ack === "function" ? ack : () => undefined;
       const now = Date.now();
-      bucket.tokens = Math.min(PRESENCE_RATE.max, bucket.tokens + ((now - bucket.at) / PRESENCE_RATE.perMs) * PRESENCE_RATE.max);
+      bucket.tokens = Math.min(LISTEN_RATE.max, bucket.tokens + ((now - bucket.at) / LISTEN_RATE.perMs) * LISTEN_RATE.max);
       bucket.at = now;
       if (bucket.tokens < 1) return reply({ ok: false, error: "rate_limited" });
       bucket.tokens -= 1;
@@ -164,18 +172,14 @@ export class Realtime {
         const { sessionId } = await this.deps.listening.start({ id: userId, role }, parsed.data.callId);
         listening.add(parsed.data.callId);
         await socket.join(listenRoom(parsed.data.callId));
+        // Gone while the session was being set up: its disconnect found nothing to end yet.
+        if (socket.disconnected) return void (await leave(parsed.data.callId, "disconnected"));
         reply({ ok: true, sessionId });
       } catch (err) {
         const e = err as { code?: string; message?: string };
         reply({ ok: false, error: e.code ?? "internal", message: e.code ? e.message : "Listening could not start" });
       }
     });
-    const leave = async (callId: string, reason: string) => {
-      listening.delete(callId);
-      await socket.leave(listenRoom(callId));
-      const still = (await this.io.in(listenRoom(callId)).fetchSockets()).some((s) => s.data.userId === userId);
-      if (!still) await this.deps.listening?.stop(userId, callId, reason);
-    };
     socket.on("listen:stop", async (body, ack) => {
       const reply = typeof ack === "function" ? ack : () => undefined;
       const parsed = listenBody.safeParse(body);

@@ -9,6 +9,13 @@ export interface InboxRow<P> {
   inserted: boolean;
 }
 
+interface Row {
+  key: string;
+  id: string | null;
+  payload: unknown;
+  inserted: boolean;
+}
+
 interface Pending {
   source: string;
   key: string;
@@ -25,7 +32,7 @@ const MAX_IN_FLIGHT = 2;
 /**
  * Group commit for the inbox. Deliveries arriving while earlier ones are being written are
  * inserted together in one statement (one commit, one round trip) and enqueued together (one
- * round trip); each caller still learns about its own row. Idle, a delivery is written at once,
+ * round trip, after their callers are answered); each caller still learns about its own row. Idle, a delivery is written at once,
  * alone: batching adds no wait, it only happens under load.
  */
 export class InboxWriter {
@@ -38,7 +45,7 @@ export class InboxWriter {
     private readonly log: Logger,
   ) {}
 
-  /** Resolves once the row is committed and enqueued; undefined when a concurrent writer of the same key has not committed yet. */
+  /** Resolves once the row is committed (its enqueue follows); undefined when a concurrent writer of the same key has not committed yet. */
   write<P>(source: string, key: string, payload: P): Promise<InboxRow<P> | undefined> {
     return new Promise((resolve, reject) => {
       this.waiting.push({ source, key, payload: JSON.stringify(payload), resolve: resolve as Pending["resolve"], reject });
@@ -62,38 +69,47 @@ export class InboxWriter {
     const firstOf = new Map<string, Pending>();
     for (const p of batch) if (!firstOf.has(p.key)) firstOf.set(p.key, p);
     const unique = [...firstOf.values()];
-    let rows: Array<{ key: string; id: string | null; payload: unknown; inserted: boolean }>;
+    let rows: Row[];
     try {
-      rows = await this.ds.query(
-        `WITH input AS (
-           SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[]) WITH ORDINALITY AS t(source, key, payload, ord)),
-         ins AS (
-           INSERT INTO inbox (source, delivery_key, payload) SELECT source, key, payload FROM input ORDER BY ord
-           ON CONFLICT (delivery_key) DO NOTHING RETURNING id, delivery_key, payload)
-         SELECT i.key, COALESCE(ins.id, ex.id) AS id, COALESCE(ins.payload, ex.payload) AS payload, ins.id IS NOT NULL AS inserted
-         FROM input i LEFT JOIN ins ON ins.delivery_key = i.key LEFT JOIN inbox ex ON ins.id IS NULL AND ex.delivery_key = i.key`,
-        [unique.map((p) => p.source), unique.map((p) => p.key), unique.map((p) => p.payload)],
-      );
+      rows = await this.insert(unique);
     } catch (err) {
+      // One bad delivery must not fail the others it was batched with: write them one by one.
+      if (unique.length > 1) {
+        await Promise.all(unique.map((p) => this.flush(batch.filter((b) => b.key === p.key))));
+        return;
+      }
       for (const p of batch) p.reject(err);
       return;
     }
     const byKey = new Map(rows.map((r) => [r.key, r]));
-    const inserted = rows.filter((r) => r.inserted && r.id);
-    if (inserted.length > 0) {
-      try {
-        await this.queue.enqueueMany(
-          "inbox.apply",
-          inserted.map((r) => ({ payload: { inboxId: r.id! }, opts: { jobId: `${r.id}:0` } })),
-        );
-      } catch (err) {
-        this.log.warn({ deliveries: inserted.length, err: (err as Error).message }, "enqueue failed; the sweeper will pick the deliveries up");
-      }
-    }
+    // Committed: the providers get their answers now. The enqueue is the fast path only (a
+    // delivery it misses is found by the sweeper), so nobody waits for Redis.
     for (const p of batch) {
       const r = byKey.get(p.key);
       if (!r?.id) p.resolve(undefined);
       else p.resolve({ id: r.id, payload: r.payload, inserted: r.inserted && firstOf.get(p.key) === p });
     }
+    const inserted = rows.filter((r) => r.inserted && r.id);
+    if (inserted.length === 0) return;
+    void this.queue
+      .enqueueMany(
+        "inbox.apply",
+        inserted.map((r) => ({ payload: { inboxId: r.id! }, opts: { jobId: `${r.id}:0` } })),
+      )
+      .catch((err: Error) => this.log.warn({ deliveries: inserted.length, err: err.message }, "enqueue failed; the sweeper will pick the deliveries up"));
+  }
+
+  /** One statement: new rows are inserted (in key order, so two batches never deadlock), existing ones read. */
+  private insert(unique: Pending[]): Promise<Row[]> {
+    return this.ds.query(
+      `WITH input AS (
+         SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[]) AS t(source, key, payload)),
+       ins AS (
+         INSERT INTO inbox (source, delivery_key, payload) SELECT source, key, payload FROM input ORDER BY key
+         ON CONFLICT (delivery_key) DO NOTHING RETURNING id, delivery_key, payload)
+       SELECT i.key, COALESCE(ins.id, ex.id) AS id, COALESCE(ins.payload, ex.payload) AS payload, ins.id IS NOT NULL AS inserted
+       FROM input i LEFT JOIN ins ON ins.delivery_key = i.key LEFT JOIN inbox ex ON ins.id IS NULL AND ex.delivery_key = i.key`,
+      [unique.map((p) => p.source), unique.map((p) => p.key), unique.map((p) => p.payload)],
+    );
   }
 }

@@ -8,6 +8,8 @@ const BASIC = `Basic ${Buffer.from(`${TEST_TWILIO.accountSid}:${TEST_TWILIO.auth
 const OUR_LINE = "+15005550100";
 /** A number Twilio refuses (as its REST API does for an unreachable dial target). */
 const REFUSED_TARGET = "client:refused";
+/** A dial target for which the fake never answers (the connection drops). */
+const RESET_TARGET = "client:reset";
 
 /** A local stand-in for Twilio's Calls resource: remembers each request, answers like Twilio. */
 interface Created {
@@ -25,6 +27,7 @@ beforeAll(async () => {
       if (req.headers.authorization !== BASIC) return void res.writeHead(401, { "content-type": "application/json" }).end(JSON.stringify({ code: 20003, message: "Authenticate", status: 401 }));
       if (req.method !== "POST" || req.url !== `/2010-04-01/Accounts/${TEST_TWILIO.accountSid}/Calls.json`) return void res.writeHead(404).end();
       const params = new URLSearchParams(body);
+      if (params.get("To") === RESET_TARGET) return void req.socket.destroy(); // no answer at all
       if (params.get("To") === REFUSED_TARGET) {
         return void res.writeHead(400, { "content-type": "application/json" }).end(JSON.stringify({ code: 21210, message: "'From' phone number not verified", status: 400 }));
       }
@@ -198,11 +201,24 @@ describe("POST /api/calls (click-to-call)", () => {
     expect(await q(`SELECT status, call_attempts FROM tasks WHERE id = $1`, [taskId])).toEqual([{ status: "open", call_attempts: 0 }]);
   });
 
+  it("no answer from Twilio: 502 saying it may have gone through, and the call stays ringing (no second call invited)", async () => {
+    const unsure = await svc.signIn("agent", { dialTarget: RESET_TARGET });
+    const res = await as(svc, unsure.token).post("/api/calls", { to: "+14155550142" }).expect(502);
+    expect(res.body.error.message).toMatch(/may have gone through/);
+    expect(await q(`SELECT status, outcome FROM calls WHERE initiated_by = $1`, [unsure.userId])).toEqual([{ status: "ringing", outcome: null }]);
+  });
+
+  it("refuses a task together with a number that is not its contact's", async () => {
+    const { taskId } = await missedCaller();
+    const res = await as(svc, agent.token).post("/api/calls", { taskId, to: "+14155550143" }).expect(400);
+    expect(res.body.error.message).toMatch(/another contact/);
+  });
+
   it("counts attempts in the metrics", async () => {
     const metrics = await svc.http.get("/metrics").expect(200);
     expect(metrics.text).toMatch(/outbound_call_attempts_total\{result="placed"\} [1-9]/);
     expect(metrics.text).toMatch(/outbound_call_attempts_total\{result="refused"\} [1-9]/);
-    expect(metrics.text).toMatch(/outbound_call_attempts_total\{result="provider_error"\} 1/);
+    expect(metrics.text).toMatch(/outbound_call_attempts_total\{result="provider_error"\} 2/);
   });
 });
 

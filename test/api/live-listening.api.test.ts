@@ -188,3 +188,35 @@ describe("live listening", () => {
     expect(await svc.container.ds.query(`SELECT count(*)::int AS n FROM listen_sessions WHERE call_id = $1`, [callId])).toEqual([{ n: 0 }]);
   });
 });
+
+describe("listen sessions without Twilio's stop", () => {
+  it("a stream that connects before its session commits is waited for; an unknown one is refused after a while", async () => {
+    const sup = await svc.signIn("supervisor");
+    const { callId, callSid } = await liveCall("client:early");
+    const listening = svc.container.telephony.listening;
+    const early = listening.wanted(callId, `MZ${"e".repeat(32)}`, 3000);
+    await svc.container.ds.query(`INSERT INTO listen_sessions (call_id, user_id, provider_call_id, stream_sid) VALUES ($1, $2, $3, $4)`, [
+      callId,
+      sup.userId,
+      callSid,
+      `MZ${"e".repeat(32)}`,
+    ]);
+    expect(await early).toBe(true);
+    expect(await listening.wanted(callId, `MZ${"f".repeat(32)}`, 200)).toBe(false);
+  });
+
+  it("the sweep ends the sessions of calls that are over", async () => {
+    const sup = await svc.signIn("supervisor");
+    const { callId, callSid } = await liveCall("client:swept");
+    await svc.container.ds.query(`INSERT INTO listen_sessions (call_id, user_id, provider_call_id, stream_sid) VALUES ($1, $2, $3, $4)`, [
+      callId,
+      sup.userId,
+      callSid,
+      `MZ${"d".repeat(32)}`,
+    ]);
+    expect(await svc.container.telephony.listening.endFinishedCalls()).not.toContain(callId);
+    await svc.container.ds.query(`UPDATE calls SET status = 'completed' WHERE id = $1`, [callId]);
+    expect(await svc.container.telephony.listening.endFinishedCalls()).toContain(callId);
+    expect(await svc.container.ds.query(`SELECT end_reason FROM listen_sessions WHERE call_id = $1`, [callId])).toEqual([{ end_reason: "call ended" }]);
+  });
+});

@@ -65,10 +65,10 @@ export function callbacksView() {
     <section aria-labelledby="open-h">
       <h2 id="open-h">Open call-backs (${open.length})</h2>
       ${open.length
-        ? html`<table><thead><tr><th>Call back</th><th>Assignee</th><th>Due</th><th>Attempts</th></tr></thead><tbody>
+        ? html`<table><thead><tr><th>Call back</th><th>Assignee</th><th>Due</th><th>Missed calls</th><th>Called</th></tr></thead><tbody>
             ${open.map((t) => html`<tr class=${new Date(t.dueAt) < new Date() ? "overdue" : ""}>
               <td>${t.contactId ? html`<a href="#/contacts/${t.contactId}">${t.contactName ?? t.title}</a>` : t.title}</td>
-              <td>${agentName(t.assigneeId)}</td><td>${fmtRelative(t.dueAt)}</td><td>${t.attempts}</td></tr>`)}
+              <td>${agentName(t.assigneeId)}</td><td>${fmtRelative(t.dueAt)}</td><td>${t.attempts}</td><td>${t.callAttempts ?? 0}</td></tr>`)}
           </tbody></table>`
         : html`<p class="muted">None open.</p>`}
     </section>

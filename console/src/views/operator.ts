@@ -34,8 +34,13 @@ async function markDone(t: Task): Promise<void> {
 }
 
 /** Click-to-call: the service rings this agent's phone first, then the customer. */
+let placing = false;
+
 export async function callBack(body: { taskId?: string; contactId?: string }, who: string): Promise<void> {
-  const call = await attempt(() => api<{ id: string }>("/api/calls", { method: "POST", body }));
+  // One call at a time: a second click while Twilio is asked would ring the customer twice.
+  if (placing) return;
+  placing = true;
+  const call = await attempt(() => api<{ id: string }>("/api/calls", { method: "POST", body })).finally(() => (placing = false));
   if (call) notify(`Calling you now: pick up, and we ring ${who}`);
   if (body.taskId) void loadTasks();
 }
@@ -68,7 +73,7 @@ export function operatorView() {
         : tasks.length === 0
           ? html`<p class="muted">Nothing to call back.</p>`
           : html`<table class="tasks" data-testid="tasks">
-              <thead><tr><th>Call back</th><th>Number</th><th>Due</th><th>Attempts</th><th></th></tr></thead>
+              <thead><tr><th>Call back</th><th>Number</th><th>Due</th><th>Missed calls</th><th>Called</th><th></th></tr></thead>
               <tbody>${tasks.map(taskRow)}</tbody>
             </table>`}
     </section>`;
@@ -81,6 +86,7 @@ function taskRow(t: Task) {
     <td>${t.contactPhone ?? "–"}</td>
     <td title=${fmtDateTime(t.dueAt)}>${overdue ? html`<strong>overdue</strong> · ` : nothing}${fmtRelative(t.dueAt)}</td>
     <td>${t.attempts}</td>
+    <td>${t.callAttempts ?? 0}</td>
     <td class="actions">
       ${t.contactPhone ? html`<button type="button" class="secondary" @click=${() => void callBack({ taskId: t.id }, t.contactName ?? t.contactPhone!)}>Call back</button>` : nothing}
       <button type="button" @click=${() => void markDone(t)}>Done</button>

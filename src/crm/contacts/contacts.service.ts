@@ -7,6 +7,7 @@ import type { OutboundEvents } from "../outbound-webhooks/outbound-events";
 export interface ContactMatch {
   contactId: string;
   isNew: boolean;
+  name: string;
   ownerId: string | null;
 }
 
@@ -54,7 +55,7 @@ export class ContactsService {
       after: { id: contact.id, name, phones: [phone.e164] },
     });
     await this.events.emit(em, "contact.created", `contact.created:${contact.id}`, { contact: { id: contact.id, name, phones: [phone.e164], source: "call" } });
-    return { contactId: contact.id, isNew: true, ownerId: null };
+    return { contactId: contact.id, isNew: true, name, ownerId: null };
   }
 
   /**
@@ -68,13 +69,13 @@ export class ContactsService {
     );
   }
 
-  async findByE164(em: EntityManager, e164: string): Promise<{ contactId: string; ownerId: string | null } | undefined> {
+  async findByE164(em: EntityManager, e164: string): Promise<{ contactId: string; name: string; ownerId: string | null } | undefined> {
     const rows = await em.query(
-      `SELECT c.id, c.owner_id FROM contact_phones p JOIN contacts c ON c.id = p.contact_id
+      `SELECT c.id, c.name, c.owner_id FROM contact_phones p JOIN contacts c ON c.id = p.contact_id
        WHERE p.e164 = $1 AND c.deleted_at IS NULL`,
       [e164],
     );
-    return rows[0] ? { contactId: rows[0].id, ownerId: rows[0].owner_id } : undefined;
+    return rows[0] ? { contactId: rows[0].id, name: rows[0].name, ownerId: rows[0].owner_id } : undefined;
   }
 }
 

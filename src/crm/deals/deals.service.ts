@@ -29,21 +29,26 @@ export class DealsService {
     em: EntityManager,
     input: { contactId: string; isNewContact: boolean; callId: string; title: string; ownerId: string | null },
   ): Promise<string | null> {
-    const [open] = await em.query(
-      `SELECT id FROM deals WHERE contact_id = $1 AND status = 'open' ORDER BY created_at DESC LIMIT 1`,
-      [input.contactId],
-    );
-    if (open) return open.id;
-    if (!input.isNewContact) return null;
+    // A contact made in this very transaction has no deals yet: no need to look.
+    if (!input.isNewContact) {
+      const [open] = await em.query(
+        `SELECT id FROM deals WHERE contact_id = $1 AND status = 'open' ORDER BY created_at DESC LIMIT 1`,
+        [input.contactId],
+      );
+      return open?.id ?? null;
+    }
 
     const stage = await this.defaultFirstStage(em);
     if (!stage) return null;
+    // The deal and the first line of its stage history, in one statement.
     const [deal] = await em.query(
-      `INSERT INTO deals (contact_id, pipeline_id, stage_id, title, owner_id, source_call_id)
-       VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+      `WITH deal AS (
+         INSERT INTO deals (contact_id, pipeline_id, stage_id, title, owner_id, source_call_id)
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id),
+       history AS (INSERT INTO deal_stage_history (deal_id, to_stage_id) SELECT id, $3 FROM deal)
+       SELECT id FROM deal`,
       [input.contactId, stage.pipeline_id, stage.stage_id, input.title.slice(0, 200), input.ownerId, input.callId],
     );
-    await em.query(`INSERT INTO deal_stage_history (deal_id, to_stage_id) VALUES ($1, $2)`, [deal.id, stage.stage_id]);
     await this.audit.record(em, {
       actor: INGEST_ACTOR,
       action: "create",

@@ -53,12 +53,13 @@ export class OperationsReports {
     const { from, to } = dateRange(q);
     const rows = await this.ds.query(
       `SELECT u.id AS agent_id, u.name,
-         (SELECT count(*) FROM calls c WHERE c.answered_by = u.id AND c.started_at >= $1 AND c.started_at < $2)::int AS answered,
+         (SELECT count(*) FROM calls c WHERE c.answered_by = u.id AND c.direction = 'inbound' AND c.started_at >= $1 AND c.started_at < $2)::int AS answered,
          (SELECT count(DISTINCT l.call_id) FROM call_legs l JOIN calls c ON c.id = l.call_id
             WHERE l.user_id = u.id AND l.answered_at IS NULL AND c.direction = 'inbound' AND c.started_at >= $1 AND c.started_at < $2
               AND c.answered_by IS DISTINCT FROM u.id)::int AS missed_while_rung,
          (SELECT round(avg(l.duration_sec)) FROM call_legs l JOIN calls c ON c.id = l.call_id
-            WHERE l.user_id = u.id AND l.answered_at IS NOT NULL AND l.duration_sec IS NOT NULL AND c.started_at >= $1 AND c.started_at < $2)::int AS avg_handle_sec,
+            WHERE l.user_id = u.id AND l.answered_at IS NOT NULL AND l.duration_sec IS NOT NULL AND c.direction = 'inbound'
+              AND c.started_at >= $1 AND c.started_at < $2)::int AS avg_handle_sec,
          (SELECT count(*) FROM tasks t WHERE t.completed_by = u.id AND t.type = 'call_back' AND t.status = 'done' AND t.completed_at >= $1 AND t.completed_at < $2)::int AS call_backs_done,
          (SELECT count(*) FROM tasks t WHERE t.completed_by = u.id AND t.type = 'call_back' AND t.status = 'done' AND t.completed_at >= $1 AND t.completed_at < $2
             AND t.completed_at <= t.due_at)::int AS call_backs_within_sla,

@@ -28,7 +28,7 @@ export const patchTaskBody = z
   .strict()
   .refine((b) => Object.keys(b).length > 0, "nothing to change");
 
-const COLUMNS = `t.id, t.type, t.status, t.title, t.contact_id, t.call_id, t.deal_id, t.assignee_id, t.due_at, t.attempts,
+const COLUMNS = `t.id, t.type, t.status, t.title, t.contact_id, t.call_id, t.deal_id, t.assignee_id, t.due_at, t.attempts, t.call_attempts,
   t.missed_call_ids, t.resolution, t.completed_at, t.time_to_callback_sec, t.created_at, ${cursorAt("t.due_at")} AS cursor_at`;
 
 /** The list also says whom to call back and on which number (the contact's first phone). */
@@ -52,6 +52,7 @@ function toTask(r: Record<string, unknown>) {
     dueAt: iso(r.due_at as Date),
     overdue: r.status === "open" && new Date(r.due_at as Date) < new Date(),
     attempts: r.attempts,
+    callAttempts: r.call_attempts,
     missedCallIds: r.missed_call_ids,
     resolution: r.resolution,
     completedAt: iso(r.completed_at as Date | null),

@@ -1,5 +1,5 @@
 import type { EntityManager } from "typeorm";
-import type { AgentsService, AuditService, CallBackTasksService, ContactsService, DealsService, OutboundEvents } from "../../crm";
+import type { AgentsService, AuditService, CallBackTasksService, ContactMatch, ContactsService, DealsService, OutboundEvents } from "../../crm";
 import { parsePhone } from "../../crm";
 import type { CallAttributionService } from "../../tracking";
 import { addToOutbox } from "../../platform/outbox";
@@ -54,9 +54,11 @@ export class CallIngestService {
       ({ call, created } = await this.calls.upsertAndLock(em, this.newCall(ev)));
     }
     const before = { ...call };
+    // The contact as matched or made for a new call: what a call-back task needs, without reading it again.
+    let contact: ContactMatch | undefined;
     if (created) {
-      const newContact = await this.attachContact(em, call, ev as CallEvent & CallParty);
-      await this.attribute(em, call, ev as CallEvent & CallParty, newContact);
+      contact = await this.attachContact(em, call, ev as CallEvent & CallParty);
+      await this.attribute(em, call, ev as CallEvent & CallParty, contact?.isNew ?? false);
     }
     await this.calls.addEvent(em, call.id, inboxId, ev);
 
@@ -83,7 +85,7 @@ export class CallIngestService {
     if (call.outcome === "answered") call.missedReason = null;
     await this.calls.save(em, call);
     await this.auditCall(em, before, call, created, inboxId);
-    await this.afterChange(em, before, call, created);
+    await this.afterChange(em, before, call, created, contact);
     const ringing = ev.type === "call.started" ? await this.ringingUsers(em, ev) : [];
     if (ringing.length > 0) {
       const userIds = [...new Set(ringing)].sort();
@@ -121,12 +123,11 @@ export class CallIngestService {
     } as const;
   }
 
-  /** The customer is the caller on inbound calls and the callee on outbound ones. */
-  /** Returns whether the contact was created for this call. */
-  private async attachContact(em: EntityManager, call: CallRow, ev: CallParty): Promise<boolean> {
+  /** The customer is the caller on inbound calls and the callee on outbound ones; none for a withheld or own number. */
+  private async attachContact(em: EntityManager, call: CallRow, ev: CallParty): Promise<ContactMatch | undefined> {
     const raw = call.direction === "inbound" ? call.fromRaw : call.toRaw;
     const phone = parsePhone(raw, this.deps.defaultRegion);
-    if (phone.kind !== "number" || (await this.calls.isOwnNumber(em, phone.e164))) return false;
+    if (phone.kind !== "number" || (await this.calls.isOwnNumber(em, phone.e164))) return undefined;
     const match = await this.deps.contacts.matchOrCreateByPhone(em, phone, {
       raw,
       callerName: call.direction === "inbound" ? ev.callerName : undefined,
@@ -140,7 +141,7 @@ export class CallIngestService {
       ownerId: match.ownerId,
     });
     call.isFirstTimeCaller = match.isNew || !(await this.calls.hasEarlierCall(em, call.id, match.contactId, call.startedAt));
-    return match.isNew;
+    return match;
   }
 
   /** An inbound call's marketing source, from the number it reached (the tracking number a PBX names, else `to`). */
@@ -201,7 +202,8 @@ export class CallIngestService {
     });
     if (call.direction === "outbound") {
       // Click-to-call rings the agent first: their answer is not the customer's. They are busy meanwhile.
-      if (answered && leg.userId) await this.deps.agents.markBusy(em, leg.userId);
+      // A late or redelivered "answered" after the leg or the call ended must not leave them busy.
+      if (answered && leg.userId && !leg.ended && call.status !== "completed") await this.deps.agents.markBusy(em, leg.userId);
       if (ended && leg.userId && !call.answeredBy) await this.deps.agents.markFree(em, leg.userId);
       return;
     }
@@ -262,12 +264,17 @@ export class CallIngestService {
     });
   }
 
+  private async contactOf(em: EntityManager, contactId: string): Promise<{ name: string; ownerId: string | null } | undefined> {
+    const [c] = await em.query(`SELECT name, owner_id FROM contacts WHERE id = $1`, [contactId]);
+    return c ? { name: c.name, ownerId: c.owner_id } : undefined;
+  }
+
   /** Tasks and pushes that follow from how the call changed. */
-  private async afterChange(em: EntityManager, before: CallRow, call: CallRow, created: boolean): Promise<void> {
+  private async afterChange(em: EntityManager, before: CallRow, call: CallRow, created: boolean, known?: ContactMatch): Promise<void> {
     if (call.outcome === "missed" && before.outcome !== "missed" && call.direction === "inbound" && call.contactId) {
-      const [contact] = await em.query(`SELECT name, owner_id FROM contacts WHERE id = $1`, [call.contactId]);
+      const contact = known?.contactId === call.contactId ? known : await this.contactOf(em, call.contactId);
       const name = contact?.name ?? call.fromRaw;
-      const owner = contact?.owner_id ?? null;
+      const owner = contact?.ownerId ?? null;
       const change = await this.deps.tasks.recordMissedCall(em, {
         contactId: call.contactId,
         contactName: name,

@@ -86,7 +86,7 @@ export class CallsRepository {
   async upsertLeg(
     em: EntityManager,
     l: { callId: string; provider: string; legId: string; target: string; userId: string | null; status: LegStatus; rank: number; occurredAt: Date; answered: boolean; ended: boolean; durationSec?: number; sequence?: number },
-  ): Promise<{ userId: string | null }> {
+  ): Promise<{ userId: string | null; ended: boolean }> {
     const [row] = await em.query(
       `INSERT INTO call_legs AS l (call_id, provider, provider_leg_id, target, user_id, status, answered_at, ended_at, duration_sec, last_sequence)
        VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $7 THEN $8::timestamptz END, CASE WHEN $9 THEN $8::timestamptz END, $10, $11)
@@ -99,10 +99,10 @@ export class CallsRepository {
          duration_sec = COALESCE(l.duration_sec, EXCLUDED.duration_sec),
          last_sequence = GREATEST(l.last_sequence, EXCLUDED.last_sequence),
          updated_at = now()
-       RETURNING user_id`,
+       RETURNING user_id, ended_at IS NOT NULL AS ended`,
       [l.callId, l.provider, l.legId, l.target || null, l.userId, l.status, l.answered, l.occurredAt, l.ended, l.durationSec ?? null, l.sequence ?? null, l.rank],
     );
-    return { userId: row?.user_id ?? null };
+    return { userId: row?.user_id ?? null, ended: Boolean(row?.ended) };
   }
 
   async legUser(em: EntityManager, provider: string, legId: string): Promise<string | null> {

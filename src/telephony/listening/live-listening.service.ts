@@ -6,6 +6,9 @@ import { AppError } from "../../platform/errors";
 import type { Logger } from "../../platform/logger";
 import type { TwilioCalls } from "../outbound/twilio-calls";
 
+/** How long a connecting stream may wait for the session that asked for it to commit. */
+const WANTED_PATIENCE_MS = 5000;
+
 /** Where Twilio sends a listened call's audio: a WebSocket endpoint of this service. */
 export const MEDIA_STREAM_PATH = "/media-streams";
 
@@ -69,6 +72,9 @@ export class LiveListening {
       if (!call) throw new AppError("not_found", "No such call");
       if (call.status !== "in-progress") throw new AppError("conflict", "This call is not in progress: only live calls can be listened to");
       if (call.provider !== "twilio") throw new AppError("unprocessable", "Only Twilio calls can be listened to");
+      // The socket's role was read at its handshake: a demoted or deactivated user is refused now.
+      const [user] = await em.query(`SELECT role FROM users WHERE id = $1 AND is_active`, [who.id]);
+      if (user?.role !== "supervisor" && user?.role !== "admin") throw new AppError("forbidden", "Only supervisors listen in on calls");
       const [mine] = await em.query(`SELECT id FROM listen_sessions WHERE call_id = $1 AND user_id = $2 AND ended_at IS NULL`, [callId, who.id]);
       if (mine) return { sessionId: mine.id as string, callId };
       const [shared] = await em.query(`SELECT provider_call_id, stream_sid FROM listen_sessions WHERE call_id = $1 AND ended_at IS NULL LIMIT 1`, [callId]);
@@ -96,52 +102,89 @@ export class LiveListening {
     return `${this.deps.publicUrl.replace(/^http/, "ws")}${MEDIA_STREAM_PATH}?call=${callId}`;
   }
 
-  /** The listener leaves (asked to, or their last socket went). The last one out stops the stream. */
+  /**
+   * The listener leaves (asked to, or their last socket went). The last one out stops the stream;
+   * under the call's lock, so a listener joining meanwhile either shares the stream before it is
+   * judged unused, or starts a new one after.
+   */
   async stop(userId: string, callId: string, reason: string): Promise<void> {
-    const ended = await this.end(`call_id = $1 AND user_id = $2`, [callId, userId], reason);
+    if (!z.uuid().safeParse(callId).success) return;
+    const { ended, others } = await this.deps.ds.transaction(async (em) => {
+      await em.query(`SELECT pg_advisory_xact_lock(hashtext('listen:' || $1))`, [callId]);
+      const ended = await this.endIn(em, `call_id = $1 AND user_id = $2`, [callId, userId], reason);
+      const streamSid = ended[0]?.stream_sid;
+      const [others] = streamSid ? await em.query(`SELECT 1 FROM listen_sessions WHERE stream_sid = $1 AND ended_at IS NULL`, [streamSid]) : [];
+      return { ended, others: Boolean(others) };
+    });
+    this.observeEnded(ended);
     const last = ended[0];
-    if (!last) return;
-    const [others] = await this.deps.ds.query(`SELECT 1 FROM listen_sessions WHERE stream_sid = $1 AND ended_at IS NULL`, [last.stream_sid]);
-    if (others) return;
+    if (!last || others) return;
     await this.deps.twilio.stopStream(last.provider_call_id, last.stream_sid).catch((err: Error) => {
       // Already over (the call ended meanwhile): nothing left to stop.
       this.deps.log.warn({ err: err.message, callId }, "stopping a media stream failed");
     });
   }
 
-  /** Whether a stream that connected is one we started for this call and still want. */
-  async wanted(callId: string, streamSid: string): Promise<boolean> {
+  /**
+   * Whether a stream that connected is one we started for this call and still want. Twilio may
+   * connect before the session that asked for the stream has committed (the REST answer and our
+   * insert are still on their way): a stream not known yet is asked about again for a while.
+   */
+  async wanted(callId: string, streamSid: string, patienceMs = WANTED_PATIENCE_MS): Promise<boolean> {
     if (!z.uuid().safeParse(callId).success) return false;
-    const [row] = await this.deps.ds.query(`SELECT 1 FROM listen_sessions WHERE call_id = $1 AND stream_sid = $2 AND ended_at IS NULL`, [callId, streamSid]);
-    return Boolean(row);
+    const deadline = Date.now() + patienceMs;
+    for (;;) {
+      const [row] = await this.deps.ds.query(`SELECT ended_at IS NULL AS live FROM listen_sessions WHERE call_id = $1 AND stream_sid = $2 LIMIT 1`, [
+        callId,
+        streamSid,
+      ]);
+      if (row) return Boolean(row.live);
+      if (Date.now() >= deadline) return false;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   }
 
   /** The stream stopped (the call ended, or it was stopped): every session on it ends. Returns who was listening. */
   async streamEnded(streamSid: string, reason: string): Promise<string[]> {
-    return (await this.end(`stream_sid = $1`, [streamSid], reason)).map((s) => s.user_id);
+    const ended = await this.deps.ds.transaction((em) => this.endIn(em, `stream_sid = $1`, [streamSid], reason));
+    this.observeEnded(ended);
+    return ended.map((s) => s.user_id);
   }
 
-  private async end(where: string, params: unknown[], reason: string): Promise<EndedSession[]> {
-    const ended = await this.deps.ds.transaction(async (em) => {
-      const ended = await returningRows<EndedSession>(
-        em,
-        `UPDATE listen_sessions SET ended_at = now(), end_reason = $${params.length + 1}
-         WHERE ${where} AND ended_at IS NULL
-         RETURNING id, call_id, user_id, provider_call_id, stream_sid, extract(epoch FROM ended_at - started_at)::float AS duration_sec`,
-        [...params, reason],
-      );
-      for (const s of ended) {
-        await this.deps.audit.record(em, {
-          actor: { type: "user", id: s.user_id },
-          action: "listen",
-          entity: "call",
-          entityId: s.call_id,
-          after: { session: s.id, ended: reason, durationSec: Math.round(s.duration_sec) },
-        });
-      }
-      return ended;
-    });
+  /**
+   * Sessions of calls that are over (the sweeper asks): when Twilio's stream never reached us
+   * (a wrong PUBLIC_URL, a proxy without WebSocket upgrades), nothing else would end them.
+   * Returns the calls whose sessions ended, so their listeners can be told.
+   */
+  async endFinishedCalls(): Promise<string[]> {
+    const ended = await this.deps.ds.transaction((em) =>
+      this.endIn(em, `EXISTS (SELECT 1 FROM calls c WHERE c.id = listen_sessions.call_id AND c.status = 'completed')`, [], "call ended"),
+    );
+    this.observeEnded(ended);
+    return [...new Set(ended.map((s) => s.call_id))];
+  }
+
+  private observeEnded(ended: EndedSession[]): void {
     for (const s of ended) this.deps.hooks.ended(s.duration_sec);
+  }
+
+  private async endIn(em: EntityManager, where: string, params: unknown[], reason: string): Promise<EndedSession[]> {
+    const ended = await returningRows<EndedSession>(
+      em,
+      `UPDATE listen_sessions SET ended_at = now(), end_reason = $${params.length + 1}
+       WHERE ${where} AND ended_at IS NULL
+       RETURNING id, call_id, user_id, provider_call_id, stream_sid, extract(epoch FROM ended_at - started_at)::float AS duration_sec`,
+      [...params, reason],
+    );
+    for (const s of ended) {
+      await this.deps.audit.record(em, {
+        actor: { type: "user", id: s.user_id },
+        action: "listen",
+        entity: "call",
+        entityId: s.call_id,
+        after: { session: s.id, ended: reason, durationSec: Math.round(s.duration_sec) },
+      });
+    }
     return ended;
   }
 }

@@ -4,6 +4,7 @@ import { z } from "zod";
 import { actorOf, parsePhone, type AuditService, type Principal } from "../../crm";
 import { returningRows } from "../../platform/db/sql";
 import { AppError } from "../../platform/errors";
+import type { Logger } from "../../platform/logger";
 import type { CallsQuery } from "../calls.query";
 import type { CallIngestService } from "../ingest/call-ingest.service";
 import { clickToCallId } from "../twilio/twilio.adapter";
@@ -43,6 +44,7 @@ export class ClickToCallService {
       calls: CallsQuery;
       twilio: TwilioCalls;
       audit: AuditService;
+      log: Logger;
       config: ClickToCallConfig;
       count: (result: AttemptResult) => void;
     },
@@ -68,8 +70,8 @@ export class ClickToCallService {
     if (!agent?.dial_target) throw new AppError("unprocessable", "You have no dial target to ring: ask an admin to set one (client:…, a number or a SIP URI)");
     const task = body.taskId ? await this.openTask(who, body.taskId) : undefined;
     const customer = await this.customer(body.contactId ?? (body.to ? undefined : (task?.contactId ?? undefined)), body.to);
-    if (task && customer.contactId && task.contactId !== customer.contactId) {
-      throw new AppError("validation_failed", "taskId: this task is about another contact");
+    if (task?.contactId && task.contactId !== customer.contactId) {
+      throw new AppError("validation_failed", "taskId: this task is about another contact than the one to call");
     }
     const callerId = await this.callerId(customer.contactId);
     const ref = randomUUID();
@@ -104,7 +106,10 @@ export class ClickToCallService {
         timeoutSec: outbound.ringSeconds,
       });
     } catch (err) {
-      // Twilio never took it: the call ends as failed (an attempt on record), the task untouched.
+      // No answer from Twilio: the call may be ringing the agent already. It stays as it is (the
+      // stale-call sweeper finishes it if no callback ever comes) rather than invite a second call.
+      if (err instanceof AppError && (err.details as { outcome?: string } | undefined)?.outcome === "unknown") throw err;
+      // Twilio refused: the call ends as failed (an attempt on record), the task untouched.
       await this.deps.ds.transaction((em) =>
         this.deps.ingest.apply(
           em,
@@ -114,7 +119,8 @@ export class ClickToCallService {
       );
       throw err;
     }
-    if (task) await this.recordAttempt(who, task.id, requestId);
+    // The call is ringing: a failure to count it on the task must not look like a failed call.
+    if (task) await this.recordAttempt(who, task.id, requestId).catch((err: Error) => this.deps.log.warn({ err: err.message, taskId: task.id }, "counting a call attempt failed"));
     return this.deps.calls.get(callId);
   }
 

@@ -86,5 +86,6 @@ function providerError(what: string, err: unknown): AppError {
   if (typeof e.status === "number") {
     return new AppError("bad_gateway", `Twilio refused ${what} (${e.status}${e.code ? `, code ${e.code}` : ""}): ${String(e.message ?? "").slice(0, 300)}`);
   }
-  return new AppError("bad_gateway", `Twilio could not be reached: ${String(e.message ?? err).slice(0, 200)}`);
+  // No answer (a timeout, a reset): Twilio may have acted on it all the same.
+  return new AppError("bad_gateway", `Twilio did not answer (${String(e.message ?? err).slice(0, 200)}): ${what} may have gone through`, { outcome: "unknown" });
 }

@@ -122,8 +122,8 @@ function clickToCallEvents(route: TwilioRoute, params: TwilioParams, customerLeg
   const call: CallEvent = { type: "call.status", ...common, direction: "outbound", from: p.From, to: p.To, sequence: p.SequenceNumber };
   if (customerLeg) return [call];
   const agentLeg: CallEvent = { type: "leg.status", ...common, legId: p.CallSid, target: p.To, sequence: p.SequenceNumber };
-  // The agent's sequence numbers are their leg's own: they must not order the customer's.
-  return ENDED.has(common.status) ? [agentLeg, { ...call, sequence: undefined }] : [agentLeg];
+  // The agent's sequence numbers and duration are their leg's own (ringing them included): the call keeps the customer's.
+  return ENDED.has(common.status) ? [agentLeg, { ...call, sequence: undefined, durationSec: undefined }] : [agentLeg];
 }
 
 function standardEvents(route: TwilioRoute, params: TwilioParams, query: TwilioQuery, ctx: { receivedAt: Date; ringing?: string[] }): CallEvent[] {
