@@ -19,6 +19,20 @@ const PRESENCE_RATE = { max: 5, perMs: 10_000 };
 /** listen:start asks Twilio for a stream: as rare as presence changes. */
 const LISTEN_RATE = { max: 5, perMs: 10_000 };
 
+/** A per-socket rate limit: `max` events, refilled over `perMs`. */
+function tokenBucket(rate: { max: number; perMs: number }): () => boolean {
+  let tokens = rate.max;
+  let at = Date.now();
+  return () => {
+    const now = Date.now();
+    tokens = Math.min(rate.max, tokens + ((now - at) / rate.perMs) * rate.max);
+    at = now;
+    if (tokens < 1) return false;
+    tokens -= 1;
+    return true;
+  };
+}
+
 export const userRoom = (userId: string) => `user:${userId}`;
 export const roleRoom = (role: string) => `role:${role}`;
 /** The sockets of the supervisors listening to a call; nobody else is ever in it. */
@@ -115,14 +129,10 @@ export class Realtime {
 
   private registerHandlers(socket: AgentSocket): void {
     const { userId } = socket.data;
-    const bucket = { tokens: PRESENCE_RATE.max, at: Date.now() };
+    const allowed = tokenBucket(PRESENCE_RATE);
     socket.on("presence:set", async (body, ack) => {
       const reply = typeof ack === "function" ? ack : () => undefined;
-      const now = Date.now();
-      bucket.tokens = Math.min(PRESENCE_RATE.max, bucket.tokens + ((now - bucket.at) / PRESENCE_RATE.perMs) * PRESENCE_RATE.max);
-      bucket.at = now;
-      if (bucket.tokens < 1) return reply({ ok: false, error: "rate_limited" });
-      bucket.tokens -= 1;
+      if (!allowed()) return reply({ ok: false, error: "rate_limited" });
       const parsed = presenceSetSchema.safeParse(body);
       if (!parsed.success) return reply({ ok: false, error: "validation_failed" });
       try {
@@ -151,7 +161,7 @@ export class Realtime {
   private registerListening(socket: AgentSocket): void {
     const { userId, role } = socket.data;
     const listening = new Set<string>();
-    const bucket = { tokens: LISTEN_RATE.max, at: Date.now() };
+    const allowed = tokenBucket(LISTEN_RATE);
     const leave = async (callId: string, reason: string) => {
       listening.delete(callId);
       await socket.leave(listenRoom(callId));
@@ -160,11 +170,7 @@ export class Realtime {
     };
     socket.on("listen:start", async (body, ack) => {
       const reply = typeof ack === "function" ? ack : () => undefined;
-      const now = Date.now();
-      bucket.tokens = Math.min(LISTEN_RATE.max, bucket.tokens + ((now - bucket.at) / LISTEN_RATE.perMs) * LISTEN_RATE.max);
-      bucket.at = now;
-      if (bucket.tokens < 1) return reply({ ok: false, error: "rate_limited" });
-      bucket.tokens -= 1;
+      if (!allowed()) return reply({ ok: false, error: "rate_limited" });
       const parsed = listenBody.safeParse(body);
       if (!parsed.success) return reply({ ok: false, error: "validation_failed" });
       if (!this.deps.listening) return reply({ ok: false, error: "unavailable" });

@@ -145,6 +145,25 @@ describe("call flows", () => {
     );
   });
 
+  it("a caller's name that comes with an event applied after the call was made still names the contact", async () => {
+    const c = newCall(nextNumber());
+    await send([parentStatus(c, "completed", { CallDuration: "5" })]);
+    await drainInbox(svc);
+    await send([voice(c, { CallerName: "LATE  ARRIVAL" })]);
+    await drainInbox(svc);
+    const call = await callOf(c.callSid);
+    expect(await q(`SELECT name FROM contacts WHERE id = $1`, [call.contact_id])).toEqual([{ name: "LATE ARRIVAL" }]);
+    // A name someone gave the contact is never overwritten by a caller id.
+    const d = newCall(nextNumber());
+    await send([parentStatus(d, "completed", { CallDuration: "5" })]);
+    await drainInbox(svc);
+    const other = await callOf(d.callSid);
+    await q(`UPDATE contacts SET name = 'Given Name' WHERE id = $1`, [other.contact_id]);
+    await send([voice(d, { CallerName: "OTHER" })]);
+    await drainInbox(svc);
+    expect(await q(`SELECT name FROM contacts WHERE id = $1`, [other.contact_id])).toEqual([{ name: "Given Name" }]);
+  });
+
   it("in progress as soon as an agent's leg answers (answerOnBridge: the parent leg says nothing yet)", async () => {
     const c = newCall(nextNumber());
     const leg = sid("CA");

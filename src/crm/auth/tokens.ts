@@ -21,27 +21,22 @@ export class TokenSigner {
     this.key = new TextEncoder().encode(secret);
   }
 
-  async sign(userId: string, role: UserRole): Promise<{ token: string; expiresAt: Date }> {
-    const expiresAt = new Date(Date.now() + this.ttlMinutes * 60_000);
-    const token = await new SignJWT({ role })
-      .setProtectedHeader({ alg: ALG, typ: "JWT" })
-      .setSubject(userId)
-      .setIssuer(ISSUER)
-      .setAudience(AUDIENCE)
-      .setIssuedAt()
-      .setExpirationTime(Math.floor(expiresAt.getTime() / 1000))
-      .sign(this.key);
-    return { token, expiresAt };
+  sign(userId: string, role: UserRole): Promise<{ token: string; expiresAt: Date }> {
+    return this.signFor(AUDIENCE, userId, { role }, this.ttlMinutes * 60);
   }
 
   /** A short-lived token good for GET on one path only (a media element cannot send headers). */
-  async signLink(userId: string, role: UserRole, path: string, ttlSeconds: number): Promise<{ token: string; expiresAt: Date }> {
+  signLink(userId: string, role: UserRole, path: string, ttlSeconds: number): Promise<{ token: string; expiresAt: Date }> {
+    return this.signFor(LINK_AUDIENCE, userId, { role, path }, ttlSeconds);
+  }
+
+  private async signFor(audience: string, userId: string, claims: Record<string, string>, ttlSeconds: number): Promise<{ token: string; expiresAt: Date }> {
     const expiresAt = new Date(Date.now() + ttlSeconds * 1000);
-    const token = await new SignJWT({ role, path })
+    const token = await new SignJWT(claims)
       .setProtectedHeader({ alg: ALG, typ: "JWT" })
       .setSubject(userId)
       .setIssuer(ISSUER)
-      .setAudience(LINK_AUDIENCE)
+      .setAudience(audience)
       .setIssuedAt()
       .setExpirationTime(Math.floor(expiresAt.getTime() / 1000))
       .sign(this.key);

@@ -1,5 +1,6 @@
 import { parsePhoneNumberFromString } from "libphonenumber-js/max";
 import type { EntityManager } from "typeorm";
+import { returningRows } from "../../platform/db/sql";
 import type { AuditService } from "../audit/audit.service";
 import type { ParsedPhone } from "../phones/phone-number";
 import type { OutboundEvents } from "../outbound-webhooks/outbound-events";
@@ -56,6 +57,20 @@ export class ContactsService {
     });
     await this.events.emit(em, "contact.created", `contact.created:${contact.id}`, { contact: { id: contact.id, name, phones: [phone.e164], source: "call" } });
     return { contactId: contact.id, isNew: true, name, ownerId: null };
+  }
+
+  /**
+   * A caller's name that arrives with a later event than the one that made the contact (events
+   * of a call may be applied in any order): it replaces the name made from the number, never a
+   * name someone gave the contact.
+   */
+  async nameFromCaller(em: EntityManager, contactId: string, e164: string, callerName: string | undefined): Promise<void> {
+    const name = cleanName(callerName);
+    if (!name) return;
+    const automatic = formatForDisplay(e164);
+    const renamed = await returningRows(em, `UPDATE contacts SET name = $2, updated_at = now() WHERE id = $1 AND name = $3 RETURNING id`, [contactId, name, automatic]);
+    if (renamed.length === 0) return;
+    await this.audit.record(em, { actor: INGEST_ACTOR, action: "update", entity: "contact", entityId: contactId, before: { name: automatic }, after: { name } });
   }
 
   /**

@@ -133,6 +133,9 @@ function streamTones(opts: DemoCallsOptions, url: string, streamSid: string, cal
     timer.unref();
   });
   ws.on("error", (err) => opts.log.warn({ err: err.message }, "demo stream failed"));
-  ws.on("close", () => clearInterval(timer));
+  ws.on("close", () => {
+    clearInterval(timer);
+    done(); // closed by the service (the call ended): forget it too
+  });
   return stop;
 }

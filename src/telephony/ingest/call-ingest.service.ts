@@ -59,6 +59,9 @@ export class CallIngestService {
     if (created) {
       contact = await this.attachContact(em, call, ev as CallEvent & CallParty);
       await this.attribute(em, call, ev as CallEvent & CallParty, contact?.isNew ?? false);
+    } else if ("callerName" in ev && ev.callerName && call.contactId && call.fromE164 && call.direction === "inbound") {
+      // The call was made from a later event (they arrive in any order): the name still counts.
+      await this.deps.contacts.nameFromCaller(em, call.contactId, call.fromE164, ev.callerName);
     }
     await this.calls.addEvent(em, call.id, inboxId, ev);
 
