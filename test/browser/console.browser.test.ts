@@ -261,7 +261,8 @@ describeInBrowser("the console in Chromium", () => {
     const fay = await user("supervisor", "Fay Supervisor");
     const page = await browser.newPage({ viewport: { width: 420, height: 800 } });
     await page.goto(`${svc.url}/`);
-    // The email field has focus on arrival; Tab moves on, Enter submits.
+    // The email field takes the focus on arrival (once rendered); Tab moves on, Enter submits.
+    await page.waitForFunction(`document.activeElement && document.activeElement.getAttribute("name") === "email"`);
     await page.keyboard.type(fay.email);
     await page.keyboard.press("Tab");
     await page.keyboard.type(PASSWORD);
