@@ -77,6 +77,11 @@ describeInBrowser("the console in Chromium", () => {
     sockets.push(s);
     s.on("screen-pop", (_pop, ack) => ack?.({ ok: true }));
     await new Promise<void>((resolve, reject) => (s.once("connect", resolve), s.once("connect_error", reject)));
+    // Connected is not yet available: the service records that just after the handshake.
+    const userId = (await svc.container.crm.auth.authenticateToken(token))!.principal.id;
+    await waitFor(async () => (await svc.container.ds.query(`SELECT presence FROM users WHERE id = $1`, [userId]))[0]?.presence === "available", {
+      what: "the agent available",
+    });
     return s;
   }
 

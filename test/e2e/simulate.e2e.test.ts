@@ -4,6 +4,7 @@ import { promisify } from "node:util";
 import { startTestService, TEST_PUBLIC_URL, TEST_TWILIO, type TestService } from "../support/test-service";
 import { io as connect, type Socket } from "socket.io-client";
 import { drainInbox } from "../support/twilio";
+import { waitFor } from "../support/wait-for";
 
 const run = promisify(execFile);
 let svc: TestService;
@@ -14,10 +15,14 @@ beforeAll(async () => {
   const admin = (await svc.signIn("admin")).token;
   await svc.http.post("/api/tracking/numbers").set("authorization", `Bearer ${admin}`).send({ number: "+15005550777", pool: "website" }).expect(201);
   // One agent signed in (so available): the simulator rings whom the service's TwiML dials.
-  const { token } = await svc.signIn("agent", { dialTarget: "client:sim" });
+  const { token, userId } = await svc.signIn("agent", { dialTarget: "client:sim" });
   agent = connect(svc.url!, { auth: { token }, transports: ["websocket"], reconnection: false });
   agent.on("screen-pop", (_pop, ack) => ack?.({ ok: true }));
   await new Promise<void>((resolve) => agent.once("connect", () => resolve()));
+  // Connected is not yet available: the service records that just after the handshake.
+  await waitFor(async () => (await svc.container.ds.query(`SELECT presence FROM users WHERE id = $1`, [userId]))[0]?.presence === "available", {
+    what: "the agent available",
+  });
 });
 afterAll(async () => {
   agent?.disconnect();
