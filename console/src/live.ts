@@ -73,10 +73,5 @@ export function ask(event: string, body: unknown): Promise<{ ok: boolean; error?
 }
 
 export function setPresence(status: "available" | "away"): Promise<{ ok: boolean; status?: Presence; error?: string }> {
-  return new Promise((resolve) => {
-    if (!socket?.connected) return resolve({ ok: false, error: "You are offline" });
-    socket.timeout(5000).emit("presence:set", { status }, (err: Error | null, r: { ok: boolean; status?: Presence; error?: string }) =>
-      resolve(err ? { ok: false, error: "No answer from the service" } : r),
-    );
-  });
+  return ask("presence:set", { status }) as Promise<{ ok: boolean; status?: Presence; error?: string }>;
 }

@@ -65,6 +65,7 @@ export function createTelephony(deps: {
       calls,
       twilio,
       audit: crm.audit,
+      contacts: crm.contacts,
       log: deps.log,
       config,
       count: deps.countOutbound ?? (() => undefined),

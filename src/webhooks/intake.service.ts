@@ -4,6 +4,9 @@ import type { Logger } from "../platform/logger";
 import type { JobQueue } from "../platform/queue/jobs";
 import { InboxWriter, type InboxRow } from "./inbox-writer";
 
+/** Delivery keys are cut to this length wherever they are written or looked up. */
+const MAX_KEY = 500;
+
 export interface Accepted<P> {
   inboxId: string;
   duplicate: boolean;
@@ -26,7 +29,7 @@ export class WebhookIntake {
   }
 
   async accept<P extends object>(source: string, deliveryKey: string, payload: P): Promise<Accepted<P>> {
-    const key = deliveryKey.slice(0, 500);
+    const key = deliveryKey.slice(0, MAX_KEY);
     let row: InboxRow<P> | undefined;
     try {
       row = await this.writer.write(source, key, payload);
@@ -42,7 +45,7 @@ export class WebhookIntake {
   }
 
   async findByKey<P>(deliveryKey: string): Promise<{ id: string; payload: P; inserted: boolean } | undefined> {
-    const rows = await this.ds.query(`SELECT id, payload, false AS inserted FROM inbox WHERE delivery_key = $1`, [deliveryKey.slice(0, 500)]);
+    const rows = await this.ds.query(`SELECT id, payload, false AS inserted FROM inbox WHERE delivery_key = $1`, [deliveryKey.slice(0, MAX_KEY)]);
     return rows[0];
   }
 }

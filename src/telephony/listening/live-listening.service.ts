@@ -12,6 +12,9 @@ const WANTED_PATIENCE_MS = 5000;
 /** Where Twilio sends a listened call's audio: a WebSocket endpoint of this service. */
 export const MEDIA_STREAM_PATH = "/media-streams";
 
+/** PUBLIC_URL as Twilio's stream URLs spell it: ws(s):// on the same host. */
+export const webSocketBase = (publicUrl: string) => publicUrl.replace(/^http/, "ws");
+
 export interface ListenHooks {
   started(): void;
   refused(): void;
@@ -99,7 +102,7 @@ export class LiveListening {
 
   /** wss:// (Twilio requires it) on PUBLIC_URL's host; our call id rides in the signed URL. */
   streamUrl(callId: string): string {
-    return `${this.deps.publicUrl.replace(/^http/, "ws")}${MEDIA_STREAM_PATH}?call=${callId}`;
+    return `${webSocketBase(this.deps.publicUrl)}${MEDIA_STREAM_PATH}?call=${callId}`;
   }
 
   /**

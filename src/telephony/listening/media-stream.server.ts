@@ -4,7 +4,7 @@ import twilio from "twilio";
 import { WebSocketServer, type WebSocket } from "ws";
 import { z } from "zod";
 import type { Logger } from "../../platform/logger";
-import { MEDIA_STREAM_PATH } from "./live-listening.service";
+import { MEDIA_STREAM_PATH, webSocketBase } from "./live-listening.service";
 
 /** One relayed piece of audio: raw µ-law 8 kHz mono, about 100 ms of one track. */
 export interface AudioFrame {
@@ -82,7 +82,7 @@ function signed(req: IncomingMessage, deps: MediaStreamDeps): boolean {
   const signature = req.headers["x-twilio-signature"];
   if (!deps.authToken || typeof signature !== "string" || signature.length === 0 || signature.length > 200) return false;
   const https = `${deps.publicUrl}${req.url}`;
-  const wss = `${deps.publicUrl.replace(/^http/, "ws")}${req.url}`;
+  const wss = `${webSocketBase(deps.publicUrl)}${req.url}`;
   return twilio.validateRequest(deps.authToken, signature, wss, {}) || twilio.validateRequest(deps.authToken, signature, https, {});
 }
 

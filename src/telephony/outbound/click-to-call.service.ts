@@ -1,12 +1,13 @@
 import { randomUUID } from "node:crypto";
 import type { DataSource, EntityManager } from "typeorm";
 import { z } from "zod";
-import { actorOf, parsePhone, type AuditService, type Principal } from "../../crm";
+import { actorOf, parsePhone, type AuditService, type ContactsService, type Principal } from "../../crm";
 import { returningRows } from "../../platform/db/sql";
 import { AppError } from "../../platform/errors";
 import type { Logger } from "../../platform/logger";
 import type { CallsQuery } from "../calls.query";
 import type { CallIngestService } from "../ingest/call-ingest.service";
+import { CallsRepository } from "../ingest/calls.repository";
 import { clickToCallId } from "../twilio/twilio.adapter";
 import { renderConnectTwiml } from "../twilio/twiml";
 import type { TwilioCalls } from "./twilio-calls";
@@ -37,6 +38,9 @@ export type AttemptResult = "placed" | "refused" | "limited" | "provider_error";
  * outrun the record, and the call is logged, recorded and closes call-backs like any other.
  */
 export class ClickToCallService {
+  /** The ingest's own notion of "ours" (tracking, overflow and called numbers). */
+  private readonly ownNumbers = new CallsRepository();
+
   constructor(
     private readonly deps: {
       ds: DataSource;
@@ -44,6 +48,7 @@ export class ClickToCallService {
       calls: CallsQuery;
       twilio: TwilioCalls;
       audit: AuditService;
+      contacts: ContactsService;
       log: Logger;
       config: ClickToCallConfig;
       count: (result: AttemptResult) => void;
@@ -146,10 +151,12 @@ export class ClickToCallService {
     }
     const phone = parsePhone(to, this.deps.config.defaultRegion);
     if (phone.kind !== "number") throw new AppError("validation_failed", `to: ${phone.kind === "withheld" ? "a withheld number cannot be called" : "not a dialable phone number"}`);
-    const [own] = await this.deps.ds.query(`SELECT 1 FROM tracking_numbers WHERE number = $1`, [phone.e164]);
-    if (own || phone.e164 === this.deps.config.outbound.callerId) throw new AppError("validation_failed", "to: that is one of our own numbers");
-    const [match] = await this.deps.ds.query(`SELECT contact_id FROM contact_phones WHERE e164 = $1`, [phone.e164]);
-    return { e164: phone.e164, contactId: match?.contact_id ?? null };
+    const em = this.deps.ds.manager;
+    if (phone.e164 === this.deps.config.outbound.callerId || (await this.ownNumbers.isOwnNumber(em, phone.e164))) {
+      throw new AppError("validation_failed", "to: that is one of our own numbers");
+    }
+    const match = await this.deps.contacts.findByE164(em, phone.e164);
+    return { e164: phone.e164, contactId: match?.contactId ?? null };
   }
 
   /**
