@@ -27,7 +27,7 @@ async function play(deliveries: Delivery[]) {
   await drainInbox(svc);
 }
 
-// The legs' callbacks carry fixed timestamps (see legStatuses): a period from two days back covers them.
+// The legs' callbacks carry timestamps an hour back (see legStatuses): a period from two days back covers them.
 const today = new Date().toISOString().slice(0, 10);
 const since = new Date(Date.now() - 2 * 86_400_000).toISOString().slice(0, 10);
 

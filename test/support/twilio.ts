@@ -43,6 +43,9 @@ export const parentStatus = (c: CallScript, status: string, extra: Params = {}):
   params: { ...base(c.callSid, c.from, c.to), CallStatus: status, CallbackSource: "call-progress-events", ...extra },
 });
 
+/** Legs' callbacks carry timestamps an hour back: fixed within a run, inside any recent report period. */
+const LEG_TIME_BASE = Math.floor(Date.now() / 1000) * 1000 - 3_600_000;
+
 export function legStatuses(c: CallScript, legSid: string, target: string, statuses: string[], durationSec = 42): Delivery[] {
   return statuses.map((status, i) => ({
     path: "/webhooks/twilio/status",
@@ -53,7 +56,7 @@ export function legStatuses(c: CallScript, legSid: string, target: string, statu
       CallStatus: status,
       SequenceNumber: String(i),
       CallbackSource: "call-progress-events",
-      Timestamp: new Date(Date.UTC(2026, 10, 26, 10, 0, i)).toUTCString(),
+      Timestamp: new Date(LEG_TIME_BASE + i * 1000).toUTCString(),
       ...(["completed", "busy", "no-answer", "failed", "canceled"].includes(status) ? { CallDuration: String(status === "completed" ? durationSec : 0) } : {}),
     },
   }));
