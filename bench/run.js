@@ -180,17 +180,15 @@ async function realtimeBench(results) {
   }
 }
 
-/** BENCH_ONLY=ingest|tracking runs one part (while working on it); unset runs everything. */
-const ONLY = process.env.BENCH_ONLY;
+/** BENCH_ONLY=ingest,pops,tracking (any of them) runs those parts; unset runs everything. */
+const ONLY = process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(",") : ["ingest", "pops", "tracking"];
 
 async function main() {
   execFileSync(process.execPath, [path.join(root, "scripts/build-if-stale.js")], { stdio: "inherit" });
   const results = { when: new Date().toISOString(), machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version }, seconds: SECONDS, connections: CONNECTIONS };
-  if (ONLY !== "tracking") {
-    await ingestBench(results);
-    await realtimeBench(results);
-  }
-  if (ONLY !== "ingest") await trackingBench(results, { sql, dbUrl, freePort, waitHttp, stop, step, root, PG, REDIS });
+  if (ONLY.includes("ingest")) await ingestBench(results);
+  if (ONLY.includes("pops")) await realtimeBench(results);
+  if (ONLY.includes("tracking")) await trackingBench(results, { sql, dbUrl, freePort, waitHttp, stop, step, root, PG, REDIS });
   printResults(results);
 }
 
@@ -271,6 +269,10 @@ function printResults(results) {
       [`queue: backlog of ${results.queue.backlog} applied in (s)`, fmt(results.queue.drainedIn, 1)],
       ["queue: events applied / s (one worker)", fmt(results.queue.eventsPerSec)],
       ["rows: calls / contacts / tasks", `${results.applied.calls} / ${results.applied.contacts} / ${results.applied.tasks}`],
+    );
+  }
+  if (results.pops) {
+    rows.push(
       ...results.pops.flatMap((p) => [
         [`webhook → pop at ${p.rate} calls/s, ${p.service.agents} agents: p50 / p99 (ms)`, `${p.service.p50} / ${p.service.p99}`],
         [`  popped / lost of ${p.service.calls} calls`, `${p.service.popped} / ${p.service.lost}`],

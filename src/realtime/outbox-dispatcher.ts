@@ -1,7 +1,8 @@
 import type { DataSource, EntityManager } from "typeorm";
 import type { CallContextService } from "../crm";
 import type { OutboxTopics } from "../platform/outbox";
-import type { PopStore } from "./pop-store";
+import { popKey, type PopStore } from "./pop-store";
+import type { TaskMessage } from "./realtime-events";
 import type { Realtime } from "./realtime.gateway";
 import { roleRoom, userRoom } from "./realtime.gateway";
 
@@ -15,11 +16,15 @@ interface OutboxRow {
   payload: OutboxTopics[keyof OutboxTopics];
 }
 
+type Emit = () => void;
+
 /**
  * Pushes what the ingest committed to the outbox. Rows are claimed with SKIP LOCKED, so any
  * number of processes can dispatch; a row is marked done in the same transaction that stored
  * its pops, so a crash re-dispatches it (pops are unique per call and agent, clients dedupe by
- * popId).
+ * popId). A claimed batch is handled in a few statements whatever its size (a burst of ringing
+ * calls is one read of their cards, one insert of their pops); if that fails, row by row, so a
+ * bad row cannot hold the others back.
  */
 export class OutboxDispatcher {
   constructor(
@@ -39,74 +44,120 @@ export class OutboxDispatcher {
            ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
           [BATCH],
         );
-        const after: Array<() => void> = [];
-        const done: string[] = [];
-        for (const row of rows) {
-          // A savepoint per row: one bad row must not roll back (and so block) the others.
-          await em.query("SAVEPOINT outbox_row");
-          try {
-            after.push(...(await this.handle(em, row)));
-            done.push(row.id);
-          } catch (err) {
-            await em.query("ROLLBACK TO SAVEPOINT outbox_row");
-            await em.query(
-              `UPDATE outbox SET attempts = attempts + 1, last_error = $2,
-                 status = CASE WHEN attempts + 1 >= $3 THEN 'failed' ELSE status END,
-                 available_at = now() + make_interval(secs => LEAST(300, 2 ^ attempts)) WHERE id = $1`,
-              [row.id, String((err as Error).message).slice(0, 1000), MAX_ATTEMPTS],
-            );
-          }
-        }
+        const { emits, done } = await this.handleBatch(em, rows);
         if (done.length) {
           await em.query(`UPDATE outbox SET status = 'done', attempts = attempts + 1, processed_at = now() WHERE id = ANY($1::bigint[])`, [done]);
         }
-        return { count: rows.length, after };
+        return { count: rows.length, emits };
       });
       // Emit once the pops are committed, so an ack always finds its row.
-      for (const emit of n.after) emit();
+      for (const emit of n.emits) emit();
       total += n.count;
       if (n.count < BATCH) return total;
     }
   }
 
-  private async handle(em: EntityManager, row: OutboxRow): Promise<Array<() => void>> {
-    switch (row.topic) {
-      case "screen-pop": {
-        const p = row.payload as OutboxTopics["screen-pop"];
-        const content = await this.callContext.screenPop(p.callId);
-        if (!content || content.call.status === "completed") return [];
-        const popIds = await this.pops.saveAll(em, p.callId, p.userIds, content);
-        return [...popIds].map(([userId, popId]) => () => this.realtime.sendPop(userId, { popId, ...content }));
-      }
-      case "call.update": {
-        const u = row.payload as OutboxTopics["call.update"];
-        // Answered or over: the pop goes away for everyone it reached.
-        const popped = u.status !== "ringing" || u.answeredBy ? await this.pops.dismiss(em, u.callId) : [];
-        const rooms = [roleRoom("supervisor"), roleRoom("admin"), ...popped.map(userRoom), ...(u.answeredBy ? [userRoom(u.answeredBy)] : [])];
-        return [() => this.realtime.io.to(rooms).emit("call:update", u)];
-      }
-      case "task.assigned": {
-        const t = row.payload as OutboxTopics["task.assigned"];
-        const [task] = await em.query(
-          `SELECT id, type, status, title, contact_id, call_id, assignee_id, due_at, attempts FROM tasks WHERE id = $1`,
-          [t.taskId],
-        );
-        if (!task || task.status !== "open") return [];
-        const message = {
-          id: task.id,
-          type: task.type,
-          status: task.status,
-          title: task.title,
-          contactId: task.contact_id,
-          callId: task.call_id,
-          assigneeId: task.assignee_id,
-          dueAt: new Date(task.due_at).toISOString(),
-          attempts: task.attempts,
-        };
-        return [() => this.realtime.io.to(userRoom(t.assigneeId)).emit("task:assigned", message)];
-      }
-      default:
-        return [];
+  private async handleBatch(em: EntityManager, rows: OutboxRow[]): Promise<{ emits: Emit[]; done: string[] }> {
+    if (rows.length === 0) return { emits: [], done: [] };
+    await em.query("SAVEPOINT outbox_batch");
+    try {
+      const emits = await this.handle(em, rows);
+      return { emits, done: rows.map((r) => r.id) };
+    } catch {
+      await em.query("ROLLBACK TO SAVEPOINT outbox_batch");
     }
+    const emits: Emit[] = [];
+    const done: string[] = [];
+    for (const row of rows) {
+      // A savepoint per row: one bad row must not roll back (and so block) the others.
+      await em.query("SAVEPOINT outbox_row");
+      try {
+        emits.push(...(await this.handle(em, [row])));
+        done.push(row.id);
+      } catch (err) {
+        await em.query("ROLLBACK TO SAVEPOINT outbox_row");
+        await em.query(
+          `UPDATE outbox SET attempts = attempts + 1, last_error = $2,
+             status = CASE WHEN attempts + 1 >= $3 THEN 'failed' ELSE status END,
+             available_at = now() + make_interval(secs => LEAST(300, 2 ^ attempts)) WHERE id = $1`,
+          [row.id, String((err as Error).message).slice(0, 1000), MAX_ATTEMPTS],
+        );
+      }
+    }
+    return { emits, done };
+  }
+
+  /** Handles rows in one go; returns what to emit after commit, in the rows' order. */
+  private async handle(em: EntityManager, rows: OutboxRow[]): Promise<Emit[]> {
+    const pops = payloads(rows, "screen-pop");
+    const contents = await this.callContext.screenPops([...new Set(pops.map((p) => p.callId))], em);
+    // A call already over pops for no one.
+    const live = pops.filter((p) => contents.get(p.callId) && contents.get(p.callId)!.call.status !== "completed");
+    const popIds = await this.pops.saveAll(em, live.map((p) => ({ ...p, content: contents.get(p.callId)! })));
+    // Pops stored just above are dismissed too when their call was answered in the same batch.
+    const updates = payloads(rows, "call.update");
+    const popped = await this.pops.dismiss(em, [...new Set(updates.filter(dismisses).map((u) => u.callId))]);
+    const tasks = await this.openTasks(em, payloads(rows, "task.assigned").map((t) => t.taskId));
+
+    return rows.flatMap((row): Emit[] => {
+      switch (row.topic) {
+        case "screen-pop": {
+          const p = row.payload as OutboxTopics["screen-pop"];
+          const content = contents.get(p.callId);
+          if (!content) return [];
+          return p.userIds.flatMap((userId) => {
+            const popId = popIds.get(popKey(p.callId, userId));
+            return popId ? [() => this.realtime.sendPop(userId, { popId, ...content })] : [];
+          });
+        }
+        case "call.update": {
+          const u = row.payload as OutboxTopics["call.update"];
+          // Answered or over: the pop goes away for everyone it reached.
+          const reached = dismisses(u) ? (popped.get(u.callId) ?? []) : [];
+          const rooms = [roleRoom("supervisor"), roleRoom("admin"), ...reached.map(userRoom), ...(u.answeredBy ? [userRoom(u.answeredBy)] : [])];
+          return [() => this.realtime.io.to(rooms).emit("call:update", u)];
+        }
+        case "task.assigned": {
+          const t = row.payload as OutboxTopics["task.assigned"];
+          const task = tasks.get(t.taskId);
+          return task ? [() => this.realtime.io.to(userRoom(t.assigneeId)).emit("task:assigned", task)] : [];
+        }
+        default:
+          return [];
+      }
+    });
+  }
+
+  /** The tasks still open among these, as `task:assigned` messages. */
+  private async openTasks(em: EntityManager, taskIds: string[]): Promise<Map<string, TaskMessage>> {
+    if (taskIds.length === 0) return new Map();
+    const rows = await em.query(
+      `SELECT id, type, status, title, contact_id, call_id, assignee_id, due_at, attempts FROM tasks WHERE id = ANY($1::uuid[]) AND status = 'open'`,
+      [taskIds],
+    );
+    return new Map(
+      rows.map((t: TaskRow): [string, TaskMessage] => [
+        t.id,
+        { id: t.id, type: t.type, status: t.status, title: t.title, contactId: t.contact_id, callId: t.call_id, assigneeId: t.assignee_id, dueAt: new Date(t.due_at).toISOString(), attempts: t.attempts },
+      ]),
+    );
   }
 }
+
+interface TaskRow {
+  id: string;
+  type: string;
+  status: string;
+  title: string;
+  contact_id: string | null;
+  call_id: string | null;
+  assignee_id: string | null;
+  due_at: Date;
+  attempts: number;
+}
+
+const payloads = <T extends keyof OutboxTopics>(rows: OutboxRow[], topic: T) =>
+  rows.filter((r) => r.topic === topic).map((r) => r.payload as OutboxTopics[T]);
+
+/** A call answered or over no longer pops for anyone. */
+const dismisses = (u: OutboxTopics["call.update"]) => u.status !== "ringing" || u.answeredBy !== null;

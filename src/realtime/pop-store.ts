@@ -11,17 +11,20 @@ export class PopStore {
   constructor(private readonly ds: DataSource) {}
 
   /**
-   * Stores the pops of one call for its agents in one statement, as `sent`: they are emitted
-   * right after the transaction commits. Returns popId per user.
+   * Stores the pops of a batch of calls, one per (call, agent), in one statement, as `sent`:
+   * they are emitted right after the transaction commits. Returns popId per `${callId}:${userId}`.
    */
-  async saveAll(em: EntityManager, callId: string, userIds: string[], content: ScreenPopContent): Promise<Map<string, string>> {
-    const rows: Array<{ id: string; user_id: string }> = await em.query(
+  async saveAll(em: EntityManager, calls: Array<{ callId: string; userIds: string[]; content: ScreenPopContent }>): Promise<Map<string, string>> {
+    const pairs = calls.flatMap((c) => c.userIds.map((userId) => ({ callId: c.callId, userId, payload: JSON.stringify(c.content) })));
+    if (pairs.length === 0) return new Map();
+    const rows: Array<{ id: string; call_id: string; user_id: string }> = await em.query(
       `INSERT INTO screen_pops (call_id, user_id, payload, status, sent_at)
-       SELECT $1, u, $3, 'sent', now() FROM unnest($2::uuid[]) AS u
-       ON CONFLICT (call_id, user_id) DO UPDATE SET sent_at = now() RETURNING id, user_id`,
-      [callId, userIds, JSON.stringify(content)],
+       SELECT c, u, p, 'sent', now() FROM unnest($1::uuid[], $2::uuid[], $3::jsonb[]) AS t(c, u, p)
+       ORDER BY c, u
+       ON CONFLICT (call_id, user_id) DO UPDATE SET sent_at = now() RETURNING id, call_id, user_id`,
+      [pairs.map((p) => p.callId), pairs.map((p) => p.userId), pairs.map((p) => p.payload)],
     );
-    return new Map(rows.map((r) => [r.user_id, r.id]));
+    return new Map(rows.map((r) => [popKey(r.call_id, r.user_id), r.id]));
   }
 
   /** Acks arrive in bursts (ten agents per call): they are written together every few ms. */
@@ -49,14 +52,19 @@ export class PopStore {
     );
   }
 
-  /** The agents a call popped for (to dismiss their pops), and dismisses them. */
-  async dismiss(em: EntityManager, callId: string): Promise<string[]> {
-    // One statement: the update, and every agent the call popped for (dismissed before or now).
-    const rows = await em.query(
-      `WITH dismissed AS (UPDATE screen_pops SET status = 'dismissed', dismissed_at = now() WHERE call_id = $1 AND status <> 'dismissed')
-       SELECT user_id FROM screen_pops WHERE call_id = $1`,
-      [callId],
+  /** Dismisses the pops of these calls; returns, per call, every agent it popped for (dismissed before or now). */
+  async dismiss(em: EntityManager, callIds: string[]): Promise<Map<string, string[]>> {
+    if (callIds.length === 0) return new Map();
+    // One statement: the update, and the agents (the select sees the snapshot before the update, which is all we need).
+    const rows: Array<{ call_id: string; user_id: string }> = await em.query(
+      `WITH dismissed AS (UPDATE screen_pops SET status = 'dismissed', dismissed_at = now() WHERE call_id = ANY($1::uuid[]) AND status <> 'dismissed')
+       SELECT call_id, user_id FROM screen_pops WHERE call_id = ANY($1::uuid[])`,
+      [callIds],
     );
-    return rows.map((r: { user_id: string }) => r.user_id);
+    const byCall = new Map<string, string[]>();
+    for (const r of rows) byCall.set(r.call_id, [...(byCall.get(r.call_id) ?? []), r.user_id]);
+    return byCall;
   }
 }
+
+export const popKey = (callId: string, userId: string) => `${callId}:${userId}`;

@@ -198,6 +198,47 @@ describe("screen-pop", () => {
   });
 });
 
+describe("screen-pop content", () => {
+  it("a repeat caller's pop carries their history: owner, open deal, last calls with recordings, open call-back, attribution", async () => {
+    const admin = await svc.signIn("admin");
+    const tracked = "+15005550777";
+    await svc.http
+      .post("/api/tracking/numbers")
+      .set("authorization", `Bearer ${admin.token}`)
+      .send({ number: tracked, source: "billboard", medium: "offline", campaign: "highway-101" })
+      .expect(201);
+    const hana = await agent("client:hana");
+    const from = "+14155550934";
+    const answered = newCall(from, tracked);
+    for (const d of [voice(answered, { CallerName: "Hana Kim" }), ...answeredCallbacks(answered, "client:hana")]) await postSigned(svc, d).expect((r) => expect(r.status).toBeLessThan(300));
+    await waitFor(async () => (await q(`SELECT count(*)::int AS n FROM recordings r JOIN calls c ON c.id = r.call_id WHERE c.from_e164 = $1`, [from]))[0].n === 1, { what: "first call recorded" });
+    const missed = newCall(from, tracked);
+    for (const d of [voice(missed), ...missedCallbacks(missed, "client:hana")]) await postSigned(svc, d).expect((r) => expect(r.status).toBeLessThan(300));
+    await waitFor(() => hana.tasks.length === 1, { what: "call-back task" });
+    const [contact] = await q(`SELECT contact_id AS id FROM contact_phones WHERE e164 = $1`, [from]);
+    await q(`UPDATE contacts SET company = 'Kim & Co', owner_id = $2 WHERE id = $1`, [contact.id, hana.userId]);
+    await q(`UPDATE deals SET amount = 1250.50 WHERE contact_id = $1`, [contact.id]);
+    hana.pops.length = 0;
+
+    const third = newCall(from, tracked);
+    await postSigned(svc, voice(third)).expect(200);
+    await waitFor(() => hana.pops.length === 1, { what: "pop of the third call" });
+    const pop = hana.pops[0]!;
+    expect(pop.contact).toEqual({ id: contact.id, name: "Hana Kim", phones: [from], isNew: false, company: "Kim & Co", owner: { id: hana.userId, name: expect.any(String) } });
+    expect(pop.openDeals).toEqual([{ id: expect.any(String), title: expect.any(String), stage: "New lead", amount: "1250.50" }]);
+    expect(pop.recentCalls.map((c) => [c.outcome, c.hasRecording])).toEqual([
+      ["missed", false],
+      ["answered", true],
+    ]);
+    expect(pop.recentCalls[1]).toMatchObject({ direction: "inbound", durationSec: expect.any(Number), startedAt: expect.stringMatching(/Z$/) });
+    expect(pop.hasEarlierRecordings).toBe(true);
+    expect(pop.openTasks).toEqual([{ id: hana.tasks[0]!.id, type: "call_back", title: expect.any(String), dueAt: expect.stringMatching(/Z$/), overdue: false }]);
+    const billboard = { source: "billboard", medium: "offline", campaign: "highway-101", keyword: null };
+    expect(pop.attribution).toEqual(billboard);
+    expect(pop.firstTouch).toEqual(billboard);
+  });
+});
+
 describe("outbox dispatch", () => {
   it("a row that cannot be dispatched is retried later and does not block the others", async () => {
     const frank = await agent("client:frank");

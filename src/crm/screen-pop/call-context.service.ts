@@ -1,4 +1,4 @@
-import type { DataSource } from "typeorm";
+import type { DataSource, EntityManager } from "typeorm";
 
 export interface ScreenPopContent {
   call: { id: string; direction: string; from: string; to: string; status: string; startedAt: string };
@@ -14,6 +14,85 @@ export interface ScreenPopContent {
 
 const iso = (d: Date | string) => new Date(d).toISOString();
 
+/** A data source or a transaction's manager. */
+type Queryable = Pick<EntityManager, "query">;
+
+type Touch = ScreenPopContent["attribution"];
+
+interface PopRow {
+  id: string;
+  direction: string;
+  from_raw: string;
+  to_raw: string;
+  status: string;
+  started_at: Date;
+  contact_id: string | null;
+  is_first_time_caller: boolean | null;
+  contact_name: string | null;
+  company: string | null;
+  owner_id: string | null;
+  owner_name: string | null;
+  attribution: Touch;
+  first_touch: Touch;
+  phones: string[];
+  open_deals: ScreenPopContent["openDeals"];
+  recent_calls: Array<{ id: string; direction: string; started_at: string; outcome: string | null; duration_sec: number | null; has_recording: boolean }>;
+  open_tasks: Array<{ id: string; type: string; title: string; due_at: string }>;
+}
+
+const touch = (alias: string) => `json_build_object('source', ${alias}.source, 'medium', ${alias}.medium, 'campaign', ${alias}.campaign, 'keyword', ${alias}.keyword)`;
+
+/** Everything a pop shows, per call, as one row: the card, its lists as JSON arrays. */
+const POPS_SQL = `
+  SELECT c.id, c.direction, c.from_raw, c.to_raw, c.status, c.started_at, c.contact_id, c.is_first_time_caller,
+    ct.name AS contact_name, ct.company, u.id AS owner_id, u.name AS owner_name,
+    (SELECT ${touch("a")} FROM call_attributions a WHERE a.call_id = c.id AND a.is_primary LIMIT 1) AS attribution,
+    (SELECT ${touch("f")} FROM call_attributions f WHERE f.id = ct.first_touch_attribution_id) AS first_touch,
+    COALESCE((SELECT json_agg(p.e164 ORDER BY p.created_at) FROM contact_phones p WHERE p.contact_id = c.contact_id), '[]') AS phones,
+    COALESCE((SELECT json_agg(d) FROM (
+      SELECT d.id, d.title, s.name AS stage, d.amount::text AS amount FROM deals d JOIN pipeline_stages s ON s.id = d.stage_id
+      WHERE d.contact_id = c.contact_id AND d.status = 'open' ORDER BY d.created_at DESC LIMIT 5) d), '[]') AS open_deals,
+    COALESCE((SELECT json_agg(r) FROM (
+      SELECT r.id, r.direction, r.started_at, r.outcome, r.duration_sec,
+        EXISTS (SELECT 1 FROM recordings rec WHERE rec.call_id = r.id AND rec.status = 'completed') AS has_recording
+      FROM calls r WHERE r.contact_id = c.contact_id AND r.id <> c.id ORDER BY r.started_at DESC LIMIT 5) r), '[]') AS recent_calls,
+    COALESCE((SELECT json_agg(t) FROM (
+      SELECT t.id, t.type, t.title, t.due_at FROM tasks t
+      WHERE t.contact_id = c.contact_id AND t.status = 'open' ORDER BY t.due_at LIMIT 10) t), '[]') AS open_tasks
+  FROM calls c LEFT JOIN contacts ct ON ct.id = c.contact_id LEFT JOIN users u ON u.id = ct.owner_id
+  WHERE c.id = ANY($1::uuid[])`;
+
+function toContent(r: PopRow): ScreenPopContent {
+  const recentCalls = r.recent_calls.map((c) => ({
+    id: c.id,
+    direction: c.direction,
+    startedAt: iso(c.started_at),
+    outcome: c.outcome,
+    durationSec: c.duration_sec,
+    hasRecording: c.has_recording,
+  }));
+  const now = Date.now();
+  return {
+    call: { id: r.id, direction: r.direction, from: r.from_raw, to: r.to_raw, status: r.status, startedAt: iso(r.started_at) },
+    contact: r.contact_id
+      ? {
+          id: r.contact_id,
+          name: r.contact_name ?? "",
+          phones: r.phones,
+          isNew: r.is_first_time_caller === true,
+          company: r.company,
+          owner: r.owner_id ? { id: r.owner_id, name: r.owner_name ?? "" } : null,
+        }
+      : null,
+    openDeals: r.contact_id ? r.open_deals : [],
+    recentCalls: r.contact_id ? recentCalls : [],
+    openTasks: r.contact_id ? r.open_tasks.map((t) => ({ id: t.id, type: t.type, title: t.title, dueAt: iso(t.due_at), overdue: new Date(t.due_at).getTime() < now })) : [],
+    attribution: r.attribution,
+    firstTouch: r.contact_id ? r.first_touch : null,
+    hasEarlierRecordings: r.contact_id ? recentCalls.some((c) => c.hasRecording) : false,
+  };
+}
+
 /**
  * What an agent needs on screen while the phone rings: a minimal card built from our own
  * records, never a provider's body.
@@ -22,65 +101,17 @@ export class CallContextService {
   constructor(private readonly ds: DataSource) {}
 
   async screenPop(callId: string): Promise<ScreenPopContent | undefined> {
-    const [call] = await this.ds.query(
-      `SELECT id, direction, from_raw, to_raw, status, started_at, contact_id, is_first_time_caller FROM calls WHERE id = $1`,
-      [callId],
-    );
-    if (!call) return undefined;
-    const content: ScreenPopContent = {
-      call: { id: call.id, direction: call.direction, from: call.from_raw, to: call.to_raw, status: call.status, startedAt: iso(call.started_at) },
-      contact: null,
-      openDeals: [],
-      recentCalls: [],
-      openTasks: [],
-      attribution: await this.attribution(`SELECT source, medium, campaign, keyword FROM call_attributions WHERE call_id = $1 AND is_primary`, callId),
-      firstTouch: null,
-      hasEarlierRecordings: false,
-    };
-    if (!call.contact_id) return content;
-    const id = call.contact_id;
-    const [contact] = await this.ds.query(
-      `SELECT c.id, c.name, c.company, c.first_touch_attribution_id, u.id AS owner_id, u.name AS owner_name
-       FROM contacts c LEFT JOIN users u ON u.id = c.owner_id WHERE c.id = $1`,
-      [id],
-    );
-    const phones = await this.ds.query(`SELECT e164 FROM contact_phones WHERE contact_id = $1 ORDER BY created_at`, [id]);
-    content.contact = {
-      id,
-      name: contact.name,
-      phones: phones.map((p: { e164: string }) => p.e164),
-      isNew: call.is_first_time_caller === true,
-      company: contact.company,
-      owner: contact.owner_id ? { id: contact.owner_id, name: contact.owner_name } : null,
-    };
-    content.openDeals = (
-      await this.ds.query(
-        `SELECT d.id, d.title, s.name AS stage, d.amount FROM deals d JOIN pipeline_stages s ON s.id = d.stage_id
-         WHERE d.contact_id = $1 AND d.status = 'open' ORDER BY d.created_at DESC LIMIT 5`,
-        [id],
-      )
-    ).map((d: { id: string; title: string; stage: string; amount: string | null }) => ({ id: d.id, title: d.title, stage: d.stage, amount: d.amount }));
-    const recent = await this.ds.query(
-      `SELECT c.id, c.direction, c.started_at, c.outcome, c.duration_sec, EXISTS (SELECT 1 FROM recordings r WHERE r.call_id = c.id AND r.status = 'completed') AS has_recording
-       FROM calls c WHERE c.contact_id = $1 AND c.id <> $2 ORDER BY c.started_at DESC LIMIT 5`,
-      [id, callId],
-    );
-    content.recentCalls = recent.map((c: { id: string; direction: string; started_at: Date; outcome: string | null; duration_sec: number | null; has_recording: boolean }) => ({
-      id: c.id,
-      direction: c.direction,
-      startedAt: iso(c.started_at),
-      outcome: c.outcome,
-      durationSec: c.duration_sec,
-      hasRecording: c.has_recording,
-    }));
-    content.hasEarlierRecordings = content.recentCalls.some((c) => c.hasRecording);
-    content.openTasks = (
-      await this.ds.query(`SELECT id, type, title, due_at FROM tasks WHERE contact_id = $1 AND status = 'open' ORDER BY due_at LIMIT 10`, [id])
-    ).map((t: { id: string; type: string; title: string; due_at: Date }) => ({ id: t.id, type: t.type, title: t.title, dueAt: iso(t.due_at), overdue: new Date(t.due_at) < new Date() }));
-    if (contact.first_touch_attribution_id) {
-      content.firstTouch = await this.attribution(`SELECT source, medium, campaign, keyword FROM call_attributions WHERE id = $1`, contact.first_touch_attribution_id);
-    }
-    return content;
+    return (await this.screenPops([callId])).get(callId);
+  }
+
+  /**
+   * The pops of many calls in one statement: the dispatcher builds a burst of ringing calls'
+   * cards in one round trip. `db` lets it read inside its own transaction.
+   */
+  async screenPops(callIds: string[], db: Queryable = this.ds): Promise<Map<string, ScreenPopContent>> {
+    if (callIds.length === 0) return new Map();
+    const rows: PopRow[] = await db.query(POPS_SQL, [callIds]);
+    return new Map(rows.map((r) => [r.id, toContent(r)]));
   }
 
   /** Calls ringing or in progress, for the supervisors' live board. */
@@ -102,10 +133,5 @@ export class CallContextService {
         contactName: r.contact_name,
       }),
     );
-  }
-
-  private async attribution(sql: string, id: string) {
-    const [a] = await this.ds.query(sql, [id]);
-    return a ? { source: a.source, medium: a.medium, campaign: a.campaign, keyword: a.keyword } : null;
   }
 }
