@@ -85,8 +85,11 @@ async function startBaseline(script) {
   return { child, url };
 }
 
+/** BENCH_PROFILE=dir: the service's processes write CPU profiles there when they stop. */
+const profileArgs = process.env.BENCH_PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(process.env.BENCH_PROFILE)}`] : [];
+
 function startService(script, env) {
-  const child = spawn(process.execPath, [path.join(root, "dist/src", script)], { env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "inherit"] });
+  const child = spawn(process.execPath, [...profileArgs, path.join(root, "dist/src", script)], { env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "inherit"] });
   return child;
 }
 

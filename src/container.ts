@@ -51,7 +51,7 @@ export async function buildContainer(
   log: Logger,
   opts: { queuePrefix?: string; connectAttempts?: number } = {},
 ): Promise<Container> {
-  const ds = await connectWithRetry(createDataSource(config.databaseUrl, allEntities, { poolSize: config.dbPoolSize }), log, { attempts: opts.connectAttempts });
+  const ds = await connectWithRetry(createDataSource(config.databaseUrl, allEntities, { poolSize: config.dbPoolSize, preparedStatements: config.dbPreparedStatements }), log, { attempts: opts.connectAttempts });
   const queue: JobQueue = config.redisUrl ? new BullQueue(config.redisUrl, log, opts.queuePrefix) : new InProcessQueue(log);
   const metrics = new Metrics({ queueDepth: () => queue.depth(), inboxPending: () => countPendingInbox(ds) });
   // A merge reaches past the CRM's tables: calls follow the contact, reports count one caller.
@@ -89,8 +89,6 @@ export async function buildContainer(
       ]),
     ),
   };
-  // A delivery's audit entries (contact, deal, task, call…) are written in one statement.
-  for (const [source, handle] of Object.entries(handlers)) handlers[source] = (em, payload, d) => crm.audit.batch(em, () => handle(em, payload, d));
 
   return {
     config,

@@ -88,6 +88,7 @@ const envSchema = z
     TRUST_PROXY: optionalString,
     SERVICE_ROLE: z.enum(["all", "web"]).default("all"),
     DB_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(20),
+    DB_PREPARED_STATEMENTS: z.enum(["true", "false"]).default("true"),
     WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(200).default(16),
     QUEUE_PREFIX: z.string().trim().regex(/^[A-Za-z0-9_-]{1,40}$/, "must be 1-40 letters, digits, _ or -").default("crm"),
   })
@@ -157,6 +158,8 @@ export interface Config {
   /** `web` serves HTTP only and leaves jobs to `npm run worker` processes (needs REDIS_URL). */
   serviceRole: "all" | "web";
   dbPoolSize: number;
+  /** Hot statements prepared once per connection (off behind a pooler that cannot keep them). */
+  dbPreparedStatements: boolean;
   /** Inbox deliveries one process applies at once. */
   workerConcurrency: number;
   /** Redis key prefix of the queues, so deployments can share one Redis. */
@@ -221,6 +224,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     serviceRole: e.SERVICE_ROLE,
     queuePrefix: e.QUEUE_PREFIX,
     dbPoolSize: e.DB_POOL_SIZE,
+    dbPreparedStatements: e.DB_PREPARED_STATEMENTS === "true",
     workerConcurrency: e.WORKER_CONCURRENCY,
   };
 }

@@ -1,4 +1,6 @@
 import type { DataSource, EntityManager } from "typeorm";
+import { DeferredWrites } from "../platform/db/deferred-writes";
+import { prepared } from "../platform/db/prepared";
 import type { Logger } from "../platform/logger";
 import type { JobQueue } from "../platform/queue/jobs";
 
@@ -10,6 +12,9 @@ export type InboxOutcome = "applied" | "deferred" | "ignored";
 
 /** Applies one source's stored payload inside the inbox row's transaction. */
 export type InboxHandler = (em: EntityManager, payload: unknown, delivery: { inboxId: string; receivedAt: Date }) => Promise<InboxOutcome>;
+
+const LOCK_ROW = prepared("inbox.lock", `SELECT id, source, payload, status, attempts, received_at FROM inbox WHERE id = $1 FOR UPDATE`);
+const MARK_DONE = prepared("inbox.done", `UPDATE inbox SET status = 'done', attempts = attempts + 1, processed_at = now(), last_error = NULL WHERE id = $1`);
 
 /** After this many failed attempts a delivery is parked as `failed` (visible, never dropped). */
 export const MAX_ATTEMPTS = 10;
@@ -40,13 +45,17 @@ export class InboxProcessor {
   async process(inboxId: string): Promise<"done" | "deferred" | "ignored" | "skipped"> {
     try {
       return await this.ds.transaction(async (em) => {
-        const [row]: InboxRow[] = await em.query(
-          `SELECT id, source, payload, status, attempts, received_at FROM inbox WHERE id = $1 FOR UPDATE`,
-          [inboxId],
-        );
+        const [row]: InboxRow[] = await em.query(LOCK_ROW, [inboxId]);
         if (!row || !["pending", "deferred"].includes(row.status)) return "skipped";
         const handler = this.handlers[row.source];
-        const outcome = handler ? await handler(em, row.payload, { inboxId: row.id, receivedAt: new Date(row.received_at) }) : "ignored";
+        // The delivery's audit entries and pushes are written in one statement with its "done".
+        const outcome = handler
+          ? await DeferredWrites.around(
+              em,
+              () => handler(em, row.payload, { inboxId: row.id, receivedAt: new Date(row.received_at) }),
+              (result) => (result === "applied" ? { sql: MARK_DONE, params: [row.id] } : undefined),
+            )
+          : "ignored";
         if (outcome === "ignored") {
           await em.query(`UPDATE inbox SET status = 'ignored', attempts = attempts + 1, processed_at = now() WHERE id = $1`, [row.id]);
           return "ignored";
@@ -55,8 +64,7 @@ export class InboxProcessor {
           await this.defer(em, row);
           return "deferred";
         }
-        await em.query(`UPDATE inbox SET status = 'done', attempts = attempts + 1, processed_at = now(), last_error = NULL WHERE id = $1`, [row.id]);
-        return "done";
+        return "done"; // marked with the delivery's deferred writes
       });
     } catch (err) {
       const message = (err as Error).message?.slice(0, 1000) ?? String(err);

@@ -1,9 +1,17 @@
 import type { DataSource, EntityManager } from "typeorm";
+import { prepared } from "../../platform/db/prepared";
 
 export interface DialableAgent {
   userId: string;
   dialTarget: string;
 }
+
+const USER_BY_DIAL_TARGET = prepared("users.by_dial_target", `SELECT id FROM users WHERE dial_target = $1 AND is_active ORDER BY created_at LIMIT 1`);
+const AVAILABLE_AGENTS = prepared(
+  "users.available_agents",
+  `SELECT id, dial_target FROM users WHERE is_active AND presence = 'available' AND dial_target IS NOT NULL
+   ORDER BY presence_changed_at NULLS FIRST, created_at LIMIT $1`,
+);
 
 /** Who can take calls: active users with a dial target whose presence is "available". */
 export class AgentsService {
@@ -11,17 +19,12 @@ export class AgentsService {
 
   /** Longest-idle first, so load spreads evenly when more agents are free than we ring. */
   async availableAgents(limit: number): Promise<DialableAgent[]> {
-    const rows = await this.ds.query(
-      `SELECT id, dial_target FROM users
-       WHERE is_active AND presence = 'available' AND dial_target IS NOT NULL
-       ORDER BY presence_changed_at NULLS FIRST, created_at LIMIT $1`,
-      [limit],
-    );
+    const rows = await this.ds.query(AVAILABLE_AGENTS, [limit]);
     return rows.map((r: { id: string; dial_target: string }) => ({ userId: r.id, dialTarget: r.dial_target }));
   }
 
   async userIdByDialTarget(em: EntityManager, target: string): Promise<string | null> {
-    const [row] = await em.query(`SELECT id FROM users WHERE dial_target = $1 AND is_active ORDER BY created_at LIMIT 1`, [target]);
+    const [row] = await em.query(USER_BY_DIAL_TARGET, [target]);
     return row?.id ?? null;
   }
 

@@ -1,5 +1,6 @@
 import { parsePhoneNumberFromString } from "libphonenumber-js/max";
 import type { EntityManager } from "typeorm";
+import { prepared } from "../../platform/db/prepared";
 import { returningRows } from "../../platform/db/sql";
 import type { AuditService } from "../audit/audit.service";
 import type { ParsedPhone } from "../phones/phone-number";
@@ -13,6 +14,18 @@ export interface ContactMatch {
 }
 
 const INGEST_ACTOR = { type: "system", id: "ingest" } as const;
+
+const CONTACT_BY_PHONE = prepared(
+  "contacts.by_phone",
+  `SELECT c.id, c.name, c.owner_id FROM contact_phones p JOIN contacts c ON c.id = p.contact_id WHERE p.e164 = $1 AND c.deleted_at IS NULL`,
+);
+/** The contact and its number in one statement; nothing comes back when another contact has the number. */
+const INSERT_CONTACT_WITH_PHONE = prepared(
+  "contacts.insert_with_phone",
+  `WITH contact AS (INSERT INTO contacts (name) VALUES ($1) RETURNING id)
+   INSERT INTO contact_phones (contact_id, e164, raw, extension) SELECT id, $2, $3, $4 FROM contact
+   ON CONFLICT (e164) DO NOTHING RETURNING contact_id`,
+);
 
 export class ContactsService {
   constructor(
@@ -35,28 +48,24 @@ export class ContactsService {
 
     const name = cleanName(opts.callerName) ?? formatForDisplay(phone.e164);
     await em.query("SAVEPOINT contact_upsert");
-    const [contact] = await em.query(`INSERT INTO contacts (name) VALUES ($1) RETURNING id`, [name]);
-    const inserted = await em.query(
-      `INSERT INTO contact_phones (contact_id, e164, raw, extension) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (e164) DO NOTHING RETURNING contact_id`,
-      [contact.id, phone.e164, opts.raw.slice(0, 100), phone.extension ?? null],
-    );
-    if (inserted.length === 0) {
+    const [inserted] = await em.query(INSERT_CONTACT_WITH_PHONE, [name, phone.e164, opts.raw.slice(0, 100), phone.extension ?? null]);
+    if (!inserted) {
       await em.query("ROLLBACK TO SAVEPOINT contact_upsert");
       const winner = await this.findByE164(em, phone.e164);
       if (!winner) throw new Error(`contact for ${phone.e164} vanished during upsert`);
       return { ...winner, isNew: false };
     }
     // The savepoint is left to the commit to release: one round trip less on the hot path.
+    const contactId: string = inserted.contact_id;
     await this.audit.record(em, {
       actor: INGEST_ACTOR,
       action: "create",
       entity: "contact",
-      entityId: contact.id,
-      after: { id: contact.id, name, phones: [phone.e164] },
+      entityId: contactId,
+      after: { id: contactId, name, phones: [phone.e164] },
     });
-    await this.events.emit(em, "contact.created", `contact.created:${contact.id}`, { contact: { id: contact.id, name, phones: [phone.e164], source: "call" } });
-    return { contactId: contact.id, isNew: true, name, ownerId: null };
+    await this.events.emit(em, "contact.created", `contact.created:${contactId}`, { contact: { id: contactId, name, phones: [phone.e164], source: "call" } });
+    return { contactId, isNew: true, name, ownerId: null };
   }
 
   /**
@@ -85,11 +94,7 @@ export class ContactsService {
   }
 
   async findByE164(em: EntityManager, e164: string): Promise<{ contactId: string; name: string; ownerId: string | null } | undefined> {
-    const rows = await em.query(
-      `SELECT c.id, c.name, c.owner_id FROM contact_phones p JOIN contacts c ON c.id = p.contact_id
-       WHERE p.e164 = $1 AND c.deleted_at IS NULL`,
-      [e164],
-    );
+    const rows = await em.query(CONTACT_BY_PHONE, [e164]);
     return rows[0] ? { contactId: rows[0].id, name: rows[0].name, ownerId: rows[0].owner_id } : undefined;
   }
 }

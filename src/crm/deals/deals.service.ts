@@ -1,9 +1,21 @@
 import type { EntityManager } from "typeorm";
+import { prepared } from "../../platform/db/prepared";
 import type { AuditService } from "../audit/audit.service";
 
 const INGEST_ACTOR = { type: "system", id: "ingest" } as const;
 
 const STAGE_CACHE_MS = 60_000;
+
+/** The deal and the first line of its stage history, in one statement. */
+const INSERT_CALL_DEAL = prepared(
+  "deals.insert_for_call",
+  `WITH deal AS (
+     INSERT INTO deals (contact_id, pipeline_id, stage_id, title, owner_id, source_call_id)
+     VALUES ($1, $2, $3, $4, $5, $6) RETURNING id),
+   history AS (INSERT INTO deal_stage_history (deal_id, to_stage_id) SELECT id, $3 FROM deal)
+   SELECT id FROM deal`,
+);
+const OPEN_DEAL = prepared("deals.open_for_contact", `SELECT id FROM deals WHERE contact_id = $1 AND status = 'open' ORDER BY created_at DESC LIMIT 1`);
 
 export class DealsService {
   private firstStage: { value: { stage_id: string; pipeline_id: string } | undefined; at: number } | undefined;
@@ -31,22 +43,14 @@ export class DealsService {
   ): Promise<string | null> {
     // A contact made in this very transaction has no deals yet: no need to look.
     if (!input.isNewContact) {
-      const [open] = await em.query(
-        `SELECT id FROM deals WHERE contact_id = $1 AND status = 'open' ORDER BY created_at DESC LIMIT 1`,
-        [input.contactId],
-      );
+      const [open] = await em.query(OPEN_DEAL, [input.contactId]);
       return open?.id ?? null;
     }
 
     const stage = await this.defaultFirstStage(em);
     if (!stage) return null;
-    // The deal and the first line of its stage history, in one statement.
     const [deal] = await em.query(
-      `WITH deal AS (
-         INSERT INTO deals (contact_id, pipeline_id, stage_id, title, owner_id, source_call_id)
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id),
-       history AS (INSERT INTO deal_stage_history (deal_id, to_stage_id) SELECT id, $3 FROM deal)
-       SELECT id FROM deal`,
+      INSERT_CALL_DEAL,
       [input.contactId, stage.pipeline_id, stage.stage_id, input.title.slice(0, 200), input.ownerId, input.callId],
     );
     await this.audit.record(em, {

@@ -1,4 +1,5 @@
 import type { EntityManager } from "typeorm";
+import { prepared } from "../../platform/db/prepared";
 import { returningRows } from "../../platform/db/sql";
 import type { AuditService } from "../audit/audit.service";
 
@@ -27,24 +28,32 @@ export interface TaskChange {
  * "Call back" tasks: at most one open per contact (a unique partial index), bumped by further
  * misses, closed by itself when a later call with the contact is answered.
  */
+/**
+ * One statement: skipped when a later call with the contact was already answered (events can
+ * arrive late); assigned to the owner, else the least-loaded available agent; a further miss
+ * bumps the open task instead.
+ */
+const RECORD_MISSED_CALL = prepared(
+  "tasks.record_missed_call",
+  `INSERT INTO tasks (type, status, title, contact_id, call_id, assignee_id, due_at, attempts, missed_call_ids)
+   SELECT 'call_back', 'open', $1, $2, $3, COALESCE($4::uuid, (${LEAST_LOADED_AVAILABLE_AGENT})), $5, 1, ARRAY[$3]::uuid[]
+   WHERE NOT EXISTS (SELECT 1 FROM calls WHERE contact_id = $2 AND outcome = 'answered' AND started_at > $6)
+   ON CONFLICT (contact_id) WHERE type = 'call_back' AND status = 'open'
+   DO UPDATE SET attempts = tasks.attempts + 1,
+                 missed_call_ids = array_append(tasks.missed_call_ids, $3::uuid),
+                 updated_at = now()
+     WHERE NOT ($3::uuid = ANY (tasks.missed_call_ids))
+   RETURNING id, assignee_id, attempts, (xmax = 0) AS created`,
+);
+
 export class CallBackTasksService {
   constructor(private readonly audit: AuditService) {}
 
   /** Idempotent: a call already listed on the open task changes nothing. */
   async recordMissedCall(em: EntityManager, m: MissedCall): Promise<TaskChange | undefined> {
     const dueAt = new Date(m.callStartedAt.getTime() + m.slaMinutes * 60_000);
-    // One statement: skipped when a later call with the contact was already answered (events
-    // can arrive late); assigned to the owner, else the least-loaded available agent.
     const rows = await em.query(
-      `INSERT INTO tasks (type, status, title, contact_id, call_id, assignee_id, due_at, attempts, missed_call_ids)
-       SELECT 'call_back', 'open', $1, $2, $3, COALESCE($4::uuid, (${LEAST_LOADED_AVAILABLE_AGENT})), $5, 1, ARRAY[$3]::uuid[]
-       WHERE NOT EXISTS (SELECT 1 FROM calls WHERE contact_id = $2 AND outcome = 'answered' AND started_at > $6)
-       ON CONFLICT (contact_id) WHERE type = 'call_back' AND status = 'open'
-       DO UPDATE SET attempts = tasks.attempts + 1,
-                     missed_call_ids = array_append(tasks.missed_call_ids, $3::uuid),
-                     updated_at = now()
-         WHERE NOT ($3::uuid = ANY (tasks.missed_call_ids))
-       RETURNING id, assignee_id, attempts, (xmax = 0) AS created`,
+      RECORD_MISSED_CALL,
       [`Call back ${m.contactName}`.slice(0, 200), m.contactId, m.callId, m.ownerId, dueAt, m.callStartedAt],
     );
     const row = rows[0];

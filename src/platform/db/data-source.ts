@@ -1,11 +1,13 @@
 import { DataSource, type EntitySchema, type MixedList } from "typeorm";
 import { migrations } from "../../../migrations";
+import { Client } from "pg";
+import { PreparingClient } from "./prepared";
 import type { Logger } from "../logger";
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 export type EntityList = MixedList<Function | string | EntitySchema>;
 
-export function createDataSource(url: string, entities: EntityList, opts: { poolSize?: number; applicationName?: string } = {}): DataSource {
+export function createDataSource(url: string, entities: EntityList, opts: { poolSize?: number; applicationName?: string; preparedStatements?: boolean } = {}): DataSource {
   return new DataSource({
     type: "postgres",
     url,
@@ -17,7 +19,9 @@ export function createDataSource(url: string, entities: EntityList, opts: { pool
     poolSize: opts.poolSize ?? 10,
     applicationName: opts.applicationName ?? "callcenter-crm",
     // Fail a query rather than hang a request when PostgreSQL stalls.
-    extra: { connectionTimeoutMillis: 5000, statement_timeout: 15000, idle_in_transaction_session_timeout: 30000 },
+    // Hot statements are prepared per connection, unless a pooler in between cannot keep them
+    // (PgBouncer in transaction mode before 1.21): DB_PREPARED_STATEMENTS=false.
+    extra: { Client: opts.preparedStatements === false ? Client : PreparingClient, connectionTimeoutMillis: 5000, statement_timeout: 15000, idle_in_transaction_session_timeout: 30000 },
   });
 }
 

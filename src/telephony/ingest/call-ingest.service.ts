@@ -1,7 +1,7 @@
 import type { EntityManager } from "typeorm";
 import type { AgentsService, AuditService, CallBackTasksService, ContactMatch, ContactsService, DealsService, OutboundEvents } from "../../crm";
 import { parsePhone } from "../../crm";
-import type { CallAttributionService } from "../../tracking";
+import type { CallAttributionService, NewCallReport } from "../../tracking";
 import { addToOutbox } from "../../platform/outbox";
 import type { CallEvent, CallParty, DialResultEvent, LegStatusEvent, RecordingEvent } from "../call-event";
 import { callStatusOf, earliest, laterStatus, outcomeOf, strongerReason, type MissedReason } from "./call-state";
@@ -56,9 +56,10 @@ export class CallIngestService {
     const before = { ...call };
     // The contact as matched or made for a new call: what a call-back task needs, without reading it again.
     let contact: ContactMatch | undefined;
+    let report: NewCallReport | undefined;
     if (created) {
       contact = await this.attachContact(em, call, ev as CallEvent & CallParty);
-      await this.attribute(em, call, ev as CallEvent & CallParty, contact?.isNew ?? false);
+      report = await this.attribute(em, call, ev as CallEvent & CallParty, contact?.isNew ?? false);
     } else if ("callerName" in ev && ev.callerName && call.contactId && call.fromE164 && call.direction === "inbound") {
       // The call was made from a later event (they arrive in any order): the name still counts.
       await this.deps.contacts.nameFromCaller(em, call.contactId, call.fromE164, ev.callerName);
@@ -86,7 +87,8 @@ export class CallIngestService {
     call.outcome = outcomeOf(call);
     // An answered call has no missed reason, whatever arrived before its answer.
     if (call.outcome === "answered") call.missedReason = null;
-    await this.calls.save(em, call);
+    await this.calls.save(em, call, report);
+    if (report) await this.deps.attribution.afterCallSaved(em, report);
     await this.auditCall(em, before, call, created, inboxId);
     await this.afterChange(em, before, call, created, contact);
     const ringing = ev.type === "call.started" ? await this.ringingUsers(em, ev) : [];
@@ -148,10 +150,10 @@ export class CallIngestService {
   }
 
   /** An inbound call's marketing source, from the number it reached (the tracking number a PBX names, else `to`). */
-  private async attribute(em: EntityManager, call: CallRow, ev: CallParty, newContact: boolean): Promise<void> {
-    if (call.direction !== "inbound") return;
+  private async attribute(em: EntityManager, call: CallRow, ev: CallParty, newContact: boolean): Promise<NewCallReport | undefined> {
+    if (call.direction !== "inbound") return undefined;
     const dialled = ev.trackingNumber ? parsePhone(ev.trackingNumber, this.deps.defaultRegion) : null;
-    await this.deps.attribution.attributeCall(em, {
+    return this.deps.attribution.attributeCall(em, {
       callId: call.id,
       providerCallId: call.providerCallId,
       calledNumber: dialled?.kind === "number" ? dialled.e164 : call.toE164,

@@ -1,5 +1,7 @@
 import type { EntityManager } from "typeorm";
 import type { CallEvent, Direction, LegStatus } from "../call-event";
+import { prepared } from "../../platform/db/prepared";
+import type { NewCallReport } from "../../tracking";
 import type { CallStatus, MissedReason } from "./call-state";
 
 export interface CallRow {
@@ -33,6 +35,46 @@ const CALL_COLUMNS = `id, provider, provider_call_id AS "providerCallId", direct
   ended_at AS "endedAt", duration_sec AS "durationSec", last_sequence AS "lastSequence", is_first_time_caller AS "isFirstTimeCaller",
   initiated_by AS "initiatedBy"`;
 
+const UPSERT_CALL = prepared(
+  "calls.upsert",
+  `INSERT INTO calls AS c (provider, provider_call_id, direction, from_raw, to_raw, from_e164, to_e164, status, started_at)
+   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+   ON CONFLICT (provider, provider_call_id) DO UPDATE SET updated_at = c.updated_at
+   RETURNING ${CALL_COLUMNS}, (xmax = 0) AS created`,
+);
+const LOCK_CALL = prepared("calls.lock", `SELECT ${CALL_COLUMNS} FROM calls WHERE provider = $1 AND provider_call_id = $2 FOR UPDATE`);
+const SAVE_SET = `UPDATE calls SET contact_id = $2, deal_id = $3, status = $4, outcome = $5, missed_reason = $6, answered_by = $7,
+  started_at = $8, answered_at = $9, ended_at = $10, duration_sec = $11, last_sequence = $12, is_first_time_caller = $13, updated_at = now()`;
+const SAVE_CALL = prepared("calls.save", `${SAVE_SET} WHERE id = $1`);
+const SAVE_NEW_CALL = prepared(
+  "calls.save_new",
+  `${SAVE_SET}, caller_key = $14, attr_source = $15, attr_medium = $16, attr_campaign = $17, attr_keyword = $18 WHERE id = $1`,
+);
+const EARLIER_CALL = prepared("calls.earlier", `SELECT 1 FROM calls WHERE contact_id = $2 AND id <> $1 AND started_at < $3 LIMIT 1`);
+const INSERT_EVENT = prepared(
+  "call_events.insert",
+  `INSERT INTO call_events (call_id, inbox_id, type, provider_status, sequence, occurred_at, payload) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+);
+const LEG_USER = prepared("call_legs.user", `SELECT user_id FROM call_legs WHERE provider = $1 AND provider_leg_id = $2`);
+const UPSERT_RECORDING = prepared(
+  "recordings.upsert",
+  `INSERT INTO recordings AS r (call_id, provider, provider_recording_id, status, duration_sec, channels, source, started_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+       ON CONFLICT (provider, provider_recording_id) DO UPDATE SET
+         status = CASE WHEN r.status IN ('completed', 'absent') THEN r.status ELSE EXCLUDED.status END,
+         duration_sec = COALESCE(EXCLUDED.duration_sec, r.duration_sec),
+         channels = COALESCE(EXCLUDED.channels, r.channels),
+         started_at = COALESCE(r.started_at, EXCLUDED.started_at),
+         updated_at = now()`,
+);
+/**
+ * Not prepared: its best plan depends on the number (a generic plan, blind to it, scanned every
+ * call to the one number all calls went to, looking for a caller's number that was never there).
+ */
+const OWN_NUMBER = `SELECT 1 FROM tracking_numbers WHERE number = $1
+       UNION ALL SELECT 1 FROM tracking_pools WHERE overflow_number = $1
+       UNION ALL SELECT 1 FROM calls WHERE direction = 'inbound' AND to_e164 = $1 LIMIT 1`;
+
 /** All SQL of the call ingest. Raw statements on the hot path: ON CONFLICT and row locks say what they do. */
 export class CallsRepository {
   /**
@@ -44,10 +86,7 @@ export class CallsRepository {
     c: { provider: string; providerCallId: string; direction: Direction; fromRaw: string; toRaw: string; fromE164: string | null; toE164: string | null; status: CallStatus; startedAt: Date },
   ): Promise<{ call: CallRow; created: boolean }> {
     const [row] = await em.query(
-      `INSERT INTO calls AS c (provider, provider_call_id, direction, from_raw, to_raw, from_e164, to_e164, status, started_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-       ON CONFLICT (provider, provider_call_id) DO UPDATE SET updated_at = c.updated_at
-       RETURNING ${CALL_COLUMNS}, (xmax = 0) AS created`,
+      UPSERT_CALL,
       [c.provider, c.providerCallId, c.direction, c.fromRaw.slice(0, 200), c.toRaw.slice(0, 200), c.fromE164, c.toE164, c.status, c.startedAt],
     );
     const { created, ...call } = row as CallRow & { created: boolean };
@@ -55,29 +94,26 @@ export class CallsRepository {
   }
 
   async lock(em: EntityManager, provider: string, providerCallId: string): Promise<CallRow | undefined> {
-    const rows = await em.query(`SELECT ${CALL_COLUMNS} FROM calls WHERE provider = $1 AND provider_call_id = $2 FOR UPDATE`, [provider, providerCallId]);
+    const rows = await em.query(LOCK_CALL, [provider, providerCallId]);
     return rows[0];
   }
 
-  async save(em: EntityManager, c: CallRow): Promise<void> {
-    await em.query(
-      `UPDATE calls SET contact_id = $2, deal_id = $3, status = $4, outcome = $5, missed_reason = $6, answered_by = $7,
-         started_at = $8, answered_at = $9, ended_at = $10, duration_sec = $11, last_sequence = $12, is_first_time_caller = $13,
-         updated_at = now()
-       WHERE id = $1`,
-      [c.id, c.contactId, c.dealId, c.status, c.outcome, c.missedReason, c.answeredBy, c.startedAt, c.answeredAt, c.endedAt, c.durationSec, c.lastSequence, c.isFirstTimeCaller],
-    );
+  /** Writes the call; a new inbound call's report columns go with it (one row version, not two). */
+  async save(em: EntityManager, c: CallRow, report?: NewCallReport): Promise<void> {
+    const values = [c.id, c.contactId, c.dealId, c.status, c.outcome, c.missedReason, c.answeredBy, c.startedAt, c.answeredAt, c.endedAt, c.durationSec, c.lastSequence, c.isFirstTimeCaller];
+    if (report) values.push(report.callerKey, report.labels.source, report.labels.medium, report.labels.campaign, report.labels.keyword);
+    await em.query(report ? SAVE_NEW_CALL : SAVE_CALL, values);
   }
 
   async hasEarlierCall(em: EntityManager, callId: string, contactId: string, startedAt: Date): Promise<boolean> {
-    const rows = await em.query(`SELECT 1 FROM calls WHERE contact_id = $2 AND id <> $1 AND started_at < $3 LIMIT 1`, [callId, contactId, startedAt]);
+    const rows = await em.query(EARLIER_CALL, [callId, contactId, startedAt]);
     return rows.length > 0;
   }
 
   async addEvent(em: EntityManager, callId: string, inboxId: string | null, ev: CallEvent): Promise<void> {
     const status = "status" in ev ? ev.status : ev.type === "dial.result" ? ev.result : undefined;
     await em.query(
-      `INSERT INTO call_events (call_id, inbox_id, type, provider_status, sequence, occurred_at, payload) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+      INSERT_EVENT,
       [callId, inboxId, ev.type, ev.rawStatus ?? status ?? null, "sequence" in ev ? (ev.sequence ?? null) : null, ev.occurredAt, JSON.stringify(ev)],
     );
   }
@@ -88,25 +124,14 @@ export class CallsRepository {
     l: { callId: string; provider: string; legId: string; target: string; userId: string | null; status: LegStatus; rank: number; occurredAt: Date; answered: boolean; ended: boolean; durationSec?: number; sequence?: number },
   ): Promise<{ userId: string | null; ended: boolean }> {
     const [row] = await em.query(
-      `INSERT INTO call_legs AS l (call_id, provider, provider_leg_id, target, user_id, status, answered_at, ended_at, duration_sec, last_sequence)
-       VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $7 THEN $8::timestamptz END, CASE WHEN $9 THEN $8::timestamptz END, $10, $11)
-       ON CONFLICT (provider, provider_leg_id) DO UPDATE SET
-         target = COALESCE(l.target, EXCLUDED.target),
-         user_id = COALESCE(l.user_id, EXCLUDED.user_id),
-         status = CASE WHEN $12 > ${LEG_RANK_SQL("l.status")} THEN EXCLUDED.status ELSE l.status END,
-         answered_at = LEAST(l.answered_at, EXCLUDED.answered_at),
-         ended_at = LEAST(l.ended_at, EXCLUDED.ended_at),
-         duration_sec = COALESCE(l.duration_sec, EXCLUDED.duration_sec),
-         last_sequence = GREATEST(l.last_sequence, EXCLUDED.last_sequence),
-         updated_at = now()
-       RETURNING user_id, ended_at IS NOT NULL AS ended`,
+      UPSERT_LEG,
       [l.callId, l.provider, l.legId, l.target || null, l.userId, l.status, l.answered, l.occurredAt, l.ended, l.durationSec ?? null, l.sequence ?? null, l.rank],
     );
     return { userId: row?.user_id ?? null, ended: Boolean(row?.ended) };
   }
 
   async legUser(em: EntityManager, provider: string, legId: string): Promise<string | null> {
-    const [row] = await em.query(`SELECT user_id FROM call_legs WHERE provider = $1 AND provider_leg_id = $2`, [provider, legId]);
+    const [row] = await em.query(LEG_USER, [provider, legId]);
     return row?.user_id ?? null;
   }
 
@@ -116,14 +141,7 @@ export class CallsRepository {
     r: { callId: string; provider: string; recordingId: string; status: string; terminal: boolean; durationSec?: number; channels?: number; source: string; startedAt?: Date },
   ): Promise<void> {
     await em.query(
-      `INSERT INTO recordings AS r (call_id, provider, provider_recording_id, status, duration_sec, channels, source, started_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-       ON CONFLICT (provider, provider_recording_id) DO UPDATE SET
-         status = CASE WHEN r.status IN ('completed', 'absent') THEN r.status ELSE EXCLUDED.status END,
-         duration_sec = COALESCE(EXCLUDED.duration_sec, r.duration_sec),
-         channels = COALESCE(EXCLUDED.channels, r.channels),
-         started_at = COALESCE(r.started_at, EXCLUDED.started_at),
-         updated_at = now()`,
+      UPSERT_RECORDING,
       [r.callId, r.provider, r.recordingId, r.status, r.durationSec ?? null, r.channels ?? null, r.source, r.startedAt ?? null],
     );
   }
@@ -131,9 +149,7 @@ export class CallsRepository {
   /** Tracking numbers and numbers that received inbound calls are ours, never a caller's. */
   async isOwnNumber(em: EntityManager, e164: string): Promise<boolean> {
     const rows = await em.query(
-      `SELECT 1 FROM tracking_numbers WHERE number = $1
-       UNION ALL SELECT 1 FROM tracking_pools WHERE overflow_number = $1
-       UNION ALL SELECT 1 FROM calls WHERE direction = 'inbound' AND to_e164 = $1 LIMIT 1`,
+      OWN_NUMBER,
       [e164],
     );
     return rows.length > 0;
@@ -152,6 +168,22 @@ export const LEG_RANKS: Record<LegStatus, number> = {
   failed: 5,
   canceled: 5,
 };
+
+const UPSERT_LEG = prepared(
+  "call_legs.upsert",
+  `INSERT INTO call_legs AS l (call_id, provider, provider_leg_id, target, user_id, status, answered_at, ended_at, duration_sec, last_sequence)
+       VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $7 THEN $8::timestamptz END, CASE WHEN $9 THEN $8::timestamptz END, $10, $11)
+       ON CONFLICT (provider, provider_leg_id) DO UPDATE SET
+         target = COALESCE(l.target, EXCLUDED.target),
+         user_id = COALESCE(l.user_id, EXCLUDED.user_id),
+         status = CASE WHEN $12 > ${LEG_RANK_SQL("l.status")} THEN EXCLUDED.status ELSE l.status END,
+         answered_at = LEAST(l.answered_at, EXCLUDED.answered_at),
+         ended_at = LEAST(l.ended_at, EXCLUDED.ended_at),
+         duration_sec = COALESCE(l.duration_sec, EXCLUDED.duration_sec),
+         last_sequence = GREATEST(l.last_sequence, EXCLUDED.last_sequence),
+         updated_at = now()
+       RETURNING user_id, ended_at IS NOT NULL AS ended`,
+);
 
 function LEG_RANK_SQL(col: string): string {
   return `(CASE ${col} ${Object.entries(LEG_RANKS)

@@ -1,8 +1,9 @@
 import type { EntityManager } from "typeorm";
+import { prepared } from "../../platform/db/prepared";
 import type { ContactsService, DealsService } from "../../crm";
 import type { ProviderCall } from "../providers/provider-call";
 import type { AttributionFields } from "./attribution-fields";
-import { recordAttributionChange, recordNewCall } from "../reports/report-columns";
+import { newCallReport, recordAttributionChange, refreshCallerChain, type NewCallReport } from "../reports/report-columns";
 
 /** A session shown the called number while the phone rang, a lease that ended within this, still counts (weakly). */
 const RECENT_LEASE_HOURS = 24;
@@ -64,8 +65,12 @@ export class CallAttributionService {
     private readonly deals: DealsService,
   ) {}
 
-  /** Attributes a call when it is first seen (inside the ingest's transaction). */
-  async attributeCall(em: EntityManager, call: NewInboundCall): Promise<void> {
+  /**
+   * Attributes a call when it is first seen (inside the ingest's transaction). Returns the
+   * call's report columns, which the ingest writes with the call itself (one row version of a
+   * heavily indexed table instead of two), then calls `afterCallSaved`.
+   */
+  async attributeCall(em: EntityManager, call: NewInboundCall): Promise<NewCallReport> {
     await lockMatching(em, call.caller, call.providerCallId);
     const ours = call.calledNumber ? await this.fromOurNumbers(em, call.calledNumber, call.at) : [];
     const reported = await this.unmatchedProviderCall(em, call);
@@ -76,7 +81,12 @@ export class CallAttributionService {
       await this.renewLease(em, rows[0]!.sessionId);
       await this.touch(em, call.callId, call.contactId, primaryId);
     }
-    await recordNewCall(em, call.callId, call.contactId ?? call.caller, primaryId ? rows[0]! : null, { onlyCall: call.newContact });
+    return newCallReport(call.contactId ?? call.caller, primaryId ? rows[0]! : null, { onlyCall: call.newContact });
+  }
+
+  /** Once the new call is saved with its report columns: its caller's chain of calls. */
+  async afterCallSaved(em: EntityManager, report: NewCallReport): Promise<void> {
+    if (report.refreshChain && report.callerKey) await refreshCallerChain(em, report.callerKey);
   }
 
   /**
@@ -159,10 +169,7 @@ export class CallAttributionService {
   /** A tracker's report that came before the call: by the call's own id, else caller + number + time. */
   private async unmatchedProviderCall(em: EntityManager, call: NewInboundCall): Promise<{ id: string; data: ProviderCall } | null> {
     const [row] = await em.query(
-      `SELECT * FROM tracking_provider_calls
-       WHERE call_id IS NULL AND (telephony_call_id = $1 OR (caller = $2 AND $3::text IN (tracking_number, business_number)
-         AND started_at BETWEEN $4::timestamptz - make_interval(mins => ${PROVIDER_MATCH_MINUTES}) AND $4::timestamptz + make_interval(mins => ${PROVIDER_MATCH_MINUTES})))
-       ORDER BY (telephony_call_id = $1) DESC NULLS LAST, abs(extract(epoch FROM started_at - $4::timestamptz)) LIMIT 1`,
+      UNMATCHED_PROVIDER_CALL,
       [call.providerCallId, call.caller, call.calledNumber, call.at],
     );
     return row ? { id: row.id, data: providerCallOf(row) } : null;
@@ -171,8 +178,7 @@ export class CallAttributionService {
   /** A static number's labels, or the sessions shown a pool or overflow number; nothing for any other number. */
   private async fromOurNumbers(em: EntityManager, number: string, at: Date): Promise<Attribution[]> {
     const [n] = await em.query(
-      `SELECT pool_id, source, medium, campaign FROM tracking_numbers WHERE number = $1
-       UNION ALL SELECT id, NULL, NULL, NULL FROM tracking_pools WHERE overflow_number = $1 LIMIT 1`,
+      OUR_NUMBER,
       [number],
     );
     if (!n) return [];
@@ -219,8 +225,20 @@ export class CallAttributionService {
 export async function lockMatching(em: EntityManager, caller: string | null, telephonyCallId: string | null): Promise<void> {
   // Always caller first, then call id (unnest keeps the array's order), so the two paths cannot deadlock.
   const keys = [caller && `attribution:caller:${caller}`, telephonyCallId && `attribution:call:${telephonyCallId}`].filter((k): k is string => Boolean(k));
-  if (keys.length > 0) await em.query(`SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest($1::text[]) AS k`, [keys]);
+  if (keys.length > 0) await em.query(LOCK_MATCHING, [keys]);
 }
+
+const LOCK_MATCHING = prepared("attribution.lock", `SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest($1::text[]) AS k`);
+/** Not prepared: which index is best depends on the caller and the call id (see prepared()). */
+const UNMATCHED_PROVIDER_CALL = `SELECT * FROM tracking_provider_calls
+       WHERE call_id IS NULL AND (telephony_call_id = $1 OR (caller = $2 AND $3::text IN (tracking_number, business_number)
+         AND started_at BETWEEN $4::timestamptz - make_interval(mins => ${PROVIDER_MATCH_MINUTES}) AND $4::timestamptz + make_interval(mins => ${PROVIDER_MATCH_MINUTES})))
+       ORDER BY (telephony_call_id = $1) DESC NULLS LAST, abs(extract(epoch FROM started_at - $4::timestamptz)) LIMIT 1`;
+const OUR_NUMBER = prepared(
+  "attribution.our_number",
+  `SELECT pool_id, source, medium, campaign FROM tracking_numbers WHERE number = $1
+       UNION ALL SELECT id, NULL, NULL, NULL FROM tracking_pools WHERE overflow_number = $1 LIMIT 1`,
+);
 
 const SESSION_FIELDS = `s.id, s.utm_source, s.utm_medium, s.utm_campaign, s.utm_term, s.click_id, s.click_id_type, s.landing_page, s.referrer`;
 

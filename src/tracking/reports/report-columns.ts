@@ -19,23 +19,20 @@ const PREV_COLUMNS = `
 const SET_PREV = `prev_call_at = x.p0, prev_source_at = x.p1, prev_medium_at = x.p2, prev_campaign_at = x.p3, prev_keyword_at = x.p4`;
 
 
-/**
- * A new inbound call: who called (the contact, else the number) and its attribution, then the
- * caller's chain, unless this is the caller's only call (a contact it just created): its
- * "previous call" columns stay empty, which is what the chain would compute.
- */
-export async function recordNewCall(
-  em: EntityManager,
-  callId: string,
-  callerKey: string | null,
-  labels: AttributionLabels | null,
-  opts: { onlyCall: boolean },
-): Promise<void> {
-  await em.query(
-    `UPDATE calls SET caller_key = $2, attr_source = $3, attr_medium = $4, attr_campaign = $5, attr_keyword = $6 WHERE id = $1`,
-    [callId, callerKey, labels?.source ?? null, labels?.medium ?? null, labels?.campaign ?? null, labels?.keyword ?? null],
-  );
-  if (callerKey && !opts.onlyCall) await refreshCallerChain(em, callerKey);
+/** A new inbound call's report columns: who called (the contact, else the number) and the labels of its attribution. */
+export interface NewCallReport {
+  callerKey: string | null;
+  labels: AttributionLabels;
+  /** Its caller's earlier calls need the chain recomputed once the call is saved (not for a caller's only call). */
+  refreshChain: boolean;
+}
+
+export function newCallReport(callerKey: string | null, labels: AttributionLabels | null, opts: { onlyCall: boolean }): NewCallReport {
+  return {
+    callerKey,
+    labels: { source: labels?.source ?? null, medium: labels?.medium ?? null, campaign: labels?.campaign ?? null, keyword: labels?.keyword ?? null },
+    refreshChain: Boolean(callerKey) && !opts.onlyCall,
+  };
 }
 
 /** The call's primary attribution changed (a tracker's report). */

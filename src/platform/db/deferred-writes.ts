@@ -1,0 +1,83 @@
+import type { EntityManager } from "typeorm";
+
+/** An append-only table whose rows may wait for the end of their transaction. */
+export interface DeferredTable {
+  table: string;
+  columns: Array<{ name: string; type: string }>;
+  /** e.g. `ON CONFLICT (dedupe_key) DO NOTHING` */
+  onConflict?: string;
+}
+
+/** The statement that ends the work, run together with the gathered rows. */
+export interface FinalStatement {
+  /** An UPDATE, INSERT or DELETE; its own parameters are numbered from $1. */
+  sql: string;
+  params: unknown[];
+}
+
+const active = new WeakMap<EntityManager, DeferredWrites>();
+
+/**
+ * Rows that a transaction's work appends to append-only tables (the audit log, the outbox),
+ * gathered while it runs and written in one statement when it is done, together with the
+ * statement that ends the work (an inbox row marked done). A delivery's many audit entries and
+ * pushes cost one round trip instead of one each; the rows still commit with the change they
+ * describe, in the order they were added.
+ */
+export class DeferredWrites {
+  private readonly pending = new Map<DeferredTable, unknown[][]>();
+
+  /** The writes gathered for this transaction's manager, if a batch is open on it. */
+  static of(em: EntityManager): DeferredWrites | undefined {
+    return active.get(em);
+  }
+
+  /**
+   * Runs `work` with writes deferred on `em`; when it succeeds, writes them in one statement
+   * with `finish(result)`'s statement, if any. A batch already open on `em` is joined.
+   */
+  static async around<T>(em: EntityManager, work: () => Promise<T>, finish?: (result: T) => FinalStatement | undefined): Promise<T> {
+    if (active.has(em)) {
+      const result = await work();
+      const final = finish?.(result);
+      if (final) await em.query(final.sql, final.params);
+      return result;
+    }
+    const writes = new DeferredWrites();
+    active.set(em, writes);
+    let result: T;
+    try {
+      result = await work();
+    } finally {
+      active.delete(em);
+    }
+    await writes.flush(em, finish?.(result));
+    return result;
+  }
+
+  add(table: DeferredTable, row: unknown[]): void {
+    const rows = this.pending.get(table) ?? [];
+    rows.push(row);
+    this.pending.set(table, rows);
+  }
+
+  private async flush(em: EntityManager, final: FinalStatement | undefined): Promise<void> {
+    if (this.pending.size === 0) {
+      if (final) await em.query(final.sql, final.params);
+      return;
+    }
+    const params: unknown[] = final ? [...final.params] : [];
+    const ctes = [...this.pending].map(([t, rows], i) => {
+      const arrays = t.columns.map((c, col) => {
+        params.push(rows.map((r) => r[col] ?? null));
+        return `$${params.length}::${c.type}[]`;
+      });
+      const names = t.columns.map((c) => c.name).join(", ");
+      // WITH ORDINALITY + ORDER BY: rows get their ids in the order they were added.
+      return `w${i} AS (INSERT INTO ${t.table} (${names})
+        SELECT ${names} FROM unnest(${arrays.join(", ")}) WITH ORDINALITY AS t(${names}, ord) ORDER BY ord ${t.onConflict ?? ""})`;
+    });
+    this.pending.clear();
+    await em.query(`WITH ${ctes.join(",\n")}\n${final?.sql ?? "SELECT 1"}`, params);
+  }
+}

@@ -1,0 +1,97 @@
+import "reflect-metadata";
+import type { DataSource } from "typeorm";
+import { allEntities } from "../../src/container";
+import { createDataSource } from "../../src/platform/db/data-source";
+import { DeferredWrites } from "../../src/platform/db/deferred-writes";
+import { prepared } from "../../src/platform/db/prepared";
+import { addToOutbox } from "../../src/platform/outbox";
+import { AuditService } from "../../src/crm/audit/audit.service";
+import { createTestDatabase, type TestDatabase } from "../support/test-db";
+
+let db: TestDatabase;
+let ds: DataSource;
+let unprepared: DataSource;
+const audit = new AuditService();
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  ds = await createDataSource(db.url, allEntities, { poolSize: 2 }).initialize();
+  unprepared = await createDataSource(db.url, allEntities, { poolSize: 2, preparedStatements: false }).initialize();
+});
+afterAll(async () => {
+  await ds?.destroy();
+  await unprepared?.destroy();
+  await db?.drop();
+});
+
+const COUNT_CALLS = prepared("test.count_calls", `SELECT count(*)::int AS n FROM calls WHERE direction = $1`);
+const preparedOnConnection = (em: { query: DataSource["query"] }) =>
+  em.query(`SELECT name FROM pg_prepared_statements WHERE name LIKE 'hot_%' ORDER BY name`).then((rows: Array<{ name: string }>) => rows.map((r) => r.name));
+
+describe("prepared hot-path statements", () => {
+  it("a registered statement is prepared once on its connection and gives the same answers; others are not", async () => {
+    await ds.transaction(async (em) => {
+      expect(await em.query(COUNT_CALLS, ["inbound"])).toEqual([{ n: 0 }]);
+      expect(await em.query(COUNT_CALLS, ["outbound"])).toEqual([{ n: 0 }]);
+      await em.query(`SELECT count(*) FROM calls WHERE direction = $1`, ["inbound"]);
+      expect(await preparedOnConnection(em)).toEqual(["hot_test.count_calls"]);
+    });
+  });
+
+  it("DB_PREPARED_STATEMENTS=false prepares nothing", async () => {
+    await unprepared.transaction(async (em) => {
+      expect(await em.query(COUNT_CALLS, ["inbound"])).toEqual([{ n: 0 }]);
+      expect(await preparedOnConnection(em)).toEqual([]);
+    });
+  });
+
+  it("one text cannot be registered under two names", () => {
+    expect(() => prepared("test.other_name", `SELECT count(*)::int AS n FROM calls WHERE direction = $1`)).toThrow(/registered twice/);
+  });
+});
+
+describe("deferred writes", () => {
+  const outboxKeys = () => ds.query(`SELECT dedupe_key FROM outbox WHERE dedupe_key LIKE 'dw-%' ORDER BY id`).then((r: Array<{ dedupe_key: string }>) => r.map((x) => x.dedupe_key));
+  const auditIds = (entity: string) => ds.query(`SELECT entity_id FROM audit_log WHERE entity = $1 ORDER BY id`, [entity]).then((r: Array<{ entity_id: string }>) => r.map((x) => x.entity_id));
+
+  it("audit entries and outbox rows wait for the end of the work, then land in one statement with the final one, in order", async () => {
+    const seen: unknown[] = [];
+    await ds.transaction(async (em) => {
+      await DeferredWrites.around(
+        em,
+        async () => {
+          await addToOutbox(em, "task.assigned", { taskId: "t1", assigneeId: "u1" }, "dw-1");
+          await audit.record(em, { actor: { type: "system", id: "test" }, action: "create", entity: "dw-test", entityId: "a" });
+          await addToOutbox(em, "task.assigned", { taskId: "t2", assigneeId: "u1" }, "dw-2");
+          await addToOutbox(em, "task.assigned", { taskId: "t1", assigneeId: "u1" }, "dw-1"); // a redelivery: deduped
+          await audit.record(em, { actor: { type: "system" }, action: "update", entity: "dw-test", entityId: "b", after: { x: 1 } });
+          seen.push(await em.query(`SELECT count(*)::int AS n FROM outbox WHERE dedupe_key LIKE 'dw-%'`));
+          return "applied";
+        },
+        () => ({ sql: `INSERT INTO audit_log (actor_type, action, entity, entity_id) VALUES ('system', 'create', 'dw-final', $1)`, params: ["f"] }),
+      );
+    });
+    expect(seen).toEqual([[{ n: 0 }]]); // nothing written while the work ran
+    expect(await outboxKeys()).toEqual(["dw-1", "dw-2"]);
+    expect(await auditIds("dw-test")).toEqual(["a", "b"]);
+    expect(await auditIds("dw-final")).toEqual(["f"]);
+    const [b] = await ds.query(`SELECT actor_id, after FROM audit_log WHERE entity = 'dw-test' AND entity_id = 'b'`);
+    expect(b).toEqual({ actor_id: null, after: { x: 1 } });
+  });
+
+  it("work that fails writes nothing; outside deferred writes rows are written at once", async () => {
+    await expect(
+      ds.transaction(async (em) =>
+        DeferredWrites.around(em, async () => {
+          await addToOutbox(em, "task.assigned", { taskId: "t3", assigneeId: "u1" }, "dw-3");
+          throw new Error("boom");
+        }),
+      ),
+    ).rejects.toThrow("boom");
+    expect(await outboxKeys()).not.toContain("dw-3");
+    await ds.transaction(async (em) => {
+      await addToOutbox(em, "task.assigned", { taskId: "t4", assigneeId: "u1" }, "dw-4");
+      expect(await em.query(`SELECT count(*)::int AS n FROM outbox WHERE dedupe_key = 'dw-4'`)).toEqual([{ n: 1 }]);
+    });
+  });
+});
