@@ -53,7 +53,7 @@ export class InboxProcessor {
           ? await DeferredWrites.around(
               em,
               () => handler(em, row.payload, { inboxId: row.id, receivedAt: new Date(row.received_at) }),
-              (result) => (result === "applied" ? { sql: MARK_DONE, params: [row.id] } : undefined),
+              (result) => (result === "applied" ? { sql: MARK_DONE, params: [row.id], name: "inbox.done" } : undefined),
             )
           : "ignored";
         if (outcome === "ignored") {

@@ -1,4 +1,5 @@
 import type { EntityManager } from "typeorm";
+import { prepared } from "./prepared";
 
 /** An append-only table whose rows may wait for the end of their transaction. */
 export interface DeferredTable {
@@ -13,6 +14,8 @@ export interface FinalStatement {
   /** An UPDATE, INSERT or DELETE; its own parameters are numbered from $1. */
   sql: string;
   params: unknown[];
+  /** Set when the statement may be prepared (see prepared()): the combined statement is then prepared too. */
+  name?: string;
 }
 
 const active = new WeakMap<EntityManager, DeferredWrites>();
@@ -67,7 +70,9 @@ export class DeferredWrites {
       return;
     }
     const params: unknown[] = final ? [...final.params] : [];
-    const ctes = [...this.pending].map(([t, rows], i) => {
+    // Tables in a fixed order, so each combination is one statement text (prepared when it may be).
+    const tables = [...this.pending].sort(([a], [b]) => a.table.localeCompare(b.table));
+    const ctes = tables.map(([t, rows], i) => {
       const arrays = t.columns.map((c, col) => {
         params.push(rows.map((r) => r[col] ?? null));
         return `$${params.length}::${c.type}[]`;
@@ -78,6 +83,7 @@ export class DeferredWrites {
         SELECT ${names} FROM unnest(${arrays.join(", ")}) WITH ORDINALITY AS t(${names}, ord) ORDER BY ord ${t.onConflict ?? ""})`;
     });
     this.pending.clear();
-    await em.query(`WITH ${ctes.join(",\n")}\n${final?.sql ?? "SELECT 1"}`, params);
+    const sql = `WITH ${ctes.join(",\n")}\n${final?.sql ?? "SELECT 1"}`;
+    await em.query(final?.name ? prepared(`${final.name}+${tables.map(([t]) => t.table).join("+")}`, sql) : sql, params);
   }
 }

@@ -13,6 +13,8 @@ const names = new Map<string, string>();
  * `query` as usual.
  */
 export function prepared(name: string, text: string): string {
+  // PostgreSQL cuts names at 63 bytes: two long names could meet.
+  if (name.length + 4 > 63) throw new Error(`statement name too long: ${name}`);
   const existing = names.get(text);
   if (existing && existing !== `hot_${name}`) throw new Error(`statement registered twice: ${existing}, ${name}`);
   names.set(text, `hot_${name}`);

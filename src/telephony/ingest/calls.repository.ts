@@ -1,5 +1,6 @@
 import type { EntityManager } from "typeorm";
 import type { CallEvent, Direction, LegStatus } from "../call-event";
+import { DeferredWrites, type DeferredTable } from "../../platform/db/deferred-writes";
 import { prepared } from "../../platform/db/prepared";
 import type { NewCallReport } from "../../tracking";
 import type { CallStatus, MissedReason } from "./call-state";
@@ -55,6 +56,18 @@ const INSERT_EVENT = prepared(
   "call_events.insert",
   `INSERT INTO call_events (call_id, inbox_id, type, provider_status, sequence, occurred_at, payload) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 );
+const CALL_EVENTS_TABLE: DeferredTable = {
+  table: "call_events",
+  columns: [
+    { name: "call_id", type: "uuid" },
+    { name: "inbox_id", type: "uuid" },
+    { name: "type", type: "text" },
+    { name: "provider_status", type: "text" },
+    { name: "sequence", type: "integer" },
+    { name: "occurred_at", type: "timestamptz" },
+    { name: "payload", type: "jsonb" },
+  ],
+};
 const LEG_USER = prepared("call_legs.user", `SELECT user_id FROM call_legs WHERE provider = $1 AND provider_leg_id = $2`);
 const UPSERT_RECORDING = prepared(
   "recordings.upsert",
@@ -110,12 +123,13 @@ export class CallsRepository {
     return rows.length > 0;
   }
 
+  /** The event in the call's history; written with the delivery's other appends when deferred. */
   async addEvent(em: EntityManager, callId: string, inboxId: string | null, ev: CallEvent): Promise<void> {
     const status = "status" in ev ? ev.status : ev.type === "dial.result" ? ev.result : undefined;
-    await em.query(
-      INSERT_EVENT,
-      [callId, inboxId, ev.type, ev.rawStatus ?? status ?? null, "sequence" in ev ? (ev.sequence ?? null) : null, ev.occurredAt, JSON.stringify(ev)],
-    );
+    const row = [callId, inboxId, ev.type, ev.rawStatus ?? status ?? null, "sequence" in ev ? (ev.sequence ?? null) : null, ev.occurredAt, JSON.stringify(ev)];
+    const deferred = DeferredWrites.of(em);
+    if (deferred) deferred.add(CALL_EVENTS_TABLE, row);
+    else await em.query(INSERT_EVENT, row);
   }
 
   /** Leg status only moves forward; returns the leg's agent (resolved from its dial target). */
