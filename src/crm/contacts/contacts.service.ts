@@ -19,12 +19,18 @@ const CONTACT_BY_PHONE = prepared(
   "contacts.by_phone",
   `SELECT c.id, c.name, c.owner_id FROM contact_phones p JOIN contacts c ON c.id = p.contact_id WHERE p.e164 = $1 AND c.deleted_at IS NULL`,
 );
-/** The contact and its number in one statement; nothing comes back when another contact has the number. */
+/**
+ * The number, then its new contact, in one statement. The number goes first: when another
+ * contact has it (ON CONFLICT waits for a concurrent first call to commit), nothing is written
+ * and nothing comes back. The phone's foreign key is checked at the end of the statement, when
+ * the contact exists.
+ */
 const INSERT_CONTACT_WITH_PHONE = prepared(
   "contacts.insert_with_phone",
-  `WITH contact AS (INSERT INTO contacts (name) VALUES ($1) RETURNING id)
-   INSERT INTO contact_phones (contact_id, e164, raw, extension) SELECT id, $2, $3, $4 FROM contact
-   ON CONFLICT (e164) DO NOTHING RETURNING contact_id`,
+  `WITH phone AS (
+     INSERT INTO contact_phones (contact_id, e164, raw, extension) VALUES (gen_random_uuid(), $2, $3, $4)
+     ON CONFLICT (e164) DO NOTHING RETURNING contact_id)
+   INSERT INTO contacts (id, name) SELECT contact_id, $1 FROM phone RETURNING id AS contact_id`,
 );
 
 export class ContactsService {
@@ -36,7 +42,7 @@ export class ContactsService {
   /**
    * The contact that owns this number, created if none does. Exactly one contact per number
    * even under concurrent first calls: the unique index on contact_phones.e164 decides the
-   * winner; a loser rolls back to its savepoint and reads the winner's row (never read-then-write).
+   * winner; a loser writes nothing and reads the winner's row (never read-then-write).
    */
   async matchOrCreateByPhone(
     em: EntityManager,
@@ -47,15 +53,12 @@ export class ContactsService {
     if (existing) return { ...existing, isNew: false };
 
     const name = cleanName(opts.callerName) ?? formatForDisplay(phone.e164);
-    await em.query("SAVEPOINT contact_upsert");
     const [inserted] = await em.query(INSERT_CONTACT_WITH_PHONE, [name, phone.e164, opts.raw.slice(0, 100), phone.extension ?? null]);
     if (!inserted) {
-      await em.query("ROLLBACK TO SAVEPOINT contact_upsert");
       const winner = await this.findByE164(em, phone.e164);
       if (!winner) throw new Error(`contact for ${phone.e164} vanished during upsert`);
       return { ...winner, isNew: false };
     }
-    // The savepoint is left to the commit to release: one round trip less on the hot path.
     const contactId: string = inserted.contact_id;
     await this.audit.record(em, {
       actor: INGEST_ACTOR,

@@ -71,8 +71,9 @@ export class CallAttributionService {
    * heavily indexed table instead of two), then calls `afterCallSaved`.
    */
   async attributeCall(em: EntityManager, call: NewInboundCall): Promise<NewCallReport> {
-    await lockMatching(em, call.caller, call.providerCallId);
-    const ours = call.calledNumber ? await this.fromOurNumbers(em, call.calledNumber, call.at) : [];
+    // The matching locks and the called number's labels in one round trip.
+    const [number]: OurNumberRow[] = await em.query(LOCK_AND_OUR_NUMBER, [matchingKeys(call.caller, call.providerCallId), call.calledNumber]);
+    const ours = call.calledNumber && number?.found ? await this.fromOurNumber(em, call.calledNumber, number, call.at) : [];
     const reported = await this.unmatchedProviderCall(em, call);
     const rows = reported ? [fromProvider(reported.data), ...ours] : ours;
     const primaryId = rows.length > 0 ? await this.insert(em, call.callId, rows) : null;
@@ -176,12 +177,7 @@ export class CallAttributionService {
   }
 
   /** A static number's labels, or the sessions shown a pool or overflow number; nothing for any other number. */
-  private async fromOurNumbers(em: EntityManager, number: string, at: Date): Promise<Attribution[]> {
-    const [n] = await em.query(
-      OUR_NUMBER,
-      [number],
-    );
-    if (!n) return [];
+  private async fromOurNumber(em: EntityManager, number: string, n: OurNumberRow, at: Date): Promise<Attribution[]> {
     if (n.pool_id === null) return [{ ...EMPTY, method: "static", confidence: 1, source: n.source, medium: n.medium, campaign: n.campaign, trackingNumber: number }];
     return this.fromSessions(em, number, at);
   }
@@ -223,10 +219,13 @@ export class CallAttributionService {
  * per caller and per call id, so two transactions never both miss each other.
  */
 export async function lockMatching(em: EntityManager, caller: string | null, telephonyCallId: string | null): Promise<void> {
-  // Always caller first, then call id (unnest keeps the array's order), so the two paths cannot deadlock.
-  const keys = [caller && `attribution:caller:${caller}`, telephonyCallId && `attribution:call:${telephonyCallId}`].filter((k): k is string => Boolean(k));
+  const keys = matchingKeys(caller, telephonyCallId);
   if (keys.length > 0) await em.query(LOCK_MATCHING, [keys]);
 }
+
+/** Always caller first, then call id (unnest keeps the array's order), so the two paths cannot deadlock. */
+const matchingKeys = (caller: string | null, telephonyCallId: string | null): string[] =>
+  [caller && `attribution:caller:${caller}`, telephonyCallId && `attribution:call:${telephonyCallId}`].filter((k): k is string => Boolean(k));
 
 const LOCK_MATCHING = prepared("attribution.lock", `SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest($1::text[]) AS k`);
 /** Not prepared: which index is best depends on the caller and the call id (see prepared()). */
@@ -234,10 +233,21 @@ const UNMATCHED_PROVIDER_CALL = `SELECT * FROM tracking_provider_calls
        WHERE call_id IS NULL AND (telephony_call_id = $1 OR (caller = $2 AND $3::text IN (tracking_number, business_number)
          AND started_at BETWEEN $4::timestamptz - make_interval(mins => ${PROVIDER_MATCH_MINUTES}) AND $4::timestamptz + make_interval(mins => ${PROVIDER_MATCH_MINUTES})))
        ORDER BY (telephony_call_id = $1) DESC NULLS LAST, abs(extract(epoch FROM started_at - $4::timestamptz)) LIMIT 1`;
-const OUR_NUMBER = prepared(
-  "attribution.our_number",
-  `SELECT pool_id, source, medium, campaign FROM tracking_numbers WHERE number = $1
-       UNION ALL SELECT id, NULL, NULL, NULL FROM tracking_pools WHERE overflow_number = $1 LIMIT 1`,
+interface OurNumberRow {
+  found: boolean | null;
+  pool_id: string | null;
+  source: string | null;
+  medium: string | null;
+  campaign: string | null;
+}
+/** The matching locks (as lockMatching), and the called number if it is one of ours: a static number's labels or its pool. */
+const LOCK_AND_OUR_NUMBER = prepared(
+  "attribution.lock_and_number",
+  `SELECT n.found, n.pool_id, n.source, n.medium, n.campaign
+   FROM (SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0))) FROM unnest($1::text[]) AS k) AS locked
+   LEFT JOIN LATERAL (
+     SELECT true AS found, pool_id, source, medium, campaign FROM tracking_numbers WHERE number = $2
+     UNION ALL SELECT true, id, NULL, NULL, NULL FROM tracking_pools WHERE overflow_number = $2 LIMIT 1) n ON true`,
 );
 
 const SESSION_FIELDS = `s.id, s.utm_source, s.utm_medium, s.utm_campaign, s.utm_term, s.click_id, s.click_id_type, s.landing_page, s.referrer`;
