@@ -76,7 +76,10 @@ export class Realtime {
     this.redis?.on("error", (err) => deps.log.debug({ err: err.message }, "realtime redis error"));
     const adapter = this.redis
       ? createAdapter(this.redis, {
+          // Stream and channels of this installation only: another one on the same Redis (its
+          // own QUEUE_PREFIX) is not a node of this cluster.
           streamName: `${deps.queuePrefix}:socket.io`,
+          channelPrefix: `${deps.queuePrefix}:socket.io`,
           // The reading client only stops between blocking reads: keep them short so a
           // shutdown does not linger.
           blockTimeInMs: 1000,
@@ -253,7 +256,7 @@ export class Realtime {
   async ready(timeoutMs = 5000): Promise<boolean> {
     if (!this.redis) return true;
     const uid = (this.io.of("/").adapter as unknown as { uid: string }).uid;
-    const channel = `socket.io#/#${uid}#`;
+    const channel = `${this.deps.queuePrefix}:socket.io#/#${uid}#`;
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       const subscribed = (await this.redis.pubsub("NUMSUB", channel).catch(() => [channel, 0])) as [string, number];

@@ -1,7 +1,7 @@
 import { io as connect, type Socket } from "socket.io-client";
 import { TokenSigner } from "../../src/crm/auth/tokens";
 import type { ScreenPopMessage } from "../../src/realtime";
-import { startTestService, TEST_JWT_SECRET, type TestService } from "../support/test-service";
+import { redisUrl, startTestService, TEST_JWT_SECRET, type TestService } from "../support/test-service";
 import { answeredCallbacks, legStatuses, missedCallbacks, newCall, postSigned, sid, voice } from "../support/twilio";
 import { waitFor } from "../support/wait-for";
 
@@ -236,6 +236,19 @@ describe("screen-pop content", () => {
     const billboard = { source: "billboard", medium: "offline", campaign: "highway-101", keyword: null };
     expect(pop.attribution).toEqual(billboard);
     expect(pop.firstTouch).toEqual(billboard);
+  });
+});
+
+describe("cluster", () => {
+  it("another installation on the same Redis (its own QUEUE_PREFIX) is not a node of this cluster", async () => {
+    if (!redisUrl()) return; // one process, no adapter: nothing to share
+    const other = await startTestService();
+    try {
+      expect(await svc.realtime.io.of("/").adapter.serverCount()).toBe(1);
+      expect(await other.realtime.io.of("/").adapter.serverCount()).toBe(1);
+    } finally {
+      await other.close();
+    }
   });
 });
 
