@@ -1,6 +1,5 @@
 import type { EntityManager } from "typeorm";
-import { DeferredWrites, type DeferredTable } from "../../platform/db/deferred-writes";
-import { prepared } from "../../platform/db/prepared";
+import { appendOnlyTable, appendRow } from "../../platform/db/deferred-writes";
 import type { AuditAction } from "../entities/audit-log.entity";
 import type { Principal } from "../auth/principal";
 
@@ -19,24 +18,16 @@ export interface AuditEntry {
   requestId?: string;
 }
 
-const AUDIT_TABLE: DeferredTable = {
-  table: "audit_log",
-  columns: [
-    { name: "actor_type", type: "text" },
-    { name: "actor_id", type: "text" },
-    { name: "action", type: "text" },
-    { name: "entity", type: "text" },
-    { name: "entity_id", type: "text" },
-    { name: "before", type: "jsonb" },
-    { name: "after", type: "jsonb" },
-    { name: "request_id", type: "text" },
-  ],
-};
-
-const INSERT_AUDIT = prepared(
-  "audit_log.insert",
-  `INSERT INTO audit_log (actor_type, actor_id, action, entity, entity_id, before, after, request_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-);
+const AUDIT_LOG = appendOnlyTable("audit_log", {
+  actor_type: "text",
+  actor_id: "text",
+  action: "text",
+  entity: "text",
+  entity_id: "text",
+  before: "jsonb",
+  after: "jsonb",
+  request_id: "text",
+});
 
 const json = (v: unknown) => (v === undefined || v === null ? null : JSON.stringify(v));
 
@@ -47,9 +38,6 @@ const json = (v: unknown) => (v === undefined || v === null ? null : JSON.string
  */
 export class AuditService {
   async record(em: EntityManager, e: AuditEntry): Promise<void> {
-    const row = [e.actor.type, e.actor.id ?? null, e.action, e.entity, e.entityId, json(e.before), json(e.after), e.requestId ?? null];
-    const deferred = DeferredWrites.of(em);
-    if (deferred) deferred.add(AUDIT_TABLE, row);
-    else await em.query(INSERT_AUDIT, row);
+    await appendRow(em, AUDIT_LOG, [e.actor.type, e.actor.id ?? null, e.action, e.entity, e.entityId, json(e.before), json(e.after), e.requestId ?? null]);
   }
 }

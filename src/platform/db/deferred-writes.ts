@@ -6,7 +6,28 @@ export interface DeferredTable {
   table: string;
   columns: Array<{ name: string; type: string }>;
   /** e.g. `ON CONFLICT (dedupe_key) DO NOTHING` */
-  onConflict?: string;
+  onConflict: string;
+  /** The single-row insert, for a row written at once. */
+  insertOne: string;
+}
+
+/** Declares an append-only table: its columns (name → PostgreSQL type) in the order rows give them. */
+export function appendOnlyTable(table: string, columns: Record<string, string>, onConflict = ""): DeferredTable {
+  const names = Object.keys(columns);
+  const values = names.map((_, i) => `$${i + 1}`).join(", ");
+  return {
+    table,
+    columns: names.map((name) => ({ name, type: columns[name]! })),
+    onConflict,
+    insertOne: prepared(`append.${table}`, `INSERT INTO ${table} (${names.join(", ")}) VALUES (${values}) ${onConflict}`.trim()),
+  };
+}
+
+/** Appends a row: with the transaction's deferred writes when they are open, else at once. */
+export async function appendRow(em: EntityManager, table: DeferredTable, row: unknown[]): Promise<void> {
+  const deferred = DeferredWrites.of(em);
+  if (deferred) deferred.add(table, row);
+  else await em.query(table.insertOne, row);
 }
 
 /** The statement that ends the work, run together with the gathered rows. */
@@ -80,7 +101,7 @@ export class DeferredWrites {
       const names = t.columns.map((c) => c.name).join(", ");
       // WITH ORDINALITY + ORDER BY: rows get their ids in the order they were added.
       return `w${i} AS (INSERT INTO ${t.table} (${names})
-        SELECT ${names} FROM unnest(${arrays.join(", ")}) WITH ORDINALITY AS t(${names}, ord) ORDER BY ord ${t.onConflict ?? ""})`;
+        SELECT ${names} FROM unnest(${arrays.join(", ")}) WITH ORDINALITY AS t(${names}, ord) ORDER BY ord ${t.onConflict})`;
     });
     this.pending.clear();
     const sql = `WITH ${ctes.join(",\n")}\n${final?.sql ?? "SELECT 1"}`;

@@ -1,6 +1,5 @@
 import type { EntityManager } from "typeorm";
-import { DeferredWrites, type DeferredTable } from "../db/deferred-writes";
-import { prepared } from "../db/prepared";
+import { appendOnlyTable, appendRow } from "../db/deferred-writes";
 
 /** What realtime and outbound webhooks must push; written in the same transaction as the change. */
 export interface OutboxTopics {
@@ -11,25 +10,12 @@ export interface OutboxTopics {
 
 export type OutboxTopic = keyof OutboxTopics;
 
-const INSERT_OUTBOX = prepared("outbox.insert", `INSERT INTO outbox (topic, payload, dedupe_key) VALUES ($1, $2, $3) ON CONFLICT (dedupe_key) DO NOTHING`);
-
-const OUTBOX_TABLE: DeferredTable = {
-  table: "outbox",
-  columns: [
-    { name: "topic", type: "text" },
-    { name: "payload", type: "jsonb" },
-    { name: "dedupe_key", type: "text" },
-  ],
-  onConflict: "ON CONFLICT (dedupe_key) DO NOTHING",
-};
+const OUTBOX = appendOnlyTable("outbox", { topic: "text", payload: "jsonb", dedupe_key: "text" }, "ON CONFLICT (dedupe_key) DO NOTHING");
 
 /**
  * The dedupe key makes a re-applied event write nothing new. Inside deferred writes (an inbox
  * delivery) the row is written when the delivery's work is done, in the same transaction.
  */
 export async function addToOutbox<T extends OutboxTopic>(em: EntityManager, topic: T, payload: OutboxTopics[T], dedupeKey: string): Promise<void> {
-  const row = [topic, JSON.stringify(payload), dedupeKey];
-  const deferred = DeferredWrites.of(em);
-  if (deferred) deferred.add(OUTBOX_TABLE, row);
-  else await em.query(INSERT_OUTBOX, row);
+  await appendRow(em, OUTBOX, [topic, JSON.stringify(payload), dedupeKey]);
 }

@@ -1,6 +1,6 @@
 import type { EntityManager } from "typeorm";
 import type { CallEvent, Direction, LegStatus } from "../call-event";
-import { DeferredWrites, type DeferredTable } from "../../platform/db/deferred-writes";
+import { appendOnlyTable, appendRow } from "../../platform/db/deferred-writes";
 import { prepared } from "../../platform/db/prepared";
 import type { NewCallReport } from "../../tracking";
 import type { CallStatus, MissedReason } from "./call-state";
@@ -52,22 +52,15 @@ const SAVE_NEW_CALL = prepared(
   `${SAVE_SET}, caller_key = $14, attr_source = $15, attr_medium = $16, attr_campaign = $17, attr_keyword = $18 WHERE id = $1`,
 );
 const EARLIER_CALL = prepared("calls.earlier", `SELECT 1 FROM calls WHERE contact_id = $2 AND id <> $1 AND started_at < $3 LIMIT 1`);
-const INSERT_EVENT = prepared(
-  "call_events.insert",
-  `INSERT INTO call_events (call_id, inbox_id, type, provider_status, sequence, occurred_at, payload) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-);
-const CALL_EVENTS_TABLE: DeferredTable = {
-  table: "call_events",
-  columns: [
-    { name: "call_id", type: "uuid" },
-    { name: "inbox_id", type: "uuid" },
-    { name: "type", type: "text" },
-    { name: "provider_status", type: "text" },
-    { name: "sequence", type: "integer" },
-    { name: "occurred_at", type: "timestamptz" },
-    { name: "payload", type: "jsonb" },
-  ],
-};
+const CALL_EVENTS = appendOnlyTable("call_events", {
+  call_id: "uuid",
+  inbox_id: "uuid",
+  type: "text",
+  provider_status: "text",
+  sequence: "integer",
+  occurred_at: "timestamptz",
+  payload: "jsonb",
+});
 const LEG_USER = prepared("call_legs.user", `SELECT user_id FROM call_legs WHERE provider = $1 AND provider_leg_id = $2`);
 const UPSERT_RECORDING = prepared(
   "recordings.upsert",
@@ -126,10 +119,7 @@ export class CallsRepository {
   /** The event in the call's history; written with the delivery's other appends when deferred. */
   async addEvent(em: EntityManager, callId: string, inboxId: string | null, ev: CallEvent): Promise<void> {
     const status = "status" in ev ? ev.status : ev.type === "dial.result" ? ev.result : undefined;
-    const row = [callId, inboxId, ev.type, ev.rawStatus ?? status ?? null, "sequence" in ev ? (ev.sequence ?? null) : null, ev.occurredAt, JSON.stringify(ev)];
-    const deferred = DeferredWrites.of(em);
-    if (deferred) deferred.add(CALL_EVENTS_TABLE, row);
-    else await em.query(INSERT_EVENT, row);
+    await appendRow(em, CALL_EVENTS, [callId, inboxId, ev.type, ev.rawStatus ?? status ?? null, "sequence" in ev ? (ev.sequence ?? null) : null, ev.occurredAt, JSON.stringify(ev)]);
   }
 
   /** Leg status only moves forward; returns the leg's agent (resolved from its dial target). */
