@@ -58,6 +58,7 @@ export class CallIngestService {
     let contact: ContactMatch | undefined;
     let report: NewCallReport | undefined;
     if (created) {
+      if (call.direction === "inbound" && call.toE164) await this.calls.rememberOwnNumber(em, call.toE164, call.startedAt);
       contact = await this.attachContact(em, call, ev as CallEvent & CallParty);
       report = await this.attribute(em, call, ev as CallEvent & CallParty, contact?.isNew ?? false);
     } else if ("callerName" in ev && ev.callerName && call.contactId && call.fromE164 && call.direction === "inbound") {
@@ -132,7 +133,9 @@ export class CallIngestService {
   private async attachContact(em: EntityManager, call: CallRow, ev: CallParty): Promise<ContactMatch | undefined> {
     const raw = call.direction === "inbound" ? call.fromRaw : call.toRaw;
     const phone = parsePhone(raw, this.deps.defaultRegion);
-    if (phone.kind !== "number" || (await this.calls.isOwnNumber(em, phone.e164))) return undefined;
+    if (phone.kind !== "number") return undefined;
+    // The number this very call reached is ours too (it is remembered when the delivery is written).
+    if ((call.direction === "inbound" && phone.e164 === call.toE164) || (await this.calls.isOwnNumber(em, phone.e164))) return undefined;
     const match = await this.deps.contacts.matchOrCreateByPhone(em, phone, {
       raw,
       callerName: call.direction === "inbound" ? ev.callerName : undefined,

@@ -73,13 +73,14 @@ const UPSERT_RECORDING = prepared(
          started_at = COALESCE(r.started_at, EXCLUDED.started_at),
          updated_at = now()`,
 );
-/**
- * Not prepared: its best plan depends on the number (a generic plan, blind to it, scanned every
- * call to the one number all calls went to, looking for a caller's number that was never there).
- */
-const OWN_NUMBER = `SELECT 1 FROM tracking_numbers WHERE number = $1
-       UNION ALL SELECT 1 FROM tracking_pools WHERE overflow_number = $1
-       UNION ALL SELECT 1 FROM calls WHERE direction = 'inbound' AND to_e164 = $1 LIMIT 1`;
+const OWN_NUMBER = prepared(
+  "numbers.own",
+  `SELECT 1 FROM tracking_numbers WHERE number = $1
+   UNION ALL SELECT 1 FROM tracking_pools WHERE overflow_number = $1
+   UNION ALL SELECT 1 FROM own_numbers WHERE number = $1 LIMIT 1`,
+);
+/** Numbers that received inbound calls (migration OwnNumbers). */
+const OWN_NUMBERS = appendOnlyTable("own_numbers", { number: "text", first_call_at: "timestamptz" }, "ON CONFLICT (number) DO NOTHING");
 
 /** All SQL of the call ingest. Raw statements on the hot path: ON CONFLICT and row locks say what they do. */
 export class CallsRepository {
@@ -150,12 +151,14 @@ export class CallsRepository {
     );
   }
 
+  /** A number that received an inbound call is ours from then on. */
+  async rememberOwnNumber(em: EntityManager, e164: string, at: Date): Promise<void> {
+    await appendRow(em, OWN_NUMBERS, [e164, at]);
+  }
+
   /** Tracking numbers and numbers that received inbound calls are ours, never a caller's. */
   async isOwnNumber(em: EntityManager, e164: string): Promise<boolean> {
-    const rows = await em.query(
-      OWN_NUMBER,
-      [e164],
-    );
+    const rows = await em.query(OWN_NUMBER, [e164]);
     return rows.length > 0;
   }
 }
