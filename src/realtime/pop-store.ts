@@ -15,7 +15,9 @@ export class PopStore {
    * they are emitted right after the transaction commits. Returns popId per `${callId}:${userId}`.
    */
   async saveAll(em: EntityManager, calls: Array<{ callId: string; userIds: string[]; content: ScreenPopContent }>): Promise<Map<string, string>> {
-    const pairs = calls.flatMap((c) => c.userIds.map((userId) => ({ callId: c.callId, userId, payload: JSON.stringify(c.content) })));
+    // One row per (call, agent) even when a batch rings an agent twice (owner first, then everyone).
+    const byPair = new Map(calls.flatMap((c) => c.userIds.map((userId) => [popKey(c.callId, userId), { callId: c.callId, userId, payload: JSON.stringify(c.content) }] as const)));
+    const pairs = [...byPair.values()];
     if (pairs.length === 0) return new Map();
     const rows: Array<{ id: string; call_id: string; user_id: string }> = await em.query(
       `INSERT INTO screen_pops (call_id, user_id, payload, status, sent_at)

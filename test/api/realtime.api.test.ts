@@ -1,6 +1,6 @@
 import { io as connect, type Socket } from "socket.io-client";
 import { TokenSigner } from "../../src/crm/auth/tokens";
-import type { ScreenPopMessage } from "../../src/realtime";
+import { PopStore, type ScreenPopMessage } from "../../src/realtime";
 import { redisUrl, startTestService, TEST_JWT_SECRET, type TestService } from "../support/test-service";
 import { answeredCallbacks, legStatuses, missedCallbacks, newCall, postSigned, sid, voice } from "../support/twilio";
 import { waitFor } from "../support/wait-for";
@@ -253,6 +253,24 @@ describe("cluster", () => {
 });
 
 describe("outbox dispatch", () => {
+  it("one pop per agent when a batch rings an agent twice (the owner first, then everyone)", async () => {
+    const owner = await svc.signIn("agent");
+    const other = await svc.signIn("agent");
+    const c = newCall("+14155550916");
+    await postSigned(svc, voice(c)).expect(200);
+    await waitFor(async () => (await q(`SELECT id FROM calls WHERE provider_call_id = $1`, [c.callSid])).length === 1, { what: "call" });
+    const [{ id: callId }] = await q(`SELECT id FROM calls WHERE provider_call_id = $1`, [c.callSid]);
+    const content = (await svc.container.crm.callContext.screenPop(callId))!;
+    const ids = await svc.container.ds.transaction((em) =>
+      new PopStore(svc.container.ds).saveAll(em, [
+        { callId, userIds: [owner.userId], content },
+        { callId, userIds: [owner.userId, other.userId], content },
+      ]),
+    );
+    expect([...ids.keys()].sort()).toEqual([`${callId}:${owner.userId}`, `${callId}:${other.userId}`].sort());
+    expect(await q(`SELECT count(*)::int AS n FROM screen_pops WHERE call_id = $1`, [callId])).toEqual([{ n: 2 }]);
+  });
+
   it("a row that cannot be dispatched is retried later and does not block the others", async () => {
     const frank = await agent("client:frank");
     await q(`INSERT INTO outbox (topic, payload, dedupe_key) VALUES ('screen-pop', '{"callId": "not-a-uuid", "userIds": []}', 'poison-1')`);
