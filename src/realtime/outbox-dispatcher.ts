@@ -92,8 +92,11 @@ export class OutboxDispatcher {
     const pops = payloads(rows, "screen-pop");
     const contents = await this.callContext.screenPops([...new Set(pops.map((p) => p.callId))], em);
     // A call already over pops for no one.
-    const live = pops.filter((p) => contents.get(p.callId) && contents.get(p.callId)!.call.status !== "completed");
-    const popIds = await this.pops.saveAll(em, live.map((p) => ({ ...p, content: contents.get(p.callId)! })));
+    const live = pops.flatMap((p) => {
+      const content = contents.get(p.callId);
+      return content && content.call.status !== "completed" ? [{ ...p, content }] : [];
+    });
+    const popIds = await this.pops.saveAll(em, live);
     // Pops stored just above are dismissed too when their call was answered in the same batch.
     const updates = payloads(rows, "call.update");
     const popped = await this.pops.dismiss(em, [...new Set(updates.filter(dismisses).map((u) => u.callId))]);

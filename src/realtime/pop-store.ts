@@ -16,7 +16,12 @@ export class PopStore {
    */
   async saveAll(em: EntityManager, calls: Array<{ callId: string; userIds: string[]; content: ScreenPopContent }>): Promise<Map<string, string>> {
     // One row per (call, agent) even when a batch rings an agent twice (owner first, then everyone).
-    const byPair = new Map(calls.flatMap((c) => c.userIds.map((userId) => [popKey(c.callId, userId), { callId: c.callId, userId, payload: JSON.stringify(c.content) }] as const)));
+    const byPair = new Map(
+      calls.flatMap((c) => {
+        const payload = JSON.stringify(c.content);
+        return c.userIds.map((userId) => [popKey(c.callId, userId), { callId: c.callId, userId, payload }] as const);
+      }),
+    );
     const pairs = [...byPair.values()];
     if (pairs.length === 0) return new Map();
     const rows: Array<{ id: string; call_id: string; user_id: string }> = await em.query(

@@ -260,7 +260,7 @@ describe("outbox dispatch", () => {
     await postSigned(svc, voice(c)).expect(200);
     await waitFor(async () => (await q(`SELECT id FROM calls WHERE provider_call_id = $1`, [c.callSid])).length === 1, { what: "call" });
     const [{ id: callId }] = await q(`SELECT id FROM calls WHERE provider_call_id = $1`, [c.callSid]);
-    const content = (await svc.container.crm.callContext.screenPop(callId))!;
+    const content = (await svc.container.crm.callContext.screenPops([callId])).get(callId)!;
     const ids = await svc.container.ds.transaction((em) =>
       new PopStore(svc.container.ds).saveAll(em, [
         { callId, userIds: [owner.userId], content },

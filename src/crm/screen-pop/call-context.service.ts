@@ -100,10 +100,6 @@ function toContent(r: PopRow): ScreenPopContent {
 export class CallContextService {
   constructor(private readonly ds: DataSource) {}
 
-  async screenPop(callId: string): Promise<ScreenPopContent | undefined> {
-    return (await this.screenPops([callId])).get(callId);
-  }
-
   /**
    * The pops of many calls in one statement: the dispatcher builds a burst of ringing calls'
    * cards in one round trip. `db` lets it read inside its own transaction.

@@ -25,10 +25,6 @@ export interface TaskChange {
 }
 
 /**
- * "Call back" tasks: at most one open per contact (a unique partial index), bumped by further
- * misses, closed by itself when a later call with the contact is answered.
- */
-/**
  * One statement: skipped when a later call with the contact was already answered (events can
  * arrive late); assigned to the owner, else the least-loaded available agent; a further miss
  * bumps the open task instead.
@@ -46,6 +42,10 @@ const RECORD_MISSED_CALL = prepared(
    RETURNING id, assignee_id, attempts, (xmax = 0) AS created`,
 );
 
+/**
+ * "Call back" tasks: at most one open per contact (a unique partial index), bumped by further
+ * misses, closed by itself when a later call with the contact is answered.
+ */
 export class CallBackTasksService {
   constructor(private readonly audit: AuditService) {}
 

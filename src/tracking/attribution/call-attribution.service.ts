@@ -227,12 +227,16 @@ export async function lockMatching(em: EntityManager, caller: string | null, tel
 const matchingKeys = (caller: string | null, telephonyCallId: string | null): string[] =>
   [caller && `attribution:caller:${caller}`, telephonyCallId && `attribution:call:${telephonyCallId}`].filter((k): k is string => Boolean(k));
 
-const LOCK_MATCHING = prepared("attribution.lock", `SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest($1::text[]) AS k`);
+/** Takes the advisory locks named by $1 (matchingKeys), in the array's order. */
+const LOCKS_OF_KEYS = `SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest($1::text[]) AS k`;
+const LOCK_MATCHING = prepared("attribution.lock", LOCKS_OF_KEYS);
+
 /** Not prepared: which index is best depends on the caller and the call id (see prepared()). */
 const UNMATCHED_PROVIDER_CALL = `SELECT * FROM tracking_provider_calls
        WHERE call_id IS NULL AND (telephony_call_id = $1 OR (caller = $2 AND $3::text IN (tracking_number, business_number)
          AND started_at BETWEEN $4::timestamptz - make_interval(mins => ${PROVIDER_MATCH_MINUTES}) AND $4::timestamptz + make_interval(mins => ${PROVIDER_MATCH_MINUTES})))
        ORDER BY (telephony_call_id = $1) DESC NULLS LAST, abs(extract(epoch FROM started_at - $4::timestamptz)) LIMIT 1`;
+
 interface OurNumberRow {
   found: boolean | null;
   pool_id: string | null;
@@ -240,11 +244,12 @@ interface OurNumberRow {
   medium: string | null;
   campaign: string | null;
 }
+
 /** The matching locks (as lockMatching), and the called number if it is one of ours: a static number's labels or its pool. */
 const LOCK_AND_OUR_NUMBER = prepared(
   "attribution.lock_and_number",
   `SELECT n.found, n.pool_id, n.source, n.medium, n.campaign
-   FROM (SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0))) FROM unnest($1::text[]) AS k) AS locked
+   FROM (SELECT count(*) FROM (${LOCKS_OF_KEYS}) AS l) AS locked
    LEFT JOIN LATERAL (
      SELECT true AS found, pool_id, source, medium, campaign FROM tracking_numbers WHERE number = $2
      UNION ALL SELECT true, id, NULL, NULL, NULL FROM tracking_pools WHERE overflow_number = $2 LIMIT 1) n ON true`,
