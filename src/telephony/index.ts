@@ -6,6 +6,7 @@ export { renderTwiml, type TwimlTexts } from "./twilio/twiml";
 export {
   decodeTwilioDelivery,
   twilioDeliveryKey,
+  twilioLane,
   validateTwilioParams,
   type TwilioDelivery,
   type TwilioParams,

@@ -20,6 +20,7 @@ interface Pending {
   source: string;
   key: string;
   payload: string;
+  lane: string | undefined;
   resolve(row: InboxRow<unknown> | undefined): void;
   reject(err: unknown): void;
 }
@@ -46,9 +47,9 @@ export class InboxWriter {
   ) {}
 
   /** Resolves once the row is committed (its enqueue follows); undefined when a concurrent writer of the same key has not committed yet. */
-  write<P>(source: string, key: string, payload: P): Promise<InboxRow<P> | undefined> {
+  write<P>(source: string, key: string, payload: P, lane?: string): Promise<InboxRow<P> | undefined> {
     return new Promise((resolve, reject) => {
-      this.waiting.push({ source, key, payload: JSON.stringify(payload), resolve: resolve as Pending["resolve"], reject });
+      this.waiting.push({ source, key, payload: JSON.stringify(payload), lane, resolve: resolve as Pending["resolve"], reject });
       this.pump();
     });
   }
@@ -94,7 +95,7 @@ export class InboxWriter {
     void this.queue
       .enqueueMany(
         "inbox.apply",
-        inserted.map((r) => ({ payload: { inboxId: r.id! }, opts: { jobId: `${r.id}:0` } })),
+        inserted.map((r) => ({ payload: { inboxId: r.id!, lane: firstOf.get(r.key)?.lane }, opts: { jobId: `${r.id}:0` } })),
       )
       .catch((err: Error) => this.log.warn({ deliveries: inserted.length, err: err.message }, "enqueue failed; the sweeper will pick the deliveries up"));
   }

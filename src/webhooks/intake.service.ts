@@ -28,11 +28,12 @@ export class WebhookIntake {
     this.writer = new InboxWriter(ds, queue, log);
   }
 
-  async accept<P extends object>(source: string, deliveryKey: string, payload: P): Promise<Accepted<P>> {
+  /** `lane`: the call the delivery is about, when known (see JobPayloads["inbox.apply"]). */
+  async accept<P extends object>(source: string, deliveryKey: string, payload: P, lane?: string): Promise<Accepted<P>> {
     const key = deliveryKey.slice(0, MAX_KEY);
     let row: InboxRow<P> | undefined;
     try {
-      row = await this.writer.write(source, key, payload);
+      row = await this.writer.write(source, key, payload, lane?.slice(0, MAX_KEY));
     } catch (err) {
       this.log.error({ err: (err as Error).message, source }, "inbox write failed");
       throw new AppError("unavailable", "Temporarily unable to accept the delivery; retry later", undefined, { cause: err });

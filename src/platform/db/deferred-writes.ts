@@ -44,9 +44,10 @@ const active = new WeakMap<EntityManager, DeferredWrites>();
 /**
  * Rows that a transaction's work appends to append-only tables (the audit log, the outbox),
  * gathered while it runs and written in one statement when it is done, together with the
- * statement that ends the work (an inbox row marked done). A delivery's many audit entries and
+ * statement that ends the work (inbox rows marked done). A delivery's many audit entries and
  * pushes cost one round trip instead of one each; the rows still commit with the change they
- * describe, in the order they were added.
+ * describe, in the order they were added. A reader of such a table inside the work (deliveries
+ * applied together share one batch) looks at `waiting` too.
  */
 export class DeferredWrites {
   private readonly pending = new Map<DeferredTable, unknown[][]>();
@@ -77,6 +78,14 @@ export class DeferredWrites {
     }
     await writes.flush(em, finish?.(result));
     return result;
+  }
+
+  /**
+   * The rows of a table still waiting to be written. Readers inside the transaction that must see
+   * them (deliveries applied together share one DeferredWrites) look here as well as in the table.
+   */
+  static waiting(em: EntityManager, table: DeferredTable): readonly unknown[][] {
+    return active.get(em)?.pending.get(table) ?? [];
   }
 
   add(table: DeferredTable, row: unknown[]): void {

@@ -4,8 +4,12 @@
  * found again by a sweeper: the queue is a fast path, not the system of record.
  */
 export interface JobPayloads {
-  /** Apply one verified webhook delivery (an inbox row). */
-  "inbox.apply": { inboxId: string };
+  /**
+   * Apply one verified webhook delivery (an inbox row). `lane`: the call it is about, when the
+   * intake knows it; a worker never applies two deliveries of one lane in different
+   * transactions at once (see InboxBatcher).
+   */
+  "inbox.apply": { inboxId: string; lane?: string };
   /** Push pending outbox messages (screen-pops, updates, outbound webhooks). */
   "outbox.dispatch": { outboxId?: string };
   /** Periodic housekeeping: re-enqueue stale inbox/outbox rows, finalise stuck calls. */

@@ -1,6 +1,6 @@
 import type { EntityManager } from "typeorm";
 import type { CallEvent, Direction, LegStatus } from "../call-event";
-import { appendOnlyTable, appendRow } from "../../platform/db/deferred-writes";
+import { appendOnlyTable, appendRow, DeferredWrites } from "../../platform/db/deferred-writes";
 import { prepared } from "../../platform/db/prepared";
 import type { NewCallReport } from "../../tracking";
 import type { CallStatus, MissedReason } from "./call-state";
@@ -158,6 +158,8 @@ export class CallsRepository {
 
   /** Tracking numbers and numbers that received inbound calls are ours, never a caller's. */
   async isOwnNumber(em: EntityManager, e164: string): Promise<boolean> {
+    // A delivery applied earlier in this transaction may have noted the number and not written it yet.
+    if (DeferredWrites.waiting(em, OWN_NUMBERS).some(([number]) => number === e164)) return true;
     const rows = await em.query(OWN_NUMBER, [e164]);
     return rows.length > 0;
   }

@@ -68,6 +68,12 @@ export function twilioDeliveryKey(route: TwilioRoute, p: TwilioParams, q: Twilio
   }
 }
 
+/** The call a delivery is about: an agent's leg and a recording belong to their parent call. */
+export function twilioLane(p: TwilioParams): string | undefined {
+  const sid = p.ParentCallSid || p.CallSid;
+  return sid ? `twilio:${sid}` : undefined;
+}
+
 const LEG_STATUSES = new Set<LegStatus>(["queued", "initiated", "ringing", "in-progress", "completed", "busy", "no-answer", "failed", "canceled"]);
 const legStatus = (s: string | undefined): LegStatus => (s && LEG_STATUSES.has(s as LegStatus) ? (s as LegStatus) : "unknown");
 

@@ -1,0 +1,84 @@
+import type { InboxProcessor, ProcessResult } from "./inbox-processor";
+
+interface Waiting {
+  inboxId: string;
+  lane: string | undefined;
+  resolve(result: ProcessResult): void;
+  reject(err: unknown): void;
+}
+
+/** Deliveries in one transaction at most: enough to share its fixed costs, few enough to keep a pop's wait short. */
+const MAX_BATCH = 8;
+
+/**
+ * Group commit for applying deliveries. The queue runs many jobs at once; those that arrive
+ * while earlier ones are being applied share a transaction (InboxProcessor.processMany), which
+ * saves each of them a BEGIN, a lock statement, a COMMIT and the statement that writes its
+ * audit entries and pushes. Idle, a delivery is applied at once, alone: batching adds no wait,
+ * it only happens under load. Each job still learns its own delivery's result, and a shared
+ * transaction that fails is replayed one delivery at a time, so one bad delivery fails alone.
+ *
+ * Deliveries of one lane (one call) never run in two transactions at once: they would lock the
+ * same call row, and two shared transactions each holding one call and wanting the other's
+ * would deadlock. A delivery whose lane is busy waits for the next transaction.
+ */
+export class InboxBatcher {
+  private readonly waiting: Waiting[] = [];
+  private readonly busyLanes = new Set<string>();
+  private inFlight = 0;
+
+  /** `transactions`: how many transactions apply deliveries at once (the rest wait and gather). */
+  constructor(
+    private readonly inbox: InboxProcessor,
+    private readonly transactions: number,
+  ) {}
+
+  apply(inboxId: string, lane?: string): Promise<ProcessResult> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ inboxId, lane, resolve, reject });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.inFlight < this.transactions) {
+      const batch = this.takeBatch();
+      if (batch.length === 0) return;
+      const lanes = new Set(batch.flatMap((w) => (w.lane ? [w.lane] : [])));
+      for (const lane of lanes) this.busyLanes.add(lane);
+      this.inFlight++;
+      void this.run(batch).finally(() => {
+        for (const lane of lanes) this.busyLanes.delete(lane);
+        this.inFlight--;
+        this.pump();
+      });
+    }
+  }
+
+  /** The oldest waiting deliveries whose lanes are free, in the order they came. */
+  private takeBatch(): Waiting[] {
+    const batch: Waiting[] = [];
+    for (let i = 0; i < this.waiting.length && batch.length < MAX_BATCH; ) {
+      const w = this.waiting[i]!;
+      if (w.lane && this.busyLanes.has(w.lane)) i++;
+      else batch.push(...this.waiting.splice(i, 1));
+    }
+    return batch;
+  }
+
+  private async run(batch: Waiting[]): Promise<void> {
+    // A job run twice at once (a stalled job, a sweeper re-enqueue): one applies, the other skips.
+    const first = new Map<string, Waiting>();
+    for (const w of batch) {
+      if (first.has(w.inboxId)) w.resolve("skipped");
+      else first.set(w.inboxId, w);
+    }
+    const unique = [...first.values()];
+    const shared = unique.length > 1 ? await this.inbox.processMany(unique.map((w) => w.inboxId)) : undefined;
+    for (const w of unique) {
+      const result = shared?.get(w.inboxId);
+      if (result) w.resolve(result);
+      else await this.inbox.process(w.inboxId).then(w.resolve, w.reject);
+    }
+  }
+}
