@@ -45,8 +45,8 @@ export function startJobs(c: Container, dispatcher: OutboxDispatcher | undefined
   const batcher = new InboxBatcher(c.inbox, Math.max(1, Math.ceil(c.config.workerConcurrency / 4)));
   c.queue.process(
     "inbox.apply",
-    async ({ inboxId, lane }) => {
-      const result = await batcher.apply(inboxId, lane);
+    async ({ inboxId, lane, ringing }) => {
+      const result = await batcher.apply(inboxId, { lane, ringing });
       count("inbox.apply")(result);
       if (result === "done") pusher.request();
     },

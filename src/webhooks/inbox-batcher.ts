@@ -1,8 +1,10 @@
+import type { JobPayloads } from "../platform/queue/jobs";
 import type { InboxProcessor, ProcessResult } from "./inbox-processor";
 
 interface Waiting {
   inboxId: string;
   lane: string | undefined;
+  ringing: boolean;
   resolve(result: ProcessResult): void;
   reject(err: unknown): void;
 }
@@ -21,11 +23,15 @@ const MAX_BATCH = 8;
  * Deliveries of one lane (one call) never run in two transactions at once: they would lock the
  * same call row, and two shared transactions each holding one call and wanting the other's
  * would deadlock. A delivery whose lane is busy waits for the next transaction.
+ *
+ * A ringing call's delivery is what an agent's screen-pop waits for: it never waits for a
+ * shared transaction, neither to start nor to commit. It goes first, alone, in slots of its own.
  */
 export class InboxBatcher {
   private readonly waiting: Waiting[] = [];
   private readonly busyLanes = new Set<string>();
   private inFlight = 0;
+  private ringingInFlight = 0;
 
   /** `transactions`: how many transactions apply deliveries at once (the rest wait and gather). */
   constructor(
@@ -33,34 +39,36 @@ export class InboxBatcher {
     private readonly transactions: number,
   ) {}
 
-  apply(inboxId: string, lane?: string): Promise<ProcessResult> {
+  apply(inboxId: string, hints: Omit<JobPayloads["inbox.apply"], "inboxId"> = {}): Promise<ProcessResult> {
     return new Promise((resolve, reject) => {
-      this.waiting.push({ inboxId, lane, resolve, reject });
+      this.waiting.push({ inboxId, lane: hints.lane, ringing: hints.ringing === true, resolve, reject });
       this.pump();
     });
   }
 
   private pump(): void {
-    while (this.inFlight < this.transactions) {
-      const batch = this.takeBatch();
+    for (;;) {
+      const ringing = this.ringingInFlight < this.transactions ? this.take((w) => w.ringing, 1) : [];
+      const batch = ringing.length > 0 || this.inFlight >= this.transactions ? ringing : this.take((w) => !w.ringing, MAX_BATCH);
       if (batch.length === 0) return;
       const lanes = new Set(batch.flatMap((w) => (w.lane ? [w.lane] : [])));
       for (const lane of lanes) this.busyLanes.add(lane);
-      this.inFlight++;
+      const slot = ringing.length > 0 ? "ringingInFlight" : "inFlight";
+      this[slot]++;
       void this.run(batch).finally(() => {
         for (const lane of lanes) this.busyLanes.delete(lane);
-        this.inFlight--;
+        this[slot]--;
         this.pump();
       });
     }
   }
 
-  /** The oldest waiting deliveries whose lanes are free, in the order they came. */
-  private takeBatch(): Waiting[] {
+  /** Up to `max` of the oldest waiting deliveries that `fit` and whose lanes are free, in the order they came. */
+  private take(fit: (w: Waiting) => boolean, max: number): Waiting[] {
     const batch: Waiting[] = [];
-    for (let i = 0; i < this.waiting.length && batch.length < MAX_BATCH; ) {
+    for (let i = 0; i < this.waiting.length && batch.length < max; ) {
       const w = this.waiting[i]!;
-      if (w.lane && this.busyLanes.has(w.lane)) i++;
+      if (!fit(w) || (w.lane && this.busyLanes.has(w.lane))) i++;
       else batch.push(...this.waiting.splice(i, 1));
     }
     return batch;

@@ -1,6 +1,6 @@
 import type { DataSource } from "typeorm";
 import type { Logger } from "../platform/logger";
-import type { JobQueue } from "../platform/queue/jobs";
+import type { JobPayloads, JobQueue } from "../platform/queue/jobs";
 
 export interface InboxRow<P> {
   id: string;
@@ -20,7 +20,7 @@ interface Pending {
   source: string;
   key: string;
   payload: string;
-  lane: string | undefined;
+  hints: Omit<JobPayloads["inbox.apply"], "inboxId">;
   resolve(row: InboxRow<unknown> | undefined): void;
   reject(err: unknown): void;
 }
@@ -47,9 +47,9 @@ export class InboxWriter {
   ) {}
 
   /** Resolves once the row is committed (its enqueue follows); undefined when a concurrent writer of the same key has not committed yet. */
-  write<P>(source: string, key: string, payload: P, lane?: string): Promise<InboxRow<P> | undefined> {
+  write<P>(source: string, key: string, payload: P, hints: Pending["hints"] = {}): Promise<InboxRow<P> | undefined> {
     return new Promise((resolve, reject) => {
-      this.waiting.push({ source, key, payload: JSON.stringify(payload), lane, resolve: resolve as Pending["resolve"], reject });
+      this.waiting.push({ source, key, payload: JSON.stringify(payload), hints, resolve: resolve as Pending["resolve"], reject });
       this.pump();
     });
   }
@@ -95,7 +95,7 @@ export class InboxWriter {
     void this.queue
       .enqueueMany(
         "inbox.apply",
-        inserted.map((r) => ({ payload: { inboxId: r.id!, lane: firstOf.get(r.key)?.lane }, opts: { jobId: `${r.id}:0` } })),
+        inserted.map((r) => ({ payload: { inboxId: r.id!, ...firstOf.get(r.key)?.hints }, opts: { jobId: `${r.id}:0` } })),
       )
       .catch((err: Error) => this.log.warn({ deliveries: inserted.length, err: err.message }, "enqueue failed; the sweeper will pick the deliveries up"));
   }

@@ -1,11 +1,13 @@
 import type { DataSource } from "typeorm";
 import { AppError } from "../platform/errors";
 import type { Logger } from "../platform/logger";
-import type { JobQueue } from "../platform/queue/jobs";
+import type { JobPayloads, JobQueue } from "../platform/queue/jobs";
 import { InboxWriter, type InboxRow } from "./inbox-writer";
 
 /** Delivery keys are cut to this length wherever they are written or looked up. */
 const MAX_KEY = 500;
+
+export type ApplyHints = Omit<JobPayloads["inbox.apply"], "inboxId">;
 
 export interface Accepted<P> {
   inboxId: string;
@@ -28,12 +30,12 @@ export class WebhookIntake {
     this.writer = new InboxWriter(ds, queue, log);
   }
 
-  /** `lane`: the call the delivery is about, when known (see JobPayloads["inbox.apply"]). */
-  async accept<P extends object>(source: string, deliveryKey: string, payload: P, lane?: string): Promise<Accepted<P>> {
+  /** `apply`: the call the delivery is about and whether it rings now, when known (see JobPayloads["inbox.apply"]). */
+  async accept<P extends object>(source: string, deliveryKey: string, payload: P, apply: ApplyHints = {}): Promise<Accepted<P>> {
     const key = deliveryKey.slice(0, MAX_KEY);
     let row: InboxRow<P> | undefined;
     try {
-      row = await this.writer.write(source, key, payload, lane?.slice(0, MAX_KEY));
+      row = await this.writer.write(source, key, payload, { lane: apply.lane?.slice(0, MAX_KEY), ringing: apply.ringing });
     } catch (err) {
       this.log.error({ err: (err as Error).message, source }, "inbox write failed");
       throw new AppError("unavailable", "Temporarily unable to accept the delivery; retry later", undefined, { cause: err });

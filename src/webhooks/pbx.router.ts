@@ -19,7 +19,7 @@ export function pbxRouter(deps: { secret: string | undefined; intake: WebhookInt
     const { id } = verifyStandardWebhook(deps.secret, req.headers, raw);
     const json = signedJson(req, raw);
     const event = pbxEventSchema.parse(json);
-    const accepted = await deps.intake.accept("pbx", `pbx:${id}`, { event }, `pbx:${event.callId}`);
+    const accepted = await deps.intake.accept("pbx", `pbx:${id}`, { event }, { lane: `pbx:${event.callId}`, ringing: event.type === "ringing" });
     deps.count(accepted.duplicate ? "duplicate" : "accepted");
     res.status(204).end();
   });

@@ -47,7 +47,7 @@ export function twilioRouter(deps: {
     const d = delivery(route, req);
     const key = twilioDeliveryKey(route, d.params, d.query);
     const stored = await deps.intake.findByKey<TwilioDelivery>(key);
-    const accepted = stored ? { duplicate: true, payload: stored.payload } : await deps.intake.accept(`twilio.${route}`, key, { ...d, routing: await decide(d) }, twilioLane(d.params));
+    const accepted = stored ? { duplicate: true, payload: stored.payload } : await deps.intake.accept(`twilio.${route}`, key, { ...d, routing: await decide(d) }, { lane: twilioLane(d.params), ringing: true });
     deps.count(route, accepted.duplicate ? "duplicate" : "accepted");
     const routing = (accepted.payload.routing ?? { action: "hangup" }) as RoutingDecision;
     res.type("text/xml").send(renderTwiml(routing, { publicUrl: deps.publicUrl }, deps.texts));
@@ -55,7 +55,7 @@ export function twilioRouter(deps: {
 
   const callback = (route: "status" | "recording") => async (req: Request, res: express.Response) => {
     const d = delivery(route, req);
-    const accepted = await deps.intake.accept(`twilio.${route}`, twilioDeliveryKey(route, d.params, d.query), d, twilioLane(d.params));
+    const accepted = await deps.intake.accept(`twilio.${route}`, twilioDeliveryKey(route, d.params, d.query), d, { lane: twilioLane(d.params) });
     deps.count(route, accepted.duplicate ? "duplicate" : "accepted");
     res.status(204).end();
   };

@@ -1,6 +1,7 @@
 import { InboxBatcher } from "../../src/webhooks";
 import { startTestService, type TestService } from "../support/test-service";
-import { missedCallbacks, newCall, parentStatus, postSigned, voice, type CallScript, type Delivery } from "../support/twilio";
+import { legStatuses, missedCallbacks, newCall, parentStatus, postSigned, sid, voice, type CallScript, type Delivery } from "../support/twilio";
+import { waitFor } from "../support/wait-for";
 
 // The web role stores deliveries and applies none: the tests apply them by hand.
 let svc: TestService;
@@ -35,6 +36,26 @@ const inboxOf = (ids: string[]) =>
   svc.container.ds.query(`SELECT id, status, attempts FROM inbox WHERE id = ANY($1::uuid[]) ORDER BY id`, [ids]) as Promise<Array<{ id: string; status: string; attempts: number }>>;
 
 describe("deliveries applied in one shared transaction", () => {
+  it("the intake tells the worker which call a delivery is about and whether it rings now", async () => {
+    const jobs: unknown[] = [];
+    const spy = jest.spyOn(svc.container.queue, "enqueueMany").mockImplementation(async (_name, batch) => {
+      jobs.push(...batch.map((j) => j.payload));
+    });
+    try {
+      const c = nextCall();
+      await store([voice(c), ...legStatuses(c, sid("CA"), "client:alice", ["ringing"]), parentStatus(c, "completed")]);
+      await waitFor(() => jobs.length === 3, { what: "three jobs" });
+      const lane = `twilio:${c.callSid}`;
+      expect(jobs).toEqual([
+        { inboxId: expect.any(String), lane, ringing: true },
+        { inboxId: expect.any(String), lane },
+        { inboxId: expect.any(String), lane },
+      ]);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
   it("applies several calls' deliveries in the order given, with their call-back tasks, history and audit entries", async () => {
     const calls = [nextCall(), nextCall(), nextCall()];
     // Each call rings, then ends unanswered: the second delivery needs the first's call.

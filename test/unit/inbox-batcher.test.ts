@@ -53,7 +53,7 @@ describe("InboxBatcher", () => {
   it("applies a lone delivery at once, by itself", async () => {
     const { inbox, runs } = fakeInbox();
     const batcher = new InboxBatcher(inbox, 2);
-    const result = batcher.apply("a", "call-1");
+    const result = batcher.apply("a", { lane: "call-1" });
     await settle();
     expect(runs.map((r) => [r.kind, r.ids])).toEqual([["one", ["a"]]]);
     runs[0]!.finish();
@@ -63,8 +63,8 @@ describe("InboxBatcher", () => {
   it("gathers deliveries that arrive while the transactions are busy into one shared transaction", async () => {
     const { inbox, runs } = fakeInbox();
     const batcher = new InboxBatcher(inbox, 1);
-    const first = batcher.apply("a", "call-1");
-    const rest = ["b", "c", "d"].map((id, i) => batcher.apply(id, `call-${i + 2}`));
+    const first = batcher.apply("a", { lane: "call-1" });
+    const rest = ["b", "c", "d"].map((id, i) => batcher.apply(id, { lane: `call-${i + 2}` }));
     await settle();
     expect(runs.map((r) => r.ids)).toEqual([["a"]]);
     runs[0]!.finish();
@@ -82,12 +82,12 @@ describe("InboxBatcher", () => {
     const { inbox, runs, clashes } = fakeInbox();
     const batcher = new InboxBatcher(inbox, 3);
     const all = Promise.all([
-      batcher.apply("a1", "call-a"),
-      batcher.apply("b1", "call-b"),
-      batcher.apply("a2", "call-a"),
-      batcher.apply("c1", "call-c"),
-      batcher.apply("a3", "call-a"),
-      batcher.apply("b2", "call-b"),
+      batcher.apply("a1", { lane: "call-a" }),
+      batcher.apply("b1", { lane: "call-b" }),
+      batcher.apply("a2", { lane: "call-a" }),
+      batcher.apply("c1", { lane: "call-c" }),
+      batcher.apply("a3", { lane: "call-a" }),
+      batcher.apply("b2", { lane: "call-b" }),
     ]);
     await settle();
     // Three transactions at once, each on its own calls; the other deliveries of call-a and
@@ -107,8 +107,8 @@ describe("InboxBatcher", () => {
   it("replays a failed shared transaction one delivery at a time, so a bad delivery fails alone", async () => {
     const { inbox, runs } = fakeInbox({ failShared: true });
     const batcher = new InboxBatcher(inbox, 1);
-    const first = batcher.apply("x", "call-x");
-    const results = ["good-1", "bad-2", "good-3"].map((id) => batcher.apply(id, id).then((r) => r, (err: Error) => err.message));
+    const first = batcher.apply("x", { lane: "call-x" });
+    const results = ["good-1", "bad-2", "good-3"].map((id) => batcher.apply(id, { lane: id }).then((r) => r, (err: Error) => err.message));
     await settle();
     runs[0]!.finish();
     await first;
@@ -134,5 +134,26 @@ describe("InboxBatcher", () => {
     await finishAll(runs, Promise.all(twice));
     expect(await Promise.all(twice)).toEqual(["done", "skipped", "done"]);
     expect(runs[1]!.ids).toEqual(["d", "e"]);
+  });
+
+  it("applies a ringing call's delivery at once and alone, beside busy shared transactions", async () => {
+    const { inbox, runs } = fakeInbox();
+    const batcher = new InboxBatcher(inbox, 1);
+    const busy = batcher.apply("a", { lane: "call-a" });
+    const queued = ["b", "c"].map((id) => batcher.apply(id, { lane: `call-${id}` }));
+    const ringing = ["r", "s"].map((id) => batcher.apply(id, { lane: `call-${id}`, ringing: true }));
+    await settle();
+    // The one shared slot is busy with a; the ringing deliveries do not wait for it, nor for b and c.
+    expect(runs.map((r) => [r.kind, r.ids])).toEqual([
+      ["one", ["a"]],
+      ["one", ["r"]],
+    ]);
+    runs[1]!.finish();
+    await expect(ringing[0]).resolves.toBe("done");
+    await settle();
+    expect(runs.map((r) => r.ids)).toEqual([["a"], ["r"], ["s"]]);
+    await finishAll(runs, Promise.all([busy, ...queued, ...ringing]));
+    // b and c were gathered while a ran, and never with a ringing delivery.
+    expect(runs.map((r) => r.ids)).toEqual([["a"], ["r"], ["s"], ["b", "c"]]);
   });
 });

@@ -7,9 +7,10 @@ export interface JobPayloads {
   /**
    * Apply one verified webhook delivery (an inbox row). `lane`: the call it is about, when the
    * intake knows it; a worker never applies two deliveries of one lane in different
-   * transactions at once (see InboxBatcher).
+   * transactions at once (see InboxBatcher). `ringing`: a call is ringing now and agents wait
+   * for its screen-pop, so it is applied at once in a transaction of its own.
    */
-  "inbox.apply": { inboxId: string; lane?: string };
+  "inbox.apply": { inboxId: string; lane?: string; ringing?: boolean };
   /** Push pending outbox messages (screen-pops, updates, outbound webhooks). */
   "outbox.dispatch": { outboxId?: string };
   /** Periodic housekeeping: re-enqueue stale inbox/outbox rows, finalise stuck calls. */
