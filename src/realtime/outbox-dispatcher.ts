@@ -9,6 +9,10 @@ import { roleRoom, userRoom } from "./realtime.gateway";
 const BATCH = 100;
 /** A row that keeps failing is parked as `failed` (visible in the table), never blocking others. */
 const MAX_ATTEMPTS = 10;
+/** Claims the oldest pending rows and marks them done in one statement; a rollback puts them back. */
+const CLAIM_AND_MARK_DONE = `UPDATE outbox SET status = 'done', attempts = attempts + 1, processed_at = now()
+  WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' AND available_at <= now() ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
+  RETURNING id, topic, payload`;
 
 interface OutboxRow {
   id: string;
@@ -38,18 +42,13 @@ export class OutboxDispatcher {
   async drain(): Promise<number> {
     let total = 0;
     for (;;) {
-      const n = await this.ds.transaction(async (em) => {
-        const rows: OutboxRow[] = await em.query(
-          `SELECT id, topic, payload FROM outbox WHERE status = 'pending' AND available_at <= now()
-           ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
-          [BATCH],
-        );
-        const { emits, done } = await this.handleBatch(em, rows);
-        if (done.length) {
-          await em.query(`UPDATE outbox SET status = 'done', attempts = attempts + 1, processed_at = now() WHERE id = ANY($1::bigint[])`, [done]);
-        }
-        return { count: rows.length, emits };
-      });
+      let n: { count: number; emits: Emit[] };
+      try {
+        n = await this.ds.transaction((em) => this.dispatchBatch(em));
+      } catch {
+        // Rolled back, rows pending again: row by row, so a bad row cannot hold the others back.
+        n = await this.ds.transaction((em) => this.dispatchRowByRow(em));
+      }
       // Emit once the pops are committed, so an ack always finds its row.
       for (const emit of n.emits) emit();
       total += n.count;
@@ -57,15 +56,20 @@ export class OutboxDispatcher {
     }
   }
 
-  private async handleBatch(em: EntityManager, rows: OutboxRow[]): Promise<{ emits: Emit[]; done: string[] }> {
-    if (rows.length === 0) return { emits: [], done: [] };
-    await em.query("SAVEPOINT outbox_batch");
-    try {
-      const emits = await this.handle(em, rows);
-      return { emits, done: rows.map((r) => r.id) };
-    } catch {
-      await em.query("ROLLBACK TO SAVEPOINT outbox_batch");
-    }
+  /** The fast path: rows claimed and marked done in one statement, handled in a few more. */
+  private async dispatchBatch(em: EntityManager): Promise<{ count: number; emits: Emit[] }> {
+    const rows: OutboxRow[] = await em.query(CLAIM_AND_MARK_DONE, [BATCH]);
+    // RETURNING keeps no order: the rows' order is the order of their pushes.
+    rows.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
+    return { count: rows.length, emits: rows.length > 0 ? await this.handle(em, rows) : [] };
+  }
+
+  private async dispatchRowByRow(em: EntityManager): Promise<{ count: number; emits: Emit[] }> {
+    const rows: OutboxRow[] = await em.query(
+      `SELECT id, topic, payload FROM outbox WHERE status = 'pending' AND available_at <= now()
+       ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+      [BATCH],
+    );
     const emits: Emit[] = [];
     const done: string[] = [];
     for (const row of rows) {
@@ -84,7 +88,10 @@ export class OutboxDispatcher {
         );
       }
     }
-    return { emits, done };
+    if (done.length) {
+      await em.query(`UPDATE outbox SET status = 'done', attempts = attempts + 1, processed_at = now() WHERE id = ANY($1::bigint[])`, [done]);
+    }
+    return { count: rows.length, emits };
   }
 
   /** Handles rows in one go; returns what to emit after commit, in the rows' order. */
