@@ -24,9 +24,13 @@ function outboxPusher(c: Container, dispatcher: OutboxDispatcher | undefined) {
         again = false;
         const n = await dispatcher.drain().catch((err: Error) => {
           c.log.warn({ err: err.message }, "outbox dispatch failed; the sweeper retries");
-          return 0;
+          return { handled: 0, replayed: 0 };
         });
-        c.metrics.jobs.inc({ job: "outbox.dispatch", result: n > 0 ? "done" : "empty" });
+        c.metrics.jobs.inc({ job: "outbox.dispatch", result: n.handled > 0 ? "done" : "empty" });
+        if (n.replayed > 0) {
+          c.log.warn({ batches: n.replayed }, "outbox batch failed; dispatched row by row");
+          c.metrics.jobs.inc({ job: "outbox.dispatch", result: "replayed" }, n.replayed);
+        }
       } while (again);
     })().finally(() => (running = undefined));
   };

@@ -9,9 +9,13 @@ import { roleRoom, userRoom } from "./realtime.gateway";
 const BATCH = 100;
 /** A row that keeps failing is parked as `failed` (visible in the table), never blocking others. */
 const MAX_ATTEMPTS = 10;
-/** Claims the oldest pending rows and marks them done in one statement; a rollback puts them back. */
+/**
+ * Claims the oldest pending rows and marks them done in one statement; a rollback puts them back.
+ * `= ANY(ARRAY(...))`, not `IN (...)`: the claimed ids are looked up by key whatever the
+ * statistics say (with `IN`, stale statistics on a young table can make it a scan of every row).
+ */
 const CLAIM_AND_MARK_DONE = `UPDATE outbox SET status = 'done', attempts = attempts + 1, processed_at = now()
-  WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' AND available_at <= now() ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
+  WHERE id = ANY(ARRAY(SELECT id FROM outbox WHERE status = 'pending' AND available_at <= now() ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED))
   RETURNING id, topic, payload`;
 
 interface OutboxRow {
@@ -38,27 +42,33 @@ export class OutboxDispatcher {
     private readonly realtime: Realtime,
   ) {}
 
-  /** Dispatches until nothing is pending; returns how many rows it handled. */
-  async drain(): Promise<number> {
-    let total = 0;
+  /**
+   * Dispatches until nothing is pending. Returns how many rows it handled, and how many batches
+   * failed and were replayed row by row (a bad row, or a bug: counted so that it shows).
+   */
+  async drain(): Promise<{ handled: number; replayed: number }> {
+    let handled = 0;
+    let replayed = 0;
     for (;;) {
       let n: { count: number; emits: Emit[] };
       try {
         n = await this.ds.transaction((em) => this.dispatchBatch(em));
       } catch {
         // Rolled back, rows pending again: row by row, so a bad row cannot hold the others back.
+        replayed++;
         n = await this.ds.transaction((em) => this.dispatchRowByRow(em));
       }
       // Emit once the pops are committed, so an ack always finds its row.
       for (const emit of n.emits) emit();
-      total += n.count;
-      if (n.count < BATCH) return total;
+      handled += n.count;
+      if (n.count < BATCH) return { handled, replayed };
     }
   }
 
   /** The fast path: rows claimed and marked done in one statement, handled in a few more. */
   private async dispatchBatch(em: EntityManager): Promise<{ count: number; emits: Emit[] }> {
-    const rows: OutboxRow[] = await em.query(CLAIM_AND_MARK_DONE, [BATCH]);
+    // TypeORM answers an UPDATE with [rows, affected count].
+    const [rows]: [OutboxRow[], number] = await em.query(CLAIM_AND_MARK_DONE, [BATCH]);
     // RETURNING keeps no order: the rows' order is the order of their pushes.
     rows.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
     return { count: rows.length, emits: rows.length > 0 ? await this.handle(em, rows) : [] };

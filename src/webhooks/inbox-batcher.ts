@@ -25,13 +25,13 @@ const MAX_BATCH = 8;
  * would deadlock. A delivery whose lane is busy waits for the next transaction.
  *
  * A ringing call's delivery is what an agent's screen-pop waits for: it never waits for a
- * shared transaction, neither to start nor to commit. It goes first, alone, in slots of its own.
+ * shared transaction, neither to start nor to commit. It starts at once, alone, as before
+ * batching (the queue's concurrency is its only bound).
  */
 export class InboxBatcher {
   private readonly waiting: Waiting[] = [];
   private readonly busyLanes = new Set<string>();
   private inFlight = 0;
-  private ringingInFlight = 0;
 
   /** `transactions`: how many transactions apply deliveries at once (the rest wait and gather). */
   constructor(
@@ -48,16 +48,16 @@ export class InboxBatcher {
 
   private pump(): void {
     for (;;) {
-      const ringing = this.ringingInFlight < this.transactions ? this.take((w) => w.ringing, 1) : [];
+      const ringing = this.take((w) => w.ringing, 1);
       const batch = ringing.length > 0 || this.inFlight >= this.transactions ? ringing : this.take((w) => !w.ringing, MAX_BATCH);
       if (batch.length === 0) return;
       const lanes = new Set(batch.flatMap((w) => (w.lane ? [w.lane] : [])));
       for (const lane of lanes) this.busyLanes.add(lane);
-      const slot = ringing.length > 0 ? "ringingInFlight" : "inFlight";
-      this[slot]++;
+      const shared = ringing.length === 0;
+      if (shared) this.inFlight++;
       void this.run(batch).finally(() => {
         for (const lane of lanes) this.busyLanes.delete(lane);
-        this[slot]--;
+        if (shared) this.inFlight--;
         this.pump();
       });
     }

@@ -252,6 +252,13 @@ describe("cluster", () => {
   });
 });
 
+/** Outbox batches that failed and were dispatched row by row, from /metrics. */
+async function replays(): Promise<number> {
+  const res = await svc.http.get("/metrics").expect(200);
+  const m = /jobs_processed_total\{job="outbox\.dispatch",result="replayed"\} (\d+)/.exec(res.text);
+  return m ? Number(m[1]) : 0;
+}
+
 describe("outbox dispatch", () => {
   it("one pop per agent when a batch rings an agent twice (the owner first, then everyone)", async () => {
     const owner = await svc.signIn("agent");
@@ -271,7 +278,17 @@ describe("outbox dispatch", () => {
     expect(await q(`SELECT count(*)::int AS n FROM screen_pops WHERE call_id = $1`, [callId])).toEqual([{ n: 2 }]);
   });
 
+  it("a burst of ringing calls is dispatched on the batch path, never replayed row by row", async () => {
+    const replaysBefore = await replays();
+    const grace = await agent("client:grace");
+    const calls = Array.from({ length: 6 }, (_, i) => newCall(`+1415555093${i}`));
+    await Promise.all(calls.map((c) => postSigned(svc, voice(c)).expect(200)));
+    await waitFor(() => grace.pops.length >= 6, { what: "six pops" });
+    expect(await replays()).toBe(replaysBefore);
+  });
+
   it("a row that cannot be dispatched is retried later and does not block the others", async () => {
+    const replaysBefore = await replays();
     const frank = await agent("client:frank");
     await q(`INSERT INTO outbox (topic, payload, dedupe_key) VALUES ('screen-pop', '{"callId": "not-a-uuid", "userIds": []}', 'poison-1')`);
     const c = newCall("+14155550915");
@@ -280,5 +297,6 @@ describe("outbox dispatch", () => {
     const [poison] = await q(`SELECT status, attempts, last_error FROM outbox WHERE dedupe_key = 'poison-1'`);
     expect(poison).toMatchObject({ status: "pending", attempts: 1 });
     expect(poison.last_error).toMatch(/uuid/);
+    expect(await replays()).toBeGreaterThan(replaysBefore);
   });
 });
