@@ -44,8 +44,8 @@ function outboxPusher(c: Container, dispatcher: OutboxDispatcher | undefined) {
 export function startJobs(c: Container, dispatcher: OutboxDispatcher | undefined, listenEnded?: (callId: string) => void): () => Promise<void> {
   const count = (job: string) => (result: string) => c.metrics.jobs.inc({ job, result });
   const pusher = outboxPusher(c, dispatcher);
-  // A quarter of the jobs run at once apply deliveries at a time; the others gather behind them
-  // into shared transactions (with 16 jobs: 4 transactions of up to 4 deliveries under load).
+  // Of the 16 jobs run at once, by default: 4 transactions apply ringing calls and 4 the rest;
+  // deliveries that arrive while they are busy gather into shared ones (decision 0011).
   const batcher = new InboxBatcher(c.inbox, Math.max(1, Math.ceil(c.config.workerConcurrency / 4)));
   c.queue.process(
     "inbox.apply",

@@ -24,16 +24,16 @@ const MAX_BATCH = 8;
  * same call row, and two shared transactions each holding one call and wanting the other's
  * would deadlock. A delivery whose lane is busy waits for the next transaction.
  *
- * A ringing call's delivery is what an agent's screen-pop waits for: it never waits for a
- * shared transaction, neither to start nor to commit. It starts at once, alone, as before
- * batching (the queue's concurrency is its only bound).
+ * A ringing call's delivery is what an agent's screen-pop waits for: it never waits behind, or
+ * inside, a transaction of other deliveries. Ringing calls have transactions of their own (as
+ * many again) and go first; only when those are all busy do ringing calls share one.
  */
 export class InboxBatcher {
   private readonly waiting: Waiting[] = [];
   private readonly busyLanes = new Set<string>();
-  private inFlight = 0;
+  private readonly inFlight = { ringing: 0, other: 0 };
 
-  /** `transactions`: how many transactions apply deliveries at once (the rest wait and gather). */
+  /** `transactions`: how many transactions apply deliveries at once, for ringing calls and for the rest each (the others wait and gather). */
   constructor(
     private readonly inbox: InboxProcessor,
     private readonly transactions: number,
@@ -48,16 +48,17 @@ export class InboxBatcher {
 
   private pump(): void {
     for (;;) {
-      const ringing = this.take((w) => w.ringing, 1);
-      const batch = ringing.length > 0 || this.inFlight >= this.transactions ? ringing : this.take((w) => !w.ringing, MAX_BATCH);
+      // Ringing calls first, in transactions of their own; under load they share them too.
+      const ringing = this.inFlight.ringing < this.transactions ? this.take((w) => w.ringing, MAX_BATCH) : [];
+      const kind = ringing.length > 0 ? "ringing" : "other";
+      const batch = kind === "ringing" ? ringing : this.inFlight.other < this.transactions ? this.take((w) => !w.ringing, MAX_BATCH) : [];
       if (batch.length === 0) return;
       const lanes = new Set(batch.flatMap((w) => (w.lane ? [w.lane] : [])));
       for (const lane of lanes) this.busyLanes.add(lane);
-      const shared = ringing.length === 0;
-      if (shared) this.inFlight++;
+      this.inFlight[kind]++;
       void this.run(batch).finally(() => {
         for (const lane of lanes) this.busyLanes.delete(lane);
-        if (shared) this.inFlight--;
+        this.inFlight[kind]--;
         this.pump();
       });
     }

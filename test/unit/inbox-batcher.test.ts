@@ -136,23 +136,26 @@ describe("InboxBatcher", () => {
     expect(runs[1]!.ids).toEqual(["d", "e"]);
   });
 
-  it("applies a ringing call's delivery at once and alone, beside busy shared transactions", async () => {
+  it("applies ringing calls first, in transactions of their own, beside busy shared ones", async () => {
     const { inbox, runs } = fakeInbox();
     const batcher = new InboxBatcher(inbox, 1);
     const busy = batcher.apply("a", { lane: "call-a" });
     const queued = ["b", "c"].map((id) => batcher.apply(id, { lane: `call-${id}` }));
     const ringing = ["r", "s"].map((id) => batcher.apply(id, { lane: `call-${id}`, ringing: true }));
     await settle();
-    // The one shared slot is busy with a; the ringing deliveries do not wait for it, nor for b and c.
+    // The one shared transaction is busy with a; r does not wait for it, nor for b and c.
     expect(runs.map((r) => [r.kind, r.ids])).toEqual([
       ["one", ["a"]],
       ["one", ["r"]],
-      ["one", ["s"]],
     ]);
+    const t = batcher.apply("t", { lane: "call-t", ringing: true });
     runs[1]!.finish();
     await expect(ringing[0]).resolves.toBe("done");
-    await finishAll(runs, Promise.all([busy, ...queued, ...ringing]));
+    await settle();
+    // The ringing calls that waited share the next ringing transaction, ahead of b and c.
+    expect(runs.map((r) => r.ids)).toEqual([["a"], ["r"], ["s", "t"]]);
+    await finishAll(runs, Promise.all([busy, ...queued, ...ringing, t]));
     // b and c were gathered while a ran, and never with a ringing delivery.
-    expect(runs.map((r) => r.ids)).toEqual([["a"], ["r"], ["s"], ["b", "c"]]);
+    expect(runs.map((r) => r.ids)).toEqual([["a"], ["r"], ["s", "t"], ["b", "c"]]);
   });
 });
