@@ -27,8 +27,10 @@ const MARK_DONE_MANY = prepared("inbox.done-many", `UPDATE inbox SET status = 'd
 
 /**
  * How long a shared transaction waits for a lock before it gives up and its deliveries are
- * applied one by one. Two shared transactions can lock the same calls in opposite orders; this
- * ends such a wait quickly instead of after PostgreSQL's deadlock check (a second).
+ * applied one by one. A worker never puts one call in two of its transactions at once (lanes,
+ * InboxBatcher), but two workers can, and rows other than the call's (a contact's open task)
+ * are shared too: two shared transactions could lock such rows in opposite orders. This ends
+ * such a wait quickly instead of after PostgreSQL's deadlock check (a second).
  */
 const BATCH_LOCK_TIMEOUT = "200ms";
 
