@@ -20,6 +20,8 @@ interface Pending {
   source: string;
   key: string;
   payload: string;
+  /** The payload as given: a new row's caller gets it back without a round trip through jsonb. */
+  value: unknown;
   hints: Omit<JobPayloads["inbox.apply"], "inboxId">;
   resolve(row: InboxRow<unknown> | undefined): void;
   reject(err: unknown): void;
@@ -49,7 +51,7 @@ export class InboxWriter {
   /** Resolves once the row is committed (its enqueue follows); undefined when a concurrent writer of the same key has not committed yet. */
   write<P>(source: string, key: string, payload: P, hints: Pending["hints"] = {}): Promise<InboxRow<P> | undefined> {
     return new Promise((resolve, reject) => {
-      this.waiting.push({ source, key, payload: JSON.stringify(payload), hints, resolve: resolve as Pending["resolve"], reject });
+      this.waiting.push({ source, key, payload: JSON.stringify(payload), value: payload, hints, resolve: resolve as Pending["resolve"], reject });
       this.pump();
     });
   }
@@ -88,7 +90,7 @@ export class InboxWriter {
     for (const p of batch) {
       const r = byKey.get(p.key);
       if (!r?.id) p.resolve(undefined);
-      else p.resolve({ id: r.id, payload: r.payload, inserted: r.inserted && firstOf.get(p.key) === p });
+      else p.resolve({ id: r.id, payload: r.inserted ? firstOf.get(p.key)!.value : r.payload, inserted: r.inserted && firstOf.get(p.key) === p });
     }
     const inserted = rows.filter((r) => r.inserted && r.id);
     if (inserted.length === 0) return;
@@ -100,15 +102,15 @@ export class InboxWriter {
       .catch((err: Error) => this.log.warn({ deliveries: inserted.length, err: err.message }, "enqueue failed; the sweeper will pick the deliveries up"));
   }
 
-  /** One statement: new rows are inserted (in key order, so two batches never deadlock), existing ones read. */
+  /** One statement: new rows are inserted (in key order, so two batches never deadlock), existing ones read (only theirs carry a payload back). */
   private insert(unique: Pending[]): Promise<Row[]> {
     return this.ds.query(
       `WITH input AS (
          SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[]) AS t(source, key, payload)),
        ins AS (
          INSERT INTO inbox (source, delivery_key, payload) SELECT source, key, payload FROM input ORDER BY key
-         ON CONFLICT (delivery_key) DO NOTHING RETURNING id, delivery_key, payload)
-       SELECT i.key, COALESCE(ins.id, ex.id) AS id, COALESCE(ins.payload, ex.payload) AS payload, ins.id IS NOT NULL AS inserted
+         ON CONFLICT (delivery_key) DO NOTHING RETURNING id, delivery_key)
+       SELECT i.key, COALESCE(ins.id, ex.id) AS id, ex.payload, ins.id IS NOT NULL AS inserted
        FROM input i LEFT JOIN ins ON ins.delivery_key = i.key LEFT JOIN inbox ex ON ins.id IS NULL AND ex.delivery_key = i.key`,
       [unique.map((p) => p.source), unique.map((p) => p.key), unique.map((p) => p.payload)],
     );
