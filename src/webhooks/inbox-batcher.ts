@@ -1,4 +1,4 @@
-import type { JobPayloads } from "../platform/queue/jobs";
+import type { ApplyHints } from "../platform/queue/jobs";
 import type { InboxProcessor, ProcessResult } from "./inbox-processor";
 
 interface Waiting {
@@ -39,7 +39,7 @@ export class InboxBatcher {
     private readonly transactions: number,
   ) {}
 
-  apply(inboxId: string, hints: Omit<JobPayloads["inbox.apply"], "inboxId"> = {}): Promise<ProcessResult> {
+  apply(inboxId: string, hints: ApplyHints = {}): Promise<ProcessResult> {
     return new Promise((resolve, reject) => {
       this.waiting.push({ inboxId, lane: hints.lane, ringing: hints.ringing === true, resolve, reject });
       this.pump();

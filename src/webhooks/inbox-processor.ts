@@ -66,25 +66,14 @@ export class InboxProcessor {
     try {
       return await this.ds.transaction(async (em) => {
         const [row]: InboxRow[] = await em.query(LOCK_ROW, [inboxId]);
-        if (!row || !["pending", "deferred"].includes(row.status)) return "skipped";
-        const handler = this.handlers[row.source];
+        if (!row || !pending(row)) return "skipped";
         // The delivery's audit entries and pushes are written in one statement with its "done".
-        const outcome = handler
-          ? await DeferredWrites.around(
-              em,
-              () => handler(em, row.payload, { inboxId: row.id, receivedAt: new Date(row.received_at) }),
-              (result) => (result === "applied" ? { sql: MARK_DONE, params: [row.id], name: "inbox.done" } : undefined),
-            )
-          : "ignored";
-        if (outcome === "ignored") {
-          await em.query(MARK_IGNORED, [row.id]);
-          return "ignored";
-        }
-        if (outcome === "deferred") {
-          await this.defer(em, row);
-          return "deferred";
-        }
-        return "done"; // marked with the delivery's deferred writes
+        const outcome = await DeferredWrites.around(
+          em,
+          () => this.apply(em, row),
+          (result) => (result === "applied" ? { sql: MARK_DONE, params: [row.id], name: "inbox.done" } : undefined),
+        );
+        return this.settle(em, row, outcome);
       });
     } catch (err) {
       const message = (err as Error).message?.slice(0, 1000) ?? String(err);
@@ -120,14 +109,10 @@ export class InboxProcessor {
         await DeferredWrites.around(
           em,
           async () => {
-            for (const row of rows) {
-              if (!["pending", "deferred"].includes(row.status)) continue;
-              const handler = this.handlers[row.source];
-              const outcome = handler ? await handler(em, row.payload, { inboxId: row.id, receivedAt: new Date(row.received_at) }) : "ignored";
+            for (const row of rows.filter(pending)) {
+              const outcome = await this.apply(em, row);
               if (outcome === "applied") applied.push(row.id);
-              else if (outcome === "ignored") await em.query(MARK_IGNORED, [row.id]);
-              else await this.defer(em, row);
-              results.set(row.id, outcome === "applied" ? "done" : outcome);
+              results.set(row.id, await this.settle(em, row, outcome));
             }
           },
           () => (applied.length > 0 ? { sql: MARK_DONE_MANY, params: [applied], name: "inbox.done-many" } : undefined),
@@ -138,6 +123,19 @@ export class InboxProcessor {
       this.log.debug({ deliveries: inboxIds.length, err: (err as Error).message }, "shared transaction failed; applying its deliveries one by one");
       return undefined;
     }
+  }
+
+  /** Runs the source's handler; a source without one has nothing to apply. */
+  private apply(em: EntityManager, row: InboxRow): Promise<InboxOutcome> {
+    const handler = this.handlers[row.source];
+    return handler ? handler(em, row.payload, { inboxId: row.id, receivedAt: new Date(row.received_at) }) : Promise.resolve("ignored");
+  }
+
+  /** Marks an ignored or deferred delivery; an applied one is marked with its deferred writes. */
+  private async settle(em: EntityManager, row: InboxRow, outcome: InboxOutcome): Promise<ProcessResult> {
+    if (outcome === "ignored") await em.query(MARK_IGNORED, [row.id]);
+    if (outcome === "deferred") await this.defer(em, row);
+    return outcome === "applied" ? "done" : outcome;
   }
 
   private async defer(em: EntityManager, row: InboxRow): Promise<void> {
@@ -155,3 +153,5 @@ export class InboxProcessor {
     );
   }
 }
+
+const pending = (row: InboxRow) => row.status === "pending" || row.status === "deferred";

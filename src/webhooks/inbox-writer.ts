@@ -1,6 +1,6 @@
 import type { DataSource } from "typeorm";
 import type { Logger } from "../platform/logger";
-import type { JobPayloads, JobQueue } from "../platform/queue/jobs";
+import type { ApplyHints, JobQueue } from "../platform/queue/jobs";
 
 export interface InboxRow<P> {
   id: string;
@@ -22,7 +22,7 @@ interface Pending {
   payload: string;
   /** The payload as given: a new row's caller gets it back without a round trip through jsonb. */
   value: unknown;
-  hints: Omit<JobPayloads["inbox.apply"], "inboxId">;
+  hints: ApplyHints;
   resolve(row: InboxRow<unknown> | undefined): void;
   reject(err: unknown): void;
 }

@@ -1,13 +1,11 @@
 import type { DataSource } from "typeorm";
 import { AppError } from "../platform/errors";
 import type { Logger } from "../platform/logger";
-import type { JobPayloads, JobQueue } from "../platform/queue/jobs";
+import type { ApplyHints, JobQueue } from "../platform/queue/jobs";
 import { InboxWriter, type InboxRow } from "./inbox-writer";
 
 /** Delivery keys are cut to this length wherever they are written or looked up. */
 const MAX_KEY = 500;
-
-export type ApplyHints = Omit<JobPayloads["inbox.apply"], "inboxId">;
 
 export interface Accepted<P> {
   inboxId: string;

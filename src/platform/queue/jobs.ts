@@ -19,6 +19,9 @@ export interface JobPayloads {
 
 export type JobName = keyof JobPayloads;
 
+/** What the intake tells the worker about a delivery besides its row. */
+export type ApplyHints = Omit<JobPayloads["inbox.apply"], "inboxId">;
+
 export const JOB_NAMES = ["inbox.apply", "outbox.dispatch", "maintenance.sweep"] as const satisfies readonly JobName[];
 
 export interface JobContext {
