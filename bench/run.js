@@ -95,6 +95,26 @@ function startService(script, env) {
 
 const stop = (child) => new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r() : (child.once("exit", r), child.kill("SIGTERM"))));
 
+/** CPU seconds (user + system) of one process, or of every process with that command name. */
+function cpuSeconds(pidOrComm) {
+  const read = (pid) => {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      return { comm: stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")), ticks: Number(f[11]) + Number(f[12]) };
+    } catch {
+      return { comm: "", ticks: 0 }; // gone meanwhile
+    }
+  };
+  if (typeof pidOrComm === "number") return read(pidOrComm).ticks / 100;
+  let ticks = 0;
+  for (const pid of fs.readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+    const r = read(pid);
+    if (r.comm === pidOrComm) ticks += r.ticks;
+  }
+  return ticks / 100;
+}
+
 function rssMb(pid) {
   const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
   return m ? Math.round(Number(m[1]) / 1024) : null;
@@ -249,6 +269,7 @@ async function ingestBench(results) {
       step(`queue (${mode}): one worker drains ${backlog} deliveries`);
       const worker = startService("worker.js", { ...env, PORT: String(await freePort()) });
       children.push(worker);
+      const cpu0 = { postgres: cpuSeconds("postgres"), redis: cpuSeconds("redis-server") };
       const t0 = Date.now();
       let left = backlog;
       while (left > 0 && Date.now() - t0 < 300000) {
@@ -257,8 +278,16 @@ async function ingestBench(results) {
         if (process.env.BENCH_DEBUG) step(`left ${left}`);
       }
       const drainSec = (Date.now() - t0) / 1000;
+      // Where the CPU went, per event: the worker process, PostgreSQL (every backend, so the
+      // pending() polls are in it too, a few ms each) and Redis.
+      const perEvent = (s) => Math.round((s / backlog) * 1e6) / 1e3;
+      const cpuMsPerEvent = {
+        worker: perEvent(cpuSeconds(worker.pid)),
+        postgres: perEvent(cpuSeconds("postgres") - cpu0.postgres),
+        redis: perEvent(cpuSeconds("redis-server") - cpu0.redis),
+      };
       await stop(worker);
-      return { backlog, drainedIn: drainSec, eventsPerSec: backlog / drainSec, leftOver: left };
+      return { backlog, drainedIn: drainSec, eventsPerSec: backlog / drainSec, leftOver: left, cpuMsPerEvent };
     };
     results.queue = await drain("new-calls");
     const count = async () =>
@@ -278,6 +307,7 @@ async function ingestBench(results) {
 
 function printResults(results) {
   const fmt = (n, d = 0) => Number(n).toFixed(d);
+  const cpuLine = (c) => (c ? `${fmt(c.worker, 2)} / ${fmt(c.postgres, 2)} / ${fmt(c.redis, 2)}` : "n/a");
   const rows = [];
   if (results.service) {
     rows.push(
@@ -289,10 +319,12 @@ function printResults(results) {
       ["service / bare ratio", fmt(results.ackRatio, 2)],
       [`queue, new calls from new numbers: backlog of ${results.queue.backlog} applied in (s)`, fmt(results.queue.drainedIn, 1)],
       ["  events applied / s (one worker)", fmt(results.queue.eventsPerSec)],
+      ["  CPU ms per event: worker / PostgreSQL / Redis", cpuLine(results.queue.cpuMsPerEvent)],
       ["  rows: calls / contacts / tasks", `${results.applied.calls} / ${results.applied.contacts} / ${results.applied.tasks}`],
       [`queue, whole answered calls (8 events each): backlog of ${results.queueCalls.backlog} applied in (s)`, fmt(results.queueCalls.drainedIn, 1)],
       ["  events applied / s (one worker)", fmt(results.queueCalls.eventsPerSec)],
       ["  calls / s", fmt(results.queueCalls.eventsPerSec / 8)],
+      ["  CPU ms per event: worker / PostgreSQL / Redis", cpuLine(results.queueCalls.cpuMsPerEvent)],
       [
         "  rows added: calls / answered / recordings",
         `${results.appliedCalls.calls - results.applied.calls} / ${results.appliedCalls.answered - results.applied.answered} / ${results.appliedCalls.recordings - results.applied.recordings}`,

@@ -8,7 +8,7 @@ export { parsePhone, toE164, type ParsedPhone } from "./phones/phone-number";
 export type { ContactMatch, ContactsService } from "./contacts/contacts.service";
 export type { DealsService } from "./deals/deals.service";
 export type { CallBackTasksService } from "./tasks/call-back-tasks.service";
-export type { AgentsService, DialableAgent } from "./agents/agents.service";
+export { userByDialTargetSql, type AgentsService, type DialableAgent } from "./agents/agents.service";
 export * from "./entities";
 export type { PresenceService } from "./presence/presence.service";
 export type { CallContextService, ScreenPopContent } from "./screen-pop/call-context.service";

@@ -6,7 +6,15 @@ export interface DialableAgent {
   dialTarget: string;
 }
 
-const USER_BY_DIAL_TARGET = prepared("users.by_dial_target", `SELECT id FROM users WHERE dial_target = $1 AND is_active ORDER BY created_at LIMIT 1`);
+/**
+ * The agent a dial target (client:alice, sip:..., a phone) rings, as a scalar subquery on the
+ * parameter `param`: other statements (a call leg's upsert) resolve it in their own round trip.
+ */
+export const userByDialTargetSql = (param: string): string =>
+  `(SELECT id FROM users WHERE dial_target = ${param} AND is_active ORDER BY created_at LIMIT 1)`;
+
+const MARK_BUSY = prepared("users.mark_busy", `UPDATE users SET presence = 'busy', presence_changed_at = now() WHERE id = $1 AND presence = 'available'`);
+const MARK_FREE = prepared("users.mark_free", `UPDATE users SET presence = 'available', presence_changed_at = now() WHERE id = $1 AND presence = 'busy'`);
 const AVAILABLE_AGENTS = prepared(
   "users.available_agents",
   `SELECT id, dial_target FROM users WHERE is_active AND presence = 'available' AND dial_target IS NOT NULL
@@ -23,11 +31,6 @@ export class AgentsService {
     return rows.map((r: { id: string; dial_target: string }) => ({ userId: r.id, dialTarget: r.dial_target }));
   }
 
-  async userIdByDialTarget(em: EntityManager, target: string): Promise<string | null> {
-    const [row] = await em.query(USER_BY_DIAL_TARGET, [target]);
-    return row?.id ?? null;
-  }
-
   /** PBX events name the agent by email, dial target or extension. */
   async userIdByAgentRef(em: EntityManager, ref: string): Promise<string | null> {
     const [row] = await em.query(
@@ -40,10 +43,10 @@ export class AgentsService {
 
   /** On a call: an available agent is busy (routing skips them); back to available after it. */
   async markBusy(em: EntityManager, userId: string): Promise<void> {
-    await em.query(`UPDATE users SET presence = 'busy', presence_changed_at = now() WHERE id = $1 AND presence = 'available'`, [userId]);
+    await em.query(MARK_BUSY, [userId]);
   }
 
   async markFree(em: EntityManager, userId: string): Promise<void> {
-    await em.query(`UPDATE users SET presence = 'available', presence_changed_at = now() WHERE id = $1 AND presence = 'busy'`, [userId]);
+    await em.query(MARK_FREE, [userId]);
   }
 }

@@ -20,17 +20,21 @@ const CONTACT_BY_PHONE = prepared(
   `SELECT c.id, c.name, c.owner_id FROM contact_phones p JOIN contacts c ON c.id = p.contact_id WHERE p.e164 = $1 AND c.deleted_at IS NULL`,
 );
 /**
- * The number, then its new contact, in one statement. The number goes first: when another
- * contact has it (ON CONFLICT waits for a concurrent first call to commit), nothing is written
- * and nothing comes back. The phone's foreign key is checked at the end of the statement, when
- * the contact exists.
+ * The contact that has the number, or else the number and its new contact, in one statement.
+ * The number goes first: when another contact got it meanwhile (ON CONFLICT waits for a
+ * concurrent first call to commit), nothing is written and nothing comes back. The phone's
+ * foreign key is checked at the end of the statement, when the contact exists.
  */
-const INSERT_CONTACT_WITH_PHONE = prepared(
-  "contacts.insert_with_phone",
-  `WITH phone AS (
-     INSERT INTO contact_phones (contact_id, e164, raw, extension) VALUES (gen_random_uuid(), $2, $3, $4)
-     ON CONFLICT (e164) DO NOTHING RETURNING contact_id)
-   INSERT INTO contacts (id, name) SELECT contact_id, $1 FROM phone RETURNING id AS contact_id`,
+const MATCH_OR_INSERT_CONTACT = prepared(
+  "contacts.match_or_insert",
+  `WITH found AS (
+     SELECT c.id, c.name, c.owner_id FROM contact_phones p JOIN contacts c ON c.id = p.contact_id WHERE p.e164 = $2 AND c.deleted_at IS NULL),
+   phone AS (
+     INSERT INTO contact_phones (contact_id, e164, raw, extension) SELECT gen_random_uuid(), $2, $3, $4 WHERE NOT EXISTS (SELECT 1 FROM found)
+     ON CONFLICT (e164) DO NOTHING RETURNING contact_id),
+   created AS (INSERT INTO contacts (id, name) SELECT contact_id, $1 FROM phone RETURNING id, name)
+   SELECT id, name, owner_id, false AS created FROM found
+   UNION ALL SELECT id, name, NULL, true FROM created`,
 );
 
 export class ContactsService {
@@ -49,17 +53,16 @@ export class ContactsService {
     phone: Extract<ParsedPhone, { kind: "number" }>,
     opts: { raw: string; callerName?: string },
   ): Promise<ContactMatch> {
-    const existing = await this.findByE164(em, phone.e164);
-    if (existing) return { ...existing, isNew: false };
-
     const name = cleanName(opts.callerName) ?? formatForDisplay(phone.e164);
-    const [inserted] = await em.query(INSERT_CONTACT_WITH_PHONE, [name, phone.e164, opts.raw.slice(0, 100), phone.extension ?? null]);
-    if (!inserted) {
+    const [row] = await em.query(MATCH_OR_INSERT_CONTACT, [name, phone.e164, opts.raw.slice(0, 100), phone.extension ?? null]);
+    if (!row) {
+      // A concurrent first call from the number won: its contact, committed now (a new snapshot).
       const winner = await this.findByE164(em, phone.e164);
       if (!winner) throw new Error(`contact for ${phone.e164} vanished during upsert`);
       return { ...winner, isNew: false };
     }
-    const contactId: string = inserted.contact_id;
+    if (!row.created) return { contactId: row.id, name: row.name, ownerId: row.owner_id, isNew: false };
+    const contactId: string = row.id;
     await this.audit.record(em, {
       actor: INGEST_ACTOR,
       action: "create",

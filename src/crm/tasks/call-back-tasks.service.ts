@@ -46,6 +46,18 @@ const RECORD_MISSED_CALL = prepared(
  * "Call back" tasks: at most one open per contact (a unique partial index), bumped by further
  * misses, closed by itself when a later call with the contact is answered.
  */
+/** Every answered call with a contact runs this; the open call-back is found by its unique index. */
+const CLOSE_ON_ANSWERED_CALL = prepared(
+  "tasks.close_on_answered_call",
+  `UPDATE tasks t SET status = 'done', resolution = 'reached', completed_at = $3, completed_by = $4, closed_by_call_id = $5,
+          time_to_callback_sec = GREATEST(0, EXTRACT(EPOCH FROM ($3::timestamptz - first_miss.started_at)))::int,
+          updated_at = now()
+   FROM (SELECT t2.id, min(c.started_at) AS started_at FROM tasks t2 JOIN calls c ON c.id = ANY (t2.missed_call_ids)
+         WHERE t2.contact_id = $1 AND t2.type = 'call_back' AND t2.status = 'open' GROUP BY t2.id) first_miss
+   WHERE t.id = first_miss.id AND first_miss.started_at < $2
+   RETURNING t.id, t.time_to_callback_sec`,
+);
+
 export class CallBackTasksService {
   constructor(private readonly audit: AuditService) {}
 
@@ -75,13 +87,7 @@ export class CallBackTasksService {
   ): Promise<string[]> {
     const rows = await returningRows<{ id: string; time_to_callback_sec: number }>(
       em,
-      `UPDATE tasks t SET status = 'done', resolution = 'reached', completed_at = $3, completed_by = $4, closed_by_call_id = $5,
-              time_to_callback_sec = GREATEST(0, EXTRACT(EPOCH FROM ($3::timestamptz - first_miss.started_at)))::int,
-              updated_at = now()
-       FROM (SELECT t2.id, min(c.started_at) AS started_at FROM tasks t2 JOIN calls c ON c.id = ANY (t2.missed_call_ids)
-             WHERE t2.contact_id = $1 AND t2.type = 'call_back' AND t2.status = 'open' GROUP BY t2.id) first_miss
-       WHERE t.id = first_miss.id AND first_miss.started_at < $2
-       RETURNING t.id, t.time_to_callback_sec`,
+      CLOSE_ON_ANSWERED_CALL,
       [a.contactId, a.callStartedAt, a.answeredAt, a.byUserId, a.callId],
     );
     for (const r of rows) {

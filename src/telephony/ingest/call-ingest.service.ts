@@ -46,12 +46,13 @@ export class CallIngestService {
   async apply(em: EntityManager, ev: CallEvent, inboxId: string | null): Promise<IngestResult> {
     let call: CallRow | undefined;
     let created = false;
+    let customerIsOwn = false;
     if (ev.type === "leg.status" || ev.type === "recording") {
       // These carry no caller details: wait for the call itself (the inbox keeps the delivery).
       call = await this.calls.lock(em, ev.provider, ev.callId);
       if (!call) return "deferred";
     } else {
-      ({ call, created } = await this.calls.upsertAndLock(em, this.newCall(ev)));
+      ({ call, created, customerIsOwn } = await this.calls.upsertAndLock(em, this.newCall(ev)));
     }
     const before = { ...call };
     // The contact as matched or made for a new call: what a call-back task needs, without reading it again.
@@ -59,7 +60,7 @@ export class CallIngestService {
     let report: NewCallReport | undefined;
     if (created) {
       if (call.direction === "inbound" && call.toE164) await this.calls.rememberOwnNumber(em, call.toE164, call.startedAt);
-      contact = await this.attachContact(em, call, ev as CallEvent & CallParty);
+      contact = customerIsOwn ? undefined : await this.attachContact(em, call, ev as CallEvent & CallParty);
       report = await this.attribute(em, call, ev as CallEvent & CallParty, contact?.isNew ?? false);
     } else if ("callerName" in ev && ev.callerName && call.contactId && call.fromE164 && call.direction === "inbound") {
       // The call was made from a later event (they arrive in any order): the name still counts.
@@ -88,7 +89,7 @@ export class CallIngestService {
     call.outcome = outcomeOf(call);
     // An answered call has no missed reason, whatever arrived before its answer.
     if (call.outcome === "answered") call.missedReason = null;
-    await this.calls.save(em, call, report);
+    await this.calls.save(em, before, call, report);
     if (report) await this.deps.attribution.afterCallSaved(em, report);
     await this.auditCall(em, before, call, created, inboxId);
     await this.afterChange(em, before, call, created, contact);
@@ -129,13 +130,13 @@ export class CallIngestService {
     } as const;
   }
 
-  /** The customer is the caller on inbound calls and the callee on outbound ones; none for a withheld or own number. */
+  /** The customer is the caller on inbound calls and the callee on outbound ones; none for a withheld number (own numbers never get here). */
   private async attachContact(em: EntityManager, call: CallRow, ev: CallParty): Promise<ContactMatch | undefined> {
     const raw = call.direction === "inbound" ? call.fromRaw : call.toRaw;
     const phone = parsePhone(raw, this.deps.defaultRegion);
     if (phone.kind !== "number") return undefined;
     // The number this very call reached is ours too (it is remembered when the delivery is written).
-    if ((call.direction === "inbound" && phone.e164 === call.toE164) || (await this.calls.isOwnNumber(em, phone.e164))) return undefined;
+    if (call.direction === "inbound" && phone.e164 === call.toE164) return undefined;
     const match = await this.deps.contacts.matchOrCreateByPhone(em, phone, {
       raw,
       callerName: call.direction === "inbound" ? ev.callerName : undefined,
@@ -193,13 +194,11 @@ export class CallIngestService {
   private async applyLeg(em: EntityManager, call: CallRow, ev: LegStatusEvent): Promise<void> {
     const answered = ev.status === "in-progress";
     const ended = callStatusOf(ev.status) === "completed";
-    const userId = ev.target ? await this.deps.agents.userIdByDialTarget(em, ev.target) : null;
     const leg = await this.calls.upsertLeg(em, {
       callId: call.id,
       provider: ev.provider,
       legId: ev.legId,
       target: ev.target,
-      userId,
       status: ev.status,
       rank: LEG_RANKS[ev.status],
       occurredAt: ev.occurredAt,

@@ -2,6 +2,7 @@ import type { EntityManager } from "typeorm";
 import type { CallEvent, Direction, LegStatus } from "../call-event";
 import { appendOnlyTable, appendRow, DeferredWrites } from "../../platform/db/deferred-writes";
 import { prepared } from "../../platform/db/prepared";
+import { userByDialTargetSql } from "../../crm";
 import type { NewCallReport } from "../../tracking";
 import type { CallStatus, MissedReason } from "./call-state";
 
@@ -36,14 +37,21 @@ const CALL_COLUMNS = `id, provider, provider_call_id AS "providerCallId", direct
   ended_at AS "endedAt", duration_sec AS "durationSec", last_sequence AS "lastSequence", is_first_time_caller AS "isFirstTimeCaller",
   initiated_by AS "initiatedBy"`;
 
+/** Tracking numbers and numbers that received inbound calls are ours, never a caller's. */
+const IS_OWN_NUMBER = (param: string) => `(EXISTS (SELECT 1 FROM tracking_numbers WHERE number = ${param})
+  OR EXISTS (SELECT 1 FROM tracking_pools WHERE overflow_number = ${param}) OR EXISTS (SELECT 1 FROM own_numbers WHERE number = ${param}))`;
+/** The customer's number ($10) is checked against ours in the same round trip. */
 const UPSERT_CALL = prepared(
   "calls.upsert",
   `INSERT INTO calls AS c (provider, provider_call_id, direction, from_raw, to_raw, from_e164, to_e164, status, started_at)
    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
    ON CONFLICT (provider, provider_call_id) DO UPDATE SET updated_at = c.updated_at
-   RETURNING ${CALL_COLUMNS}, (xmax = 0) AS created`,
+   RETURNING ${CALL_COLUMNS}, (xmax = 0) AS created, COALESCE(${IS_OWN_NUMBER("$10::text")}, false) AS "customerIsOwn"`,
 );
 const LOCK_CALL = prepared("calls.lock", `SELECT ${CALL_COLUMNS} FROM calls WHERE provider = $1 AND provider_call_id = $2 FOR UPDATE`);
+/** The fields `save` writes, in the order of its parameters $2... */
+const SAVED_FIELDS = ["contactId", "dealId", "status", "outcome", "missedReason", "answeredBy", "startedAt", "answeredAt", "endedAt", "durationSec", "lastSequence", "isFirstTimeCaller"] as const satisfies ReadonlyArray<keyof CallRow>;
+const sameValue = (a: unknown, b: unknown): boolean => (a instanceof Date && b instanceof Date ? a.getTime() === b.getTime() : a === b);
 const SAVE_SET = `UPDATE calls SET contact_id = $2, deal_id = $3, status = $4, outcome = $5, missed_reason = $6, answered_by = $7,
   started_at = $8, answered_at = $9, ended_at = $10, duration_sec = $11, last_sequence = $12, is_first_time_caller = $13, updated_at = now()`;
 const SAVE_CALL = prepared("calls.save", `${SAVE_SET} WHERE id = $1`);
@@ -73,12 +81,7 @@ const UPSERT_RECORDING = prepared(
          started_at = COALESCE(r.started_at, EXCLUDED.started_at),
          updated_at = now()`,
 );
-const OWN_NUMBER = prepared(
-  "numbers.own",
-  `SELECT 1 FROM tracking_numbers WHERE number = $1
-   UNION ALL SELECT 1 FROM tracking_pools WHERE overflow_number = $1
-   UNION ALL SELECT 1 FROM own_numbers WHERE number = $1 LIMIT 1`,
-);
+const OWN_NUMBER = prepared("numbers.own", `SELECT ${IS_OWN_NUMBER("$1")} AS own`);
 /** Numbers that received inbound calls (migration OwnNumbers). */
 const OWN_NUMBERS = appendOnlyTable("own_numbers", { number: "text", first_call_at: "timestamptz" }, "ON CONFLICT (number) DO NOTHING");
 
@@ -87,17 +90,21 @@ export class CallsRepository {
   /**
    * Inserts the call if new and returns its row locked, in one statement: the no-op DO UPDATE
    * takes the row lock, so events of one call apply one at a time. (xmax = 0) tells an insert.
+   * `customerIsOwn`: the customer's number (the caller's on inbound calls, the callee's on
+   * outbound ones) is one of ours, so no contact is made for it.
    */
   async upsertAndLock(
     em: EntityManager,
     c: { provider: string; providerCallId: string; direction: Direction; fromRaw: string; toRaw: string; fromE164: string | null; toE164: string | null; status: CallStatus; startedAt: Date },
-  ): Promise<{ call: CallRow; created: boolean }> {
+  ): Promise<{ call: CallRow; created: boolean; customerIsOwn: boolean }> {
+    const customer = c.direction === "inbound" ? c.fromE164 : c.toE164;
     const [row] = await em.query(
       UPSERT_CALL,
-      [c.provider, c.providerCallId, c.direction, c.fromRaw.slice(0, 200), c.toRaw.slice(0, 200), c.fromE164, c.toE164, c.status, c.startedAt],
+      [c.provider, c.providerCallId, c.direction, c.fromRaw.slice(0, 200), c.toRaw.slice(0, 200), c.fromE164, c.toE164, c.status, c.startedAt, customer],
     );
-    const { created, ...call } = row as CallRow & { created: boolean };
-    return { call, created };
+    const { created, customerIsOwn, ...call } = row as CallRow & { created: boolean; customerIsOwn: boolean };
+    // A delivery applied earlier in this transaction may have noted the number and not written it yet.
+    return { call, created, customerIsOwn: customerIsOwn || (customer !== null && ownNumberWaiting(em, customer)) };
   }
 
   async lock(em: EntityManager, provider: string, providerCallId: string): Promise<CallRow | undefined> {
@@ -105,9 +112,13 @@ export class CallsRepository {
     return rows[0];
   }
 
-  /** Writes the call; a new inbound call's report columns go with it (one row version, not two). */
-  async save(em: EntityManager, c: CallRow, report?: NewCallReport): Promise<void> {
-    const values = [c.id, c.contactId, c.dealId, c.status, c.outcome, c.missedReason, c.answeredBy, c.startedAt, c.answeredAt, c.endedAt, c.durationSec, c.lastSequence, c.isFirstTimeCaller];
+  /**
+   * Writes the call if the event changed it (a ringing leg, a recording, a repeated status
+   * mostly do not); a new inbound call's report columns go with it (one row version, not two).
+   */
+  async save(em: EntityManager, before: CallRow, c: CallRow, report?: NewCallReport): Promise<void> {
+    if (!report && SAVED_FIELDS.every((k) => sameValue(before[k], c[k]))) return;
+    const values = [c.id, ...SAVED_FIELDS.map((k) => c[k])];
     if (report) values.push(report.callerKey, report.labels.source, report.labels.medium, report.labels.campaign, report.labels.keyword);
     await em.query(report ? SAVE_NEW_CALL : SAVE_CALL, values);
   }
@@ -123,14 +134,14 @@ export class CallsRepository {
     await appendRow(em, CALL_EVENTS, [callId, inboxId, ev.type, ev.rawStatus ?? status ?? null, "sequence" in ev ? (ev.sequence ?? null) : null, ev.occurredAt, JSON.stringify(ev)]);
   }
 
-  /** Leg status only moves forward; returns the leg's agent (resolved from its dial target). */
+  /** Leg status only moves forward; returns the leg's agent (resolved from its dial target in the same statement). */
   async upsertLeg(
     em: EntityManager,
-    l: { callId: string; provider: string; legId: string; target: string; userId: string | null; status: LegStatus; rank: number; occurredAt: Date; answered: boolean; ended: boolean; durationSec?: number; sequence?: number },
+    l: { callId: string; provider: string; legId: string; target: string; status: LegStatus; rank: number; occurredAt: Date; answered: boolean; ended: boolean; durationSec?: number; sequence?: number },
   ): Promise<{ userId: string | null; ended: boolean }> {
     const [row] = await em.query(
       UPSERT_LEG,
-      [l.callId, l.provider, l.legId, l.target || null, l.userId, l.status, l.answered, l.occurredAt, l.ended, l.durationSec ?? null, l.sequence ?? null, l.rank],
+      [l.callId, l.provider, l.legId, l.target || null, l.status, l.answered, l.occurredAt, l.ended, l.durationSec ?? null, l.sequence ?? null, l.rank],
     );
     return { userId: row?.user_id ?? null, ended: Boolean(row?.ended) };
   }
@@ -158,12 +169,14 @@ export class CallsRepository {
 
   /** Tracking numbers and numbers that received inbound calls are ours, never a caller's. */
   async isOwnNumber(em: EntityManager, e164: string): Promise<boolean> {
-    // A delivery applied earlier in this transaction may have noted the number and not written it yet.
-    if (DeferredWrites.waiting(em, OWN_NUMBERS).some(([number]) => number === e164)) return true;
-    const rows = await em.query(OWN_NUMBER, [e164]);
-    return rows.length > 0;
+    if (ownNumberWaiting(em, e164)) return true;
+    const [row] = await em.query(OWN_NUMBER, [e164]);
+    return Boolean(row?.own);
   }
 }
+
+/** A delivery applied earlier in this transaction may have noted the number and not written it yet. */
+const ownNumberWaiting = (em: EntityManager, e164: string): boolean => DeferredWrites.waiting(em, OWN_NUMBERS).some(([number]) => number === e164);
 
 export const LEG_RANKS: Record<LegStatus, number> = {
   unknown: 0,
@@ -181,11 +194,11 @@ export const LEG_RANKS: Record<LegStatus, number> = {
 const UPSERT_LEG = prepared(
   "call_legs.upsert",
   `INSERT INTO call_legs AS l (call_id, provider, provider_leg_id, target, user_id, status, answered_at, ended_at, duration_sec, last_sequence)
-       VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $7 THEN $8::timestamptz END, CASE WHEN $9 THEN $8::timestamptz END, $10, $11)
+       VALUES ($1, $2, $3, $4, ${userByDialTargetSql("$4")}, $5, CASE WHEN $6 THEN $7::timestamptz END, CASE WHEN $8 THEN $7::timestamptz END, $9, $10)
        ON CONFLICT (provider, provider_leg_id) DO UPDATE SET
          target = COALESCE(l.target, EXCLUDED.target),
          user_id = COALESCE(l.user_id, EXCLUDED.user_id),
-         status = CASE WHEN $12 > ${LEG_RANK_SQL("l.status")} THEN EXCLUDED.status ELSE l.status END,
+         status = CASE WHEN $11 > ${LEG_RANK_SQL("l.status")} THEN EXCLUDED.status ELSE l.status END,
          answered_at = LEAST(l.answered_at, EXCLUDED.answered_at),
          ended_at = LEAST(l.ended_at, EXCLUDED.ended_at),
          duration_sec = COALESCE(l.duration_sec, EXCLUDED.duration_sec),

@@ -231,11 +231,22 @@ const matchingKeys = (caller: string | null, telephonyCallId: string | null): st
 const LOCKS_OF_KEYS = `SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest($1::text[]) AS k`;
 const LOCK_MATCHING = prepared("attribution.lock", LOCKS_OF_KEYS);
 
-/** Not prepared: which index is best depends on the caller and the call id (see prepared()). */
-const UNMATCHED_PROVIDER_CALL = `SELECT * FROM tracking_provider_calls
-       WHERE call_id IS NULL AND (telephony_call_id = $1 OR (caller = $2 AND $3::text IN (tracking_number, business_number)
-         AND started_at BETWEEN $4::timestamptz - make_interval(mins => ${PROVIDER_MATCH_MINUTES}) AND $4::timestamptz + make_interval(mins => ${PROVIDER_MATCH_MINUTES})))
-       ORDER BY (telephony_call_id = $1) DESC NULLS LAST, abs(extract(epoch FROM started_at - $4::timestamptz)) LIMIT 1`;
+/**
+ * A tracker's report not matched yet: by the call's own id, else by caller + number + time.
+ * Two lookups, each on its own partial index, so that one prepared (generic) plan fits every
+ * value; as one OR the best index depended on the values and it had to be planned each time.
+ */
+export const UNMATCHED_PROVIDER_CALL = prepared(
+  "attribution.unmatched_provider_call",
+  `SELECT * FROM (
+     (SELECT *, 0 AS match_rank FROM tracking_provider_calls WHERE call_id IS NULL AND telephony_call_id = $1
+       ORDER BY abs(extract(epoch FROM started_at - $4::timestamptz)) LIMIT 1)
+     UNION ALL
+     (SELECT *, 1 FROM tracking_provider_calls WHERE call_id IS NULL AND caller = $2 AND $3::text IN (tracking_number, business_number)
+       AND started_at BETWEEN $4::timestamptz - make_interval(mins => ${PROVIDER_MATCH_MINUTES}) AND $4::timestamptz + make_interval(mins => ${PROVIDER_MATCH_MINUTES})
+       ORDER BY abs(extract(epoch FROM started_at - $4::timestamptz)) LIMIT 1)
+   ) AS m ORDER BY match_rank LIMIT 1`,
+);
 
 interface OurNumberRow {
   found: boolean | null;
