@@ -9,6 +9,7 @@ import { TokenSigner } from "./auth/tokens";
 import { UsersService } from "./users/users.service";
 import { ContactsService } from "./contacts/contacts.service";
 import { DealsService } from "./deals/deals.service";
+import { CallerRecordsService } from "./callers/caller-records.service";
 import { CallBackTasksService } from "./tasks/call-back-tasks.service";
 import { AgentsService } from "./agents/agents.service";
 import { PresenceService } from "./presence/presence.service";
@@ -40,6 +41,7 @@ export interface Crm {
   auth: AuthService;
   contacts: ContactsService;
   deals: DealsService;
+  callers: CallerRecordsService;
   callBackTasks: CallBackTasksService;
   agents: AgentsService;
   presence: PresenceService;
@@ -66,13 +68,16 @@ export function createCrm(deps: { ds: DataSource; jwtSecret: string; jwtTtlMinut
   const users = new UsersService(deps.ds, audit);
   const apiKeys = new ApiKeysService(deps.ds, audit);
   const auth = new AuthService(users, apiKeys, new TokenSigner(deps.jwtSecret, deps.jwtTtlMinutes), deps.lockout);
+  const contacts = new ContactsService(audit, outboundEvents);
+  const deals = new DealsService(audit);
   return {
     audit,
     users,
     apiKeys,
     auth,
-    contacts: new ContactsService(audit, outboundEvents),
-    deals: new DealsService(audit),
+    contacts,
+    deals,
+    callers: new CallerRecordsService(contacts, deals),
     callBackTasks: new CallBackTasksService(audit),
     agents: new AgentsService(deps.ds),
     presence: new PresenceService(deps.ds),

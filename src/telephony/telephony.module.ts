@@ -47,7 +47,7 @@ export function createTelephony(deps: {
   const twilio = new TwilioCalls(config.twilio);
   const ingest = new CallIngestService({
     contacts: crm.contacts,
-    deals: crm.deals,
+    callers: crm.callers,
     tasks: crm.callBackTasks,
     agents: crm.agents,
     attribution: deps.tracking.attribution,

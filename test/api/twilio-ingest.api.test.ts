@@ -206,8 +206,13 @@ describe("call flows", () => {
     const { contact_id } = await callOf(first.callSid);
     const tasks = await q(`SELECT status, attempts, cardinality(missed_call_ids) AS misses FROM tasks WHERE contact_id = $1`, [contact_id]);
     expect(tasks).toEqual([{ status: "open", attempts: 2, misses: 2 }]);
+    expect((await callOf(first.callSid)).is_first_time_caller).toBe(true);
     expect((await callOf(second.callSid)).is_first_time_caller).toBe(false);
-    expect(await q(`SELECT count(*)::int AS n FROM deals WHERE contact_id = $1`, [contact_id])).toEqual([{ n: 1 }]);
+    // The second call joins the deal the first one opened.
+    const deals = await q(`SELECT id FROM deals WHERE contact_id = $1`, [contact_id]);
+    expect(deals).toHaveLength(1);
+    expect((await callOf(first.callSid)).deal_id).toBe(deals[0].id);
+    expect((await callOf(second.callSid)).deal_id).toBe(deals[0].id);
   });
 
   it("a later answered call closes the call-back task by itself, with time-to-callback", async () => {

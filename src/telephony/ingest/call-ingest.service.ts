@@ -1,5 +1,5 @@
 import type { EntityManager } from "typeorm";
-import type { AgentsService, AuditService, CallBackTasksService, ContactMatch, ContactsService, DealsService, OutboundEvents } from "../../crm";
+import type { AgentsService, AuditService, CallBackTasksService, CallerRecordsService, ContactMatch, ContactsService, OutboundEvents } from "../../crm";
 import { parsePhone } from "../../crm";
 import type { CallAttributionService, NewCallReport } from "../../tracking";
 import { addToOutbox } from "../../platform/outbox";
@@ -9,7 +9,7 @@ import { CallsRepository, LEG_RANKS, type CallRow } from "./calls.repository";
 
 export interface IngestDeps {
   contacts: ContactsService;
-  deals: DealsService;
+  callers: CallerRecordsService;
   tasks: CallBackTasksService;
   agents: AgentsService;
   attribution: CallAttributionService;
@@ -52,7 +52,10 @@ export class CallIngestService {
       call = await this.calls.lock(em, ev.provider, ev.callId);
       if (!call) return "deferred";
     } else {
-      ({ call, created, customerIsOwn } = await this.calls.upsertAndLock(em, this.newCall(ev)));
+      const fields = this.newCall(ev);
+      // A new inbound call may meet a tracker's report of it: both take the same locks first.
+      const locks = fields.direction === "inbound" ? this.deps.attribution.lockKeys(fields.fromE164, fields.providerCallId) : [];
+      ({ call, created, customerIsOwn } = await this.calls.upsertAndLock(em, fields, locks));
     }
     const before = { ...call };
     // The contact as matched or made for a new call: what a call-back task needs, without reading it again.
@@ -137,19 +140,17 @@ export class CallIngestService {
     if (phone.kind !== "number") return undefined;
     // The number this very call reached is ours too (it is remembered when the delivery is written).
     if (call.direction === "inbound" && phone.e164 === call.toE164) return undefined;
-    const match = await this.deps.contacts.matchOrCreateByPhone(em, phone, {
+    const records = await this.deps.callers.forCall(em, phone, {
       raw,
       callerName: call.direction === "inbound" ? ev.callerName : undefined,
-    });
-    call.contactId = match.contactId;
-    call.dealId = await this.deps.deals.dealForCall(em, {
-      contactId: match.contactId,
-      isNewContact: match.isNew,
       callId: call.id,
-      title: `${call.direction === "inbound" ? "Call from" : "Call to"} ${raw}`,
-      ownerId: match.ownerId,
+      startedAt: call.startedAt,
+      dealTitle: `${call.direction === "inbound" ? "Call from" : "Call to"} ${raw}`,
     });
-    call.isFirstTimeCaller = match.isNew || !(await this.calls.hasEarlierCall(em, call.id, match.contactId, call.startedAt));
+    const match = records.contact;
+    call.contactId = match.contactId;
+    call.dealId = records.dealId;
+    call.isFirstTimeCaller = !records.hasEarlierCall;
     return match;
   }
 

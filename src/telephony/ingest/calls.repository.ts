@@ -2,6 +2,7 @@ import type { EntityManager } from "typeorm";
 import type { CallEvent, Direction, LegStatus } from "../call-event";
 import { appendOnlyTable, appendRow, DeferredWrites } from "../../platform/db/deferred-writes";
 import { prepared } from "../../platform/db/prepared";
+import { advisoryLocksSql } from "../../platform/db/sql";
 import { userByDialTargetSql } from "../../crm";
 import type { NewCallReport } from "../../tracking";
 import type { CallStatus, MissedReason } from "./call-state";
@@ -40,11 +41,14 @@ const CALL_COLUMNS = `id, provider, provider_call_id AS "providerCallId", direct
 /** Tracking numbers and numbers that received inbound calls are ours, never a caller's. */
 const IS_OWN_NUMBER = (param: string) => `(EXISTS (SELECT 1 FROM tracking_numbers WHERE number = ${param})
   OR EXISTS (SELECT 1 FROM tracking_pools WHERE overflow_number = ${param}) OR EXISTS (SELECT 1 FROM own_numbers WHERE number = ${param}))`;
-/** The customer's number ($10) is checked against ours in the same round trip. */
+/**
+ * The customer's number ($10) is checked against ours in the same round trip, and the advisory
+ * locks named by $11 are taken before the row is written or locked.
+ */
 const UPSERT_CALL = prepared(
   "calls.upsert",
   `INSERT INTO calls AS c (provider, provider_call_id, direction, from_raw, to_raw, from_e164, to_e164, status, started_at)
-   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+   SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 FROM ${advisoryLocksSql("$11")} AS locked
    ON CONFLICT (provider, provider_call_id) DO UPDATE SET updated_at = c.updated_at
    RETURNING ${CALL_COLUMNS}, (xmax = 0) AS created, COALESCE(${IS_OWN_NUMBER("$10::text")}, false) AS "customerIsOwn"`,
 );
@@ -59,7 +63,6 @@ const SAVE_NEW_CALL = prepared(
   "calls.save_new",
   `${SAVE_SET}, caller_key = $14, attr_source = $15, attr_medium = $16, attr_campaign = $17, attr_keyword = $18 WHERE id = $1`,
 );
-const EARLIER_CALL = prepared("calls.earlier", `SELECT 1 FROM calls WHERE contact_id = $2 AND id <> $1 AND started_at < $3 LIMIT 1`);
 const CALL_EVENTS = appendOnlyTable("call_events", {
   call_id: "uuid",
   inbox_id: "uuid",
@@ -91,16 +94,18 @@ export class CallsRepository {
    * Inserts the call if new and returns its row locked, in one statement: the no-op DO UPDATE
    * takes the row lock, so events of one call apply one at a time. (xmax = 0) tells an insert.
    * `customerIsOwn`: the customer's number (the caller's on inbound calls, the callee's on
-   * outbound ones) is one of ours, so no contact is made for it.
+   * outbound ones) is one of ours, so no contact is made for it. `locks`: advisory locks to hold
+   * first (always in the same order as their other takers, so they cannot deadlock).
    */
   async upsertAndLock(
     em: EntityManager,
     c: { provider: string; providerCallId: string; direction: Direction; fromRaw: string; toRaw: string; fromE164: string | null; toE164: string | null; status: CallStatus; startedAt: Date },
+    locks: string[] = [],
   ): Promise<{ call: CallRow; created: boolean; customerIsOwn: boolean }> {
     const customer = c.direction === "inbound" ? c.fromE164 : c.toE164;
     const [row] = await em.query(
       UPSERT_CALL,
-      [c.provider, c.providerCallId, c.direction, c.fromRaw.slice(0, 200), c.toRaw.slice(0, 200), c.fromE164, c.toE164, c.status, c.startedAt, customer],
+      [c.provider, c.providerCallId, c.direction, c.fromRaw.slice(0, 200), c.toRaw.slice(0, 200), c.fromE164, c.toE164, c.status, c.startedAt, customer, locks],
     );
     const { created, customerIsOwn, ...call } = row as CallRow & { created: boolean; customerIsOwn: boolean };
     // A delivery applied earlier in this transaction may have noted the number and not written it yet.
@@ -121,11 +126,6 @@ export class CallsRepository {
     const values = [c.id, ...SAVED_FIELDS.map((k) => c[k])];
     if (report) values.push(report.callerKey, report.labels.source, report.labels.medium, report.labels.campaign, report.labels.keyword);
     await em.query(report ? SAVE_NEW_CALL : SAVE_CALL, values);
-  }
-
-  async hasEarlierCall(em: EntityManager, callId: string, contactId: string, startedAt: Date): Promise<boolean> {
-    const rows = await em.query(EARLIER_CALL, [callId, contactId, startedAt]);
-    return rows.length > 0;
   }
 
   /** The event in the call's history; written with the delivery's other appends when deferred. */

@@ -1,5 +1,6 @@
 import type { EntityManager } from "typeorm";
 import { prepared } from "../../platform/db/prepared";
+import { advisoryLocksSql } from "../../platform/db/sql";
 import type { ContactsService, DealsService } from "../../crm";
 import type { ProviderCall } from "../providers/provider-call";
 import type { AttributionFields } from "./attribution-fields";
@@ -66,15 +67,25 @@ export class CallAttributionService {
   ) {}
 
   /**
-   * Attributes a call when it is first seen (inside the ingest's transaction). Returns the
-   * call's report columns, which the ingest writes with the call itself (one row version of a
-   * heavily indexed table instead of two), then calls `afterCallSaved`.
+   * The advisory locks that serialise a new inbound call with a tracker's report of it (see
+   * lockMatching). The ingest takes them with the call's upsert, before `attributeCall`.
+   */
+  lockKeys(caller: string | null, providerCallId: string): string[] {
+    return matchingKeys(caller, providerCallId);
+  }
+
+  /**
+   * Attributes a call when it is first seen (inside the ingest's transaction, which holds
+   * `lockKeys`' locks since an earlier statement, so this one's snapshot sees a report that
+   * committed while they were awaited). Returns the call's report columns, which the ingest
+   * writes with the call itself (one row version of a heavily indexed table instead of two),
+   * then calls `afterCallSaved`.
    */
   async attributeCall(em: EntityManager, call: NewInboundCall): Promise<NewCallReport> {
-    // The matching locks and the called number's labels in one round trip.
-    const [number]: OurNumberRow[] = await em.query(LOCK_AND_OUR_NUMBER, [matchingKeys(call.caller, call.providerCallId), call.calledNumber]);
-    const ours = call.calledNumber && number?.found ? await this.fromOurNumber(em, call.calledNumber, number, call.at) : [];
-    const reported = await this.unmatchedProviderCall(em, call);
+    // The called number's labels and a tracker's unmatched report in one round trip.
+    const [found]: NumberAndReportRow[] = await em.query(NUMBER_AND_REPORT, [call.providerCallId, call.caller, call.calledNumber, call.at]);
+    const ours = call.calledNumber && found?.found ? await this.fromOurNumber(em, call.calledNumber, found, call.at) : [];
+    const reported = found?.report ? { id: found.report.id as string, data: providerCallOf(found.report) } : null;
     const rows = reported ? [fromProvider(reported.data), ...ours] : ours;
     const primaryId = rows.length > 0 ? await this.insert(em, call.callId, rows) : null;
     if (primaryId) {
@@ -167,17 +178,8 @@ export class CallAttributionService {
     );
   }
 
-  /** A tracker's report that came before the call: by the call's own id, else caller + number + time. */
-  private async unmatchedProviderCall(em: EntityManager, call: NewInboundCall): Promise<{ id: string; data: ProviderCall } | null> {
-    const [row] = await em.query(
-      UNMATCHED_PROVIDER_CALL,
-      [call.providerCallId, call.caller, call.calledNumber, call.at],
-    );
-    return row ? { id: row.id, data: providerCallOf(row) } : null;
-  }
-
   /** A static number's labels, or the sessions shown a pool or overflow number; nothing for any other number. */
-  private async fromOurNumber(em: EntityManager, number: string, n: OurNumberRow, at: Date): Promise<Attribution[]> {
+  private async fromOurNumber(em: EntityManager, number: string, n: NumberAndReportRow, at: Date): Promise<Attribution[]> {
     if (n.pool_id === null) return [{ ...EMPTY, method: "static", confidence: 1, source: n.source, medium: n.medium, campaign: n.campaign, trackingNumber: number }];
     return this.fromSessions(em, number, at);
   }
@@ -228,43 +230,44 @@ const matchingKeys = (caller: string | null, telephonyCallId: string | null): st
   [caller && `attribution:caller:${caller}`, telephonyCallId && `attribution:call:${telephonyCallId}`].filter((k): k is string => Boolean(k));
 
 /** Takes the advisory locks named by $1 (matchingKeys), in the array's order. */
-const LOCKS_OF_KEYS = `SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest($1::text[]) AS k`;
-const LOCK_MATCHING = prepared("attribution.lock", LOCKS_OF_KEYS);
+const LOCK_MATCHING = prepared("attribution.lock", `SELECT ${advisoryLocksSql("$1")}`);
+
+const PROVIDER_CALL_COLUMNS = `id, provider, provider_call_id, telephony_call_id, caller, tracking_number, business_number, started_at,
+  source, medium, campaign, keyword, click_id, click_id_type, landing_page, referrer, first_call`;
 
 /**
- * A tracker's report not matched yet: by the call's own id, else by caller + number + time.
- * Two lookups, each on its own partial index, so that one prepared (generic) plan fits every
- * value; as one OR the best index depended on the values and it had to be planned each time.
+ * The called number ($3) if it is one of ours: a static number's labels or its pool. And a
+ * tracker's report not matched yet, by the call's own id ($1), else by caller ($2) + number +
+ * time ($4): two lookups, each on its own partial index, so that one prepared (generic) plan
+ * fits every value (as one OR, the best index depended on the values).
  */
-export const UNMATCHED_PROVIDER_CALL = prepared(
-  "attribution.unmatched_provider_call",
-  `SELECT * FROM (
-     (SELECT *, 0 AS match_rank FROM tracking_provider_calls WHERE call_id IS NULL AND telephony_call_id = $1
-       ORDER BY abs(extract(epoch FROM started_at - $4::timestamptz)) LIMIT 1)
-     UNION ALL
-     (SELECT *, 1 FROM tracking_provider_calls WHERE call_id IS NULL AND caller = $2 AND $3::text IN (tracking_number, business_number)
-       AND started_at BETWEEN $4::timestamptz - make_interval(mins => ${PROVIDER_MATCH_MINUTES}) AND $4::timestamptz + make_interval(mins => ${PROVIDER_MATCH_MINUTES})
-       ORDER BY abs(extract(epoch FROM started_at - $4::timestamptz)) LIMIT 1)
-   ) AS m ORDER BY match_rank LIMIT 1`,
+export const NUMBER_AND_REPORT = prepared(
+  "attribution.number_and_report",
+  `SELECT n.found, n.pool_id, n.source, n.medium, n.campaign, to_jsonb(r) AS report
+   FROM (SELECT 1) AS one
+   LEFT JOIN LATERAL (
+     SELECT true AS found, pool_id, source, medium, campaign FROM tracking_numbers WHERE number = $3
+     UNION ALL SELECT true, id, NULL, NULL, NULL FROM tracking_pools WHERE overflow_number = $3 LIMIT 1) n ON true
+   LEFT JOIN LATERAL (
+     SELECT ${PROVIDER_CALL_COLUMNS} FROM (
+       (SELECT ${PROVIDER_CALL_COLUMNS}, 0 AS match_rank FROM tracking_provider_calls WHERE call_id IS NULL AND telephony_call_id = $1
+         ORDER BY abs(extract(epoch FROM started_at - $4::timestamptz)) LIMIT 1)
+       UNION ALL
+       (SELECT ${PROVIDER_CALL_COLUMNS}, 1 FROM tracking_provider_calls WHERE call_id IS NULL AND caller = $2 AND $3::text IN (tracking_number, business_number)
+         AND started_at BETWEEN $4::timestamptz - make_interval(mins => ${PROVIDER_MATCH_MINUTES}) AND $4::timestamptz + make_interval(mins => ${PROVIDER_MATCH_MINUTES})
+         ORDER BY abs(extract(epoch FROM started_at - $4::timestamptz)) LIMIT 1)
+     ) AS m ORDER BY match_rank LIMIT 1) r ON true`,
 );
 
-interface OurNumberRow {
+interface NumberAndReportRow {
   found: boolean | null;
   pool_id: string | null;
   source: string | null;
   medium: string | null;
   campaign: string | null;
+  /** The report's row as JSON (started_at a string), or null. */
+  report: Record<string, unknown> | null;
 }
-
-/** The matching locks (as lockMatching), and the called number if it is one of ours: a static number's labels or its pool. */
-const LOCK_AND_OUR_NUMBER = prepared(
-  "attribution.lock_and_number",
-  `SELECT n.found, n.pool_id, n.source, n.medium, n.campaign
-   FROM (SELECT count(*) FROM (${LOCKS_OF_KEYS}) AS l) AS locked
-   LEFT JOIN LATERAL (
-     SELECT true AS found, pool_id, source, medium, campaign FROM tracking_numbers WHERE number = $2
-     UNION ALL SELECT true, id, NULL, NULL, NULL FROM tracking_pools WHERE overflow_number = $2 LIMIT 1) n ON true`,
-);
 
 const SESSION_FIELDS = `s.id, s.utm_source, s.utm_medium, s.utm_campaign, s.utm_term, s.click_id, s.click_id_type, s.landing_page, s.referrer`;
 
