@@ -44,9 +44,10 @@ function outboxPusher(c: Container, dispatcher: OutboxDispatcher | undefined) {
 export function startJobs(c: Container, dispatcher: OutboxDispatcher | undefined, listenEnded?: (callId: string) => void): () => Promise<void> {
   const count = (job: string) => (result: string) => c.metrics.jobs.inc({ job, result });
   const pusher = outboxPusher(c, dispatcher);
-  // Of the 16 jobs run at once, by default: 4 transactions apply ringing calls and 4 the rest;
-  // deliveries that arrive while they are busy gather into shared ones (decision 0011).
-  const batcher = new InboxBatcher(c.inbox, Math.max(1, Math.ceil(c.config.workerConcurrency / 4)));
+  // Of the 16 jobs run at once, by default: 2 transactions apply ringing calls and 2 the rest;
+  // deliveries that arrive while they are busy gather into shared ones (decision 0011). Fewer,
+  // fuller transactions cost PostgreSQL less per delivery than 4 half-full ones did.
+  const batcher = new InboxBatcher(c.inbox, Math.max(1, Math.ceil(c.config.workerConcurrency / 8)));
   c.queue.process(
     "inbox.apply",
     async ({ inboxId, lane, ringing }) => {

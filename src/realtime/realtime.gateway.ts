@@ -72,7 +72,9 @@ export class Realtime {
 
   constructor(private readonly deps: RealtimeDeps, httpServer?: http.Server) {
     this.attached = Boolean(httpServer);
-    this.redis = deps.redisUrl ? new Redis(deps.redisUrl, { maxRetriesPerRequest: null }) : undefined;
+    // Auto-pipelining: the pushes the dispatcher emits together (one XADD each) leave in one
+    // write instead of one each; ioredis keeps (p)subscribe out of pipelines by itself.
+    this.redis = deps.redisUrl ? new Redis(deps.redisUrl, { maxRetriesPerRequest: null, enableAutoPipelining: true }) : undefined;
     this.redis?.on("error", (err) => deps.log.debug({ err: err.message }, "realtime redis error"));
     const adapter = this.redis
       ? createAdapter(this.redis, {
