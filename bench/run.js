@@ -8,6 +8,7 @@ const os = require("node:os");
 const path = require("node:path");
 const { Client } = require("pg");
 const { trackingBench } = require("./tracking");
+const { dropQueueKeys: dropKeys } = require("../scripts/drop-queue-keys");
 
 const root = path.resolve(__dirname, "..");
 const PG = process.env.DATABASE_URL || "postgres://postgres@127.0.0.1:5432/test";
@@ -42,6 +43,9 @@ async function sql(url, text, params) {
     await c.end();
   }
 }
+
+/** A run's queue and Socket.IO keys go with its database. */
+const dropQueueKeys = (prefix) => dropKeys(REDIS, prefix);
 
 async function waitHttp(url, timeoutMs = 60000) {
   const end = Date.now() + timeoutMs;
@@ -208,6 +212,7 @@ async function realtimeBench(results) {
   } finally {
     for (const c of children) await stop(c);
     await sql(PG, `DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch(() => undefined);
+    await dropQueueKeys(dbName);
   }
 }
 
@@ -219,7 +224,7 @@ async function main() {
   const results = { when: new Date().toISOString(), machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version }, seconds: SECONDS, connections: CONNECTIONS };
   if (ONLY.includes("ingest")) await ingestBench(results);
   if (ONLY.includes("pops")) await realtimeBench(results);
-  if (ONLY.includes("tracking")) await trackingBench(results, { sql, dbUrl, freePort, waitHttp, stop, step, root, PG, REDIS });
+  if (ONLY.includes("tracking")) await trackingBench(results, { sql, dbUrl, freePort, waitHttp, stop, step, root, PG, REDIS, dropQueueKeys });
   printResults(results);
 }
 
@@ -302,6 +307,7 @@ async function ingestBench(results) {
     for (const c of children) await stop(c);
     step("stopped");
     await sql(PG, `DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch(() => undefined);
+    await dropQueueKeys(dbName);
   }
 }
 

@@ -104,6 +104,7 @@ async function trackingBench(results, h) {
   } finally {
     for (const c of children) await h.stop(c);
     await h.sql(h.PG, `DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch(() => undefined);
+    await h.dropQueueKeys(dbName);
   }
 }
 

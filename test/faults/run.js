@@ -13,6 +13,7 @@ const path = require("node:path");
 const { randomBytes } = require("node:crypto");
 const { Client } = require("pg");
 const twilio = require("twilio");
+const { dropQueueKeys } = require("../../scripts/drop-queue-keys");
 
 const root = path.resolve(__dirname, "../..");
 const PG = process.env.DATABASE_URL || "postgres://postgres@127.0.0.1:5432/test";
@@ -267,6 +268,7 @@ async function main() {
     await sleep(1000);
     for (const c of children) c.kill("SIGKILL");
     await sql(PG, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => undefined);
+    await dropQueueKeys(REDIS, name);
   }
   if (failures.length > 0) {
     log(`${failures.length} check(s) failed`);
