@@ -1,6 +1,6 @@
 import type { EntityManager } from "typeorm";
 import type { AgentsService, AuditService, CallBackTasksService, CallerRecordsService, ContactMatch, ContactsService, OutboundEvents } from "../../crm";
-import { parsePhone } from "../../crm";
+import { parsePhone, type ParsedPhone } from "../../crm";
 import type { CallAttributionService, NewCallReport } from "../../tracking";
 import { addToOutbox } from "../../platform/outbox";
 import type { CallEvent, CallParty, DialResultEvent, LegStatusEvent, RecordingEvent } from "../call-event";
@@ -47,12 +47,15 @@ export class CallIngestService {
     let call: CallRow | undefined;
     let created = false;
     let customerIsOwn = false;
+    // The customer's number as parsed for the call's row, reused for their contact.
+    let customer: ParsedPhone | undefined;
     if (ev.type === "leg.status" || ev.type === "recording") {
       // These carry no caller details: wait for the call itself (the inbox keeps the delivery).
       call = await this.calls.lock(em, ev.provider, ev.callId);
       if (!call) return "deferred";
     } else {
       const fields = this.newCall(ev);
+      customer = fields.customer;
       // A new inbound call may meet a tracker's report of it: both take the same locks first.
       const locks = fields.direction === "inbound" ? this.deps.attribution.lockKeys(fields.fromE164, fields.providerCallId) : [];
       ({ call, created, customerIsOwn } = await this.calls.upsertAndLock(em, fields, locks));
@@ -63,7 +66,7 @@ export class CallIngestService {
     let report: NewCallReport | undefined;
     if (created) {
       if (call.direction === "inbound" && call.toE164) await this.calls.rememberOwnNumber(em, call.toE164, call.startedAt);
-      contact = customerIsOwn ? undefined : await this.attachContact(em, call, ev as CallEvent & CallParty);
+      contact = customerIsOwn || !customer ? undefined : await this.attachContact(em, call, ev as CallEvent & CallParty, customer);
       report = await this.attribute(em, call, ev as CallEvent & CallParty, contact?.isNew ?? false);
     } else if ("callerName" in ev && ev.callerName && call.contactId && call.fromE164 && call.direction === "inbound") {
       // The call was made from a later event (they arrive in any order): the name still counts.
@@ -128,15 +131,16 @@ export class CallIngestService {
       toRaw: ev.to,
       fromE164: fromPhone.kind === "number" ? fromPhone.e164 : null,
       toE164: toPhone.kind === "number" ? toPhone.e164 : null,
+      // The customer is the caller on inbound calls and the callee on outbound ones.
+      customer: direction === "inbound" ? fromPhone : toPhone,
       status,
       startedAt: ev.occurredAt,
     } as const;
   }
 
   /** The customer is the caller on inbound calls and the callee on outbound ones; none for a withheld number (own numbers never get here). */
-  private async attachContact(em: EntityManager, call: CallRow, ev: CallParty): Promise<ContactMatch | undefined> {
+  private async attachContact(em: EntityManager, call: CallRow, ev: CallParty, phone: ParsedPhone): Promise<ContactMatch | undefined> {
     const raw = call.direction === "inbound" ? call.fromRaw : call.toRaw;
-    const phone = parsePhone(raw, this.deps.defaultRegion);
     if (phone.kind !== "number") return undefined;
     // The number this very call reached is ours too (it is remembered when the delivery is written).
     if (call.direction === "inbound" && phone.e164 === call.toE164) return undefined;
