@@ -7,6 +7,7 @@ import { prepared } from "../../src/platform/db/prepared";
 import { addToOutbox } from "../../src/platform/outbox";
 import { AuditService } from "../../src/crm/audit/audit.service";
 import { NUMBER_AND_REPORT } from "../../src/tracking/attribution/call-attribution.service";
+import { CallsRepository } from "../../src/telephony/ingest/calls.repository";
 import { createTestDatabase, type TestDatabase } from "../support/test-db";
 
 let db: TestDatabase;
@@ -117,5 +118,31 @@ describe("deferred writes", () => {
       await addToOutbox(em, "task.assigned", { taskId: "t4", assigneeId: "u1" }, "dw-4");
       expect(await em.query(`SELECT count(*)::int AS n FROM outbox WHERE dedupe_key = 'dw-4'`)).toEqual([{ n: 1 }]);
     });
+  });
+});
+
+describe("row locks of the ingest", () => {
+  it("a call locked while a leg of it is applied does not hold up a pop of it", async () => {
+    const calls = new CallsRepository();
+    const [user] = await ds.query(`INSERT INTO users (email, name, role, password_hash, dial_target) VALUES ('lock@test.test', 'Lock', 'agent', 'x', 'client:lock') RETURNING id`);
+    const { call } = await ds.transaction((em) =>
+      calls.upsertAndLock(em, { provider: "twilio", providerCallId: "CAlock", direction: "inbound", fromRaw: "+15550001111", toRaw: "+15005550100", fromE164: "+15550001111", toE164: "+15005550100", status: "ringing", startedAt: new Date() }),
+    );
+    const runner = ds.createQueryRunner();
+    await runner.connect();
+    try {
+      await runner.startTransaction();
+      const locked = await calls.lockWithLeg(runner.manager, { provider: "twilio", providerCallId: "CAlock", legId: "CAleg", target: "client:lock", status: "ringing", rank: 3, occurredAt: new Date(), answered: false, ended: false });
+      expect(locked?.leg.userId).toBe(user.id);
+      // Meanwhile the dispatcher stores the call's pop: its foreign-key check must not wait.
+      const popped = await unprepared.transaction(async (em) => {
+        await em.query(`SET LOCAL lock_timeout = '500ms'`);
+        return em.query(`INSERT INTO screen_pops (call_id, user_id, payload) VALUES ($1, $2, '{}') RETURNING call_id`, [call.id, user.id]);
+      });
+      expect(popped).toEqual([{ call_id: call.id }]);
+      await runner.commitTransaction();
+    } finally {
+      await runner.release();
+    }
   });
 });

@@ -49,9 +49,16 @@ export class CallIngestService {
     let customerIsOwn = false;
     // The customer's number as parsed for the call's row, reused for their contact.
     let customer: ParsedPhone | undefined;
-    if (ev.type === "leg.status" || ev.type === "recording") {
-      // These carry no caller details: wait for the call itself (the inbox keeps the delivery).
-      call = await this.calls.lock(em, ev.provider, ev.callId);
+    // The agent's leg as written with its call's lock.
+    let leg: LegResult | undefined;
+    // Legs and recordings carry no caller details: they wait for the call itself (the inbox
+    // keeps the delivery), and are written by the statement that locks it.
+    if (ev.type === "leg.status") {
+      const locked = await this.calls.lockWithLeg(em, legOf(ev));
+      if (!locked) return "deferred";
+      ({ call, leg } = locked);
+    } else if (ev.type === "recording") {
+      call = await this.calls.lockWithRecording(em, recordingOf(ev));
       if (!call) return "deferred";
     } else {
       const fields = this.newCall(ev);
@@ -83,7 +90,7 @@ export class CallIngestService {
         await this.applyCallStatus(em, call, ev);
         break;
       case "leg.status":
-        await this.applyLeg(em, call, ev);
+        await this.applyLeg(em, call, ev, leg!);
         break;
       case "dial.result":
         await this.applyDialResult(em, call, ev);
@@ -196,22 +203,9 @@ export class CallIngestService {
     }
   }
 
-  private async applyLeg(em: EntityManager, call: CallRow, ev: LegStatusEvent): Promise<void> {
+  private async applyLeg(em: EntityManager, call: CallRow, ev: LegStatusEvent, leg: LegResult): Promise<void> {
     const answered = ev.status === "in-progress";
     const ended = callStatusOf(ev.status) === "completed";
-    const leg = await this.calls.upsertLeg(em, {
-      callId: call.id,
-      provider: ev.provider,
-      legId: ev.legId,
-      target: ev.target,
-      status: ev.status,
-      rank: LEG_RANKS[ev.status],
-      occurredAt: ev.occurredAt,
-      answered,
-      ended,
-      durationSec: ended ? ev.durationSec : undefined,
-      sequence: ev.sequence,
-    });
     if (call.direction === "outbound") {
       // Click-to-call rings the agent first: their answer is not the customer's. They are busy meanwhile.
       // A late or redelivered "answered" after the leg or the call ended must not leave them busy.
@@ -239,18 +233,8 @@ export class CallIngestService {
     call.missedReason = strongerReason(call.missedReason, ev.result === "unknown" ? "no-answer" : ev.result);
   }
 
+  /** The recording itself was written with its call's lock (recordingOf). */
   private async applyRecording(em: EntityManager, call: CallRow, ev: RecordingEvent): Promise<void> {
-    await this.calls.upsertRecording(em, {
-      callId: call.id,
-      provider: ev.provider,
-      recordingId: ev.recordingId,
-      status: ev.status,
-      terminal: ev.status === "completed" || ev.status === "absent",
-      durationSec: ev.durationSec,
-      channels: ev.channels,
-      source: ev.kind,
-      startedAt: ev.startedAt,
-    });
     if (ev.status === "completed") {
       await this.deps.events.emit(em, "recording.ready", `recording.ready:${ev.provider}:${ev.recordingId}`, {
         recording: { callId: call.id, kind: ev.kind, durationSec: ev.durationSec ?? null, channels: ev.channels ?? null },
@@ -358,6 +342,38 @@ const summary = (c: CallRow) => ({
   answeredAt: c.answeredAt?.toISOString() ?? null,
   endedAt: c.endedAt?.toISOString() ?? null,
   durationSec: c.durationSec,
+});
+
+type LegResult = { userId: string | null; ended: boolean };
+
+/** A leg's row as its event gives it. */
+function legOf(ev: LegStatusEvent) {
+  const ended = callStatusOf(ev.status) === "completed";
+  return {
+    provider: ev.provider,
+    providerCallId: ev.callId,
+    legId: ev.legId,
+    target: ev.target,
+    status: ev.status,
+    rank: LEG_RANKS[ev.status],
+    occurredAt: ev.occurredAt,
+    answered: ev.status === "in-progress",
+    ended,
+    durationSec: ended ? ev.durationSec : undefined,
+    sequence: ev.sequence,
+  };
+}
+
+/** A recording's row as its event gives it. */
+const recordingOf = (ev: RecordingEvent) => ({
+  provider: ev.provider,
+  providerCallId: ev.callId,
+  recordingId: ev.recordingId,
+  status: ev.status,
+  durationSec: ev.durationSec,
+  channels: ev.channels,
+  source: ev.kind,
+  startedAt: ev.startedAt,
 });
 
 function missedReasonOf(status: string): MissedReason | undefined {

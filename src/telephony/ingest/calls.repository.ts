@@ -52,7 +52,6 @@ const UPSERT_CALL = prepared(
    ON CONFLICT (provider, provider_call_id) DO UPDATE SET updated_at = c.updated_at
    RETURNING ${CALL_COLUMNS}, (xmax = 0) AS created, COALESCE(${IS_OWN_NUMBER("$10::text")}, false) AS "customerIsOwn"`,
 );
-const LOCK_CALL = prepared("calls.lock", `SELECT ${CALL_COLUMNS} FROM calls WHERE provider = $1 AND provider_call_id = $2 FOR UPDATE`);
 /** The fields `save` writes, in the order of its parameters $2... */
 const SAVED_FIELDS = ["contactId", "dealId", "status", "outcome", "missedReason", "answeredBy", "startedAt", "answeredAt", "endedAt", "durationSec", "lastSequence", "isFirstTimeCaller"] as const satisfies ReadonlyArray<keyof CallRow>;
 const sameValue = (a: unknown, b: unknown): boolean => (a instanceof Date && b instanceof Date ? a.getTime() === b.getTime() : a === b);
@@ -73,16 +72,26 @@ const CALL_EVENTS = appendOnlyTable("call_events", {
   payload: "jsonb",
 });
 const LEG_USER = prepared("call_legs.user", `SELECT user_id FROM call_legs WHERE provider = $1 AND provider_leg_id = $2`);
-const UPSERT_RECORDING = prepared(
-  "recordings.upsert",
-  `INSERT INTO recordings AS r (call_id, provider, provider_recording_id, status, duration_sec, channels, source, started_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+/**
+ * The call of a leg or a recording, locked; they are written by the same statement (one round
+ * trip, not two). NO KEY UPDATE, not UPDATE: it still orders the deliveries of one call, but
+ * lets rows that reference the call (a pop, a leg, a recording) be written meanwhile. FOR UPDATE
+ * would hold their foreign-key checks until this transaction commits: a pop waited for the
+ * call's next delivery (its leg ringing) to be applied.
+ */
+const LOCKED_CALL = `WITH call AS (SELECT ${CALL_COLUMNS} FROM calls WHERE provider = $1 AND provider_call_id = $2 FOR NO KEY UPDATE)`;
+const LOCK_CALL_WITH_RECORDING = prepared(
+  "calls.lock_with_recording",
+  `${LOCKED_CALL}, recording AS (
+     INSERT INTO recordings AS r (call_id, provider, provider_recording_id, status, duration_sec, channels, source, started_at)
+       SELECT call.id, $1, $3, $4, $5, $6, $7, $8 FROM call
        ON CONFLICT (provider, provider_recording_id) DO UPDATE SET
          status = CASE WHEN r.status IN ('completed', 'absent') THEN r.status ELSE EXCLUDED.status END,
          duration_sec = COALESCE(EXCLUDED.duration_sec, r.duration_sec),
          channels = COALESCE(EXCLUDED.channels, r.channels),
          started_at = COALESCE(r.started_at, EXCLUDED.started_at),
-         updated_at = now()`,
+         updated_at = now())
+   SELECT * FROM call`,
 );
 const OWN_NUMBER = prepared("numbers.own", `SELECT ${IS_OWN_NUMBER("$1")} AS own`);
 /** Numbers that received inbound calls (migration OwnNumbers). */
@@ -112,11 +121,6 @@ export class CallsRepository {
     return { call, created, customerIsOwn: customerIsOwn || (customer !== null && ownNumberWaiting(em, customer)) };
   }
 
-  async lock(em: EntityManager, provider: string, providerCallId: string): Promise<CallRow | undefined> {
-    const rows = await em.query(LOCK_CALL, [provider, providerCallId]);
-    return rows[0];
-  }
-
   /**
    * Writes the call if the event changed it (a ringing leg, a recording, a repeated status
    * mostly do not); a new inbound call's report columns go with it (one row version, not two).
@@ -134,16 +138,22 @@ export class CallsRepository {
     await appendRow(em, CALL_EVENTS, [callId, inboxId, ev.type, ev.rawStatus ?? status ?? null, "sequence" in ev ? (ev.sequence ?? null) : null, ev.occurredAt, JSON.stringify(ev)]);
   }
 
-  /** Leg status only moves forward; returns the leg's agent (resolved from its dial target in the same statement). */
-  async upsertLeg(
+  /**
+   * Locks the call (as `lock`) and writes its leg in the same statement; none when the call is
+   * not there yet. Leg status only moves forward; `leg.userId` is the leg's agent, resolved
+   * from its dial target in the same statement.
+   */
+  async lockWithLeg(
     em: EntityManager,
-    l: { callId: string; provider: string; legId: string; target: string; status: LegStatus; rank: number; occurredAt: Date; answered: boolean; ended: boolean; durationSec?: number; sequence?: number },
-  ): Promise<{ userId: string | null; ended: boolean }> {
+    l: { provider: string; providerCallId: string; legId: string; target: string; status: LegStatus; rank: number; occurredAt: Date; answered: boolean; ended: boolean; durationSec?: number; sequence?: number },
+  ): Promise<{ call: CallRow; leg: { userId: string | null; ended: boolean } } | undefined> {
     const [row] = await em.query(
-      UPSERT_LEG,
-      [l.callId, l.provider, l.legId, l.target || null, l.status, l.answered, l.occurredAt, l.ended, l.durationSec ?? null, l.sequence ?? null, l.rank],
+      LOCK_CALL_WITH_LEG,
+      [l.provider, l.providerCallId, l.legId, l.target || null, l.status, l.answered, l.occurredAt, l.ended, l.durationSec ?? null, l.sequence ?? null, l.rank],
     );
-    return { userId: row?.user_id ?? null, ended: Boolean(row?.ended) };
+    if (!row) return undefined;
+    const { legUserId, legEnded, ...call } = row as CallRow & { legUserId: string | null; legEnded: boolean };
+    return { call, leg: { userId: legUserId, ended: legEnded } };
   }
 
   async legUser(em: EntityManager, provider: string, legId: string): Promise<string | null> {
@@ -151,15 +161,16 @@ export class CallsRepository {
     return row?.user_id ?? null;
   }
 
-  /** Terminal recording states are sticky; duration and channels fill in when known. */
-  async upsertRecording(
+  /** Locks the call (as `lock`) and writes its recording in the same statement; terminal recording states are sticky, duration and channels fill in when known. */
+  async lockWithRecording(
     em: EntityManager,
-    r: { callId: string; provider: string; recordingId: string; status: string; terminal: boolean; durationSec?: number; channels?: number; source: string; startedAt?: Date },
-  ): Promise<void> {
-    await em.query(
-      UPSERT_RECORDING,
-      [r.callId, r.provider, r.recordingId, r.status, r.durationSec ?? null, r.channels ?? null, r.source, r.startedAt ?? null],
+    r: { provider: string; providerCallId: string; recordingId: string; status: string; durationSec?: number; channels?: number; source: string; startedAt?: Date },
+  ): Promise<CallRow | undefined> {
+    const rows = await em.query(
+      LOCK_CALL_WITH_RECORDING,
+      [r.provider, r.providerCallId, r.recordingId, r.status, r.durationSec ?? null, r.channels ?? null, r.source, r.startedAt ?? null],
     );
+    return rows[0];
   }
 
   /** A number that received an inbound call is ours from then on. */
@@ -191,10 +202,11 @@ export const LEG_RANKS: Record<LegStatus, number> = {
   canceled: 5,
 };
 
-const UPSERT_LEG = prepared(
-  "call_legs.upsert",
-  `INSERT INTO call_legs AS l (call_id, provider, provider_leg_id, target, user_id, status, answered_at, ended_at, duration_sec, last_sequence)
-       VALUES ($1, $2, $3, $4, ${userByDialTargetSql("$4")}, $5, CASE WHEN $6 THEN $7::timestamptz END, CASE WHEN $8 THEN $7::timestamptz END, $9, $10)
+const LOCK_CALL_WITH_LEG = prepared(
+  "calls.lock_with_leg",
+  `${LOCKED_CALL}, leg AS (
+     INSERT INTO call_legs AS l (call_id, provider, provider_leg_id, target, user_id, status, answered_at, ended_at, duration_sec, last_sequence)
+       SELECT call.id, $1, $3, $4, ${userByDialTargetSql("$4")}, $5, CASE WHEN $6 THEN $7::timestamptz END, CASE WHEN $8 THEN $7::timestamptz END, $9, $10 FROM call
        ON CONFLICT (provider, provider_leg_id) DO UPDATE SET
          target = COALESCE(l.target, EXCLUDED.target),
          user_id = COALESCE(l.user_id, EXCLUDED.user_id),
@@ -204,7 +216,8 @@ const UPSERT_LEG = prepared(
          duration_sec = COALESCE(l.duration_sec, EXCLUDED.duration_sec),
          last_sequence = GREATEST(l.last_sequence, EXCLUDED.last_sequence),
          updated_at = now()
-       RETURNING user_id, ended_at IS NOT NULL AS ended`,
+       RETURNING user_id, ended_at IS NOT NULL AS ended)
+   SELECT call.*, leg.user_id AS "legUserId", leg.ended AS "legEnded" FROM call CROSS JOIN leg`,
 );
 
 function LEG_RANK_SQL(col: string): string {
