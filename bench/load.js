@@ -8,6 +8,8 @@ const { newCall, deliveries, DELIVERIES_PER_CALL } = require("./call-script");
 
 const [url, token, publicUrl, seconds, connections, amount, mode = "new-calls"] = process.argv.slice(2);
 const statusPath = "/webhooks/twilio/status";
+/** Whole calls are answered by this many agents in turn (bench/run.js makes them), as routing spreads them. */
+const BENCH_AGENTS = 50;
 let n = 0;
 
 const nextNumber = () => `+1${String(2000000000 + ((process.pid * 100000 + ++n) % 7999999999))}`;
@@ -41,7 +43,7 @@ function newCallStatus(req) {
 /** Each connection plays one call's deliveries in order, then the next call's. */
 const callRequests = Array.from({ length: DELIVERIES_PER_CALL }, (_, i) => ({
   setupRequest: (req, context) => {
-    if (i === 0) context.deliveries = deliveries(newCall(nextNumber(), "+15005550100", "client:bench-agent"));
+    if (i === 0) context.deliveries = deliveries(newCall(nextNumber(), "+15005550100", `client:bench-agent-${n % BENCH_AGENTS}`));
     const d = context.deliveries[i];
     return signed(req, d.path, d.params);
   },

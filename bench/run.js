@@ -298,8 +298,13 @@ async function ingestBench(results) {
     const count = async () =>
       (await sql(dbUrl(dbName), `SELECT (SELECT count(*) FROM calls) AS calls, (SELECT count(*) FROM contacts) AS contacts, (SELECT count(*) FROM tasks) AS tasks, (SELECT count(*) FROM calls WHERE outcome = 'answered') AS answered, (SELECT count(*) FROM recordings) AS recordings`))[0];
     results.applied = await count();
-    // The calls are answered by an available agent, as routing would ring them.
-    await sql(dbUrl(dbName), `INSERT INTO users (email, name, role, password_hash, dial_target, presence) VALUES ('bench-agent@bench.test', 'Bench Agent', 'agent', 'scrypt$1$1$1$x$x', 'client:bench-agent', 'available')`);
+    // The calls are answered by 50 available agents in turn (bench/load.js), as routing
+    // spreads them; one agent answering every call would queue all transactions on its row.
+    await sql(
+      dbUrl(dbName),
+      `INSERT INTO users (email, name, role, password_hash, dial_target, presence)
+       SELECT 'bench-agent-' || i || '@bench.test', 'Bench Agent ' || i, 'agent', 'scrypt$1$1$1$x$x', 'client:bench-agent-' || i, 'available' FROM generate_series(0, 49) AS i`,
+    );
     results.queueCalls = await drain("calls");
     results.appliedCalls = await count();
   } finally {

@@ -1,13 +1,13 @@
 import type { Container } from "./container";
 import type { OutboxDispatcher } from "./realtime";
 import { finalizeStaleRingingCalls } from "./telephony";
-import { InboxBatcher, sweepInbox } from "./webhooks";
+import { InboxBatcher, MAX_BATCH, sweepInbox } from "./webhooks";
 
 export const SWEEP_INTERVAL_MS = 5000;
 
 /**
- * Coalesces requests to push the outbox: while one drain runs, further requests make it loop
- * once more instead of starting another transaction. Pops go out as soon as their delivery
+ * Coalesces requests to push the outbox: while one drain runs (or is about to), further
+ * requests make it loop once more instead of starting another transaction. Pops go out as soon as their delivery
  * commits, and a burst of deliveries costs a few drains, not one each.
  */
 function outboxPusher(c: Container, dispatcher: OutboxDispatcher | undefined) {
@@ -20,6 +20,9 @@ function outboxPusher(c: Container, dispatcher: OutboxDispatcher | undefined) {
       return;
     }
     running = (async () => {
+      // The jobs of one shared transaction finish together: their requests, made in this same
+      // turn of the event loop, are all served by this drain, not each by another transaction.
+      await new Promise((resolve) => setImmediate(resolve));
       do {
         again = false;
         const n = await dispatcher.drain().catch((err: Error) => {
@@ -44,10 +47,10 @@ function outboxPusher(c: Container, dispatcher: OutboxDispatcher | undefined) {
 export function startJobs(c: Container, dispatcher: OutboxDispatcher | undefined, listenEnded?: (callId: string) => void): () => Promise<void> {
   const count = (job: string) => (result: string) => c.metrics.jobs.inc({ job, result });
   const pusher = outboxPusher(c, dispatcher);
-  // Of the 16 jobs run at once, by default: 2 transactions apply ringing calls and 2 the rest;
-  // deliveries that arrive while they are busy gather into shared ones (decision 0011). Fewer,
-  // fuller transactions cost PostgreSQL less per delivery than 4 half-full ones did.
-  const batcher = new InboxBatcher(c.inbox, Math.max(1, Math.ceil(c.config.workerConcurrency / 8)));
+  // Of the 64 jobs run at once, by default: 2 transactions apply ringing calls and 2 the rest;
+  // deliveries that arrive while they are busy gather into shared ones (decision 0011). Two keep
+  // the worker preparing one while PostgreSQL runs the other; more would only be emptier.
+  const batcher = new InboxBatcher(c.inbox, Math.max(1, Math.ceil(c.config.workerConcurrency / MAX_BATCH.other)));
   c.queue.process(
     "inbox.apply",
     async ({ inboxId, lane, ringing }) => {

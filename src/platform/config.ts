@@ -89,7 +89,7 @@ const envSchema = z
     SERVICE_ROLE: z.enum(["all", "web"]).default("all"),
     DB_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(20),
     DB_PREPARED_STATEMENTS: z.enum(["true", "false"]).default("true"),
-    WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(200).default(16),
+    WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(200).default(64),
     QUEUE_PREFIX: z.string().trim().regex(/^[A-Za-z0-9_-]{1,40}$/, "must be 1-40 letters, digits, _ or -").default("crm"),
   })
   .superRefine((env, ctx) => {

@@ -2,7 +2,7 @@ export * from "./entities";
 export { countPendingInbox } from "./inbox.repository";
 export { WebhookIntake } from "./intake.service";
 export { InboxProcessor, type InboxHandler, type InboxOutcome } from "./inbox-processor";
-export { InboxBatcher } from "./inbox-batcher";
+export { InboxBatcher, MAX_BATCH } from "./inbox-batcher";
 export { sweepInbox } from "./sweeper";
 export { twilioRouter, WEBHOOK_BODY_LIMIT } from "./twilio.router";
 export { pbxRouter } from "./pbx.router";

@@ -158,4 +158,15 @@ describe("InboxBatcher", () => {
     // b and c were gathered while a ran, and never with a ringing delivery.
     expect(runs.map((r) => r.ids)).toEqual([["a"], ["r"], ["s", "t"], ["b", "c"]]);
   });
+
+  it("shares a transaction among at most 32 deliveries of other work, and 8 ringing calls", async () => {
+    const { inbox, runs } = fakeInbox();
+    const batcher = new InboxBatcher(inbox, 1);
+    const busy = [batcher.apply("a", { lane: "call-a" }), batcher.apply("r", { lane: "call-r", ringing: true })];
+    const others = Array.from({ length: 40 }, (_, i) => batcher.apply(`o${i}`, { lane: `call-o${i}` }));
+    const ringing = Array.from({ length: 10 }, (_, i) => batcher.apply(`p${i}`, { lane: `call-p${i}`, ringing: true }));
+    await finishAll(runs, Promise.all([...busy, ...others, ...ringing]));
+    const ids = (prefix: string, from: number, to: number) => Array.from({ length: to - from }, (_, i) => `${prefix}${from + i}`);
+    expect(runs.map((r) => r.ids)).toEqual([["a"], ["r"], ids("o", 0, 32), ids("p", 0, 8), ids("o", 32, 40), ids("p", 8, 10)]);
+  });
 });
