@@ -45,7 +45,7 @@ export class WebhookIntake {
     return { inboxId: row.id, duplicate: !row.inserted, payload: row.payload };
   }
 
-  async findByKey<P>(deliveryKey: string): Promise<{ id: string; payload: P; inserted: boolean } | undefined> {
+  private async findByKey<P>(deliveryKey: string): Promise<{ id: string; payload: P; inserted: boolean } | undefined> {
     const rows = await this.ds.query(`SELECT id, payload, false AS inserted FROM inbox WHERE delivery_key = $1`, [deliveryKey.slice(0, MAX_KEY)]);
     return rows[0];
   }

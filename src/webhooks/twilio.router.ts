@@ -42,12 +42,15 @@ export function twilioRouter(deps: {
     return { route, params, query: stringsOnly(req.query) };
   };
 
-  /** TwiML routes decide once; a redelivery is answered from the stored decision. */
+  /**
+   * TwiML routes answer with the decision stored by the first delivery: the intake keeps the
+   * first payload, and a redelivery (rare) is decided again only to be answered from the stored
+   * one. Looking the key up first would cost every call a round trip before its pop.
+   */
   const twiml = (route: "voice" | "dial", decide: (d: TwilioDelivery) => Promise<RoutingDecision>) => async (req: Request, res: express.Response) => {
     const d = delivery(route, req);
     const key = twilioDeliveryKey(route, d.params, d.query);
-    const stored = await deps.intake.findByKey<TwilioDelivery>(key);
-    const accepted = stored ? { duplicate: true, payload: stored.payload } : await deps.intake.accept(`twilio.${route}`, key, { ...d, routing: await decide(d) }, { lane: twilioLane(d.params), ringing: true });
+    const accepted = await deps.intake.accept(`twilio.${route}`, key, { ...d, routing: await decide(d) }, { lane: twilioLane(d.params), ringing: true });
     deps.count(route, accepted.duplicate ? "duplicate" : "accepted");
     const routing = (accepted.payload.routing ?? { action: "hangup" }) as RoutingDecision;
     res.type("text/xml").send(renderTwiml(routing, { publicUrl: deps.publicUrl }, deps.texts));
