@@ -78,7 +78,7 @@ export function createTelephony(deps: {
       log: deps.log,
       hooks: deps.listenHooks ?? { started: () => undefined, refused: () => undefined, ended: () => undefined },
     }),
-    router: new CallRouter(deps.ds, crm.agents, crm.contacts, { ...config.routing, defaultRegion: config.defaultRegion }),
+    router: new CallRouter(crm.agents, { ...config.routing, defaultRegion: config.defaultRegion }),
     calls,
     async contactsMerged(em, from, into) {
       await em.query(`UPDATE calls SET contact_id = $2 WHERE contact_id = $1`, [from, into]);

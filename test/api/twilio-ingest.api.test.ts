@@ -330,4 +330,25 @@ describe("call flows", () => {
     expect((await callOf(c.callSid)).outcome).toBeNull(); // the owner missing it is not a miss
     await q(`UPDATE users SET presence = 'away' WHERE id = $1`, [bob.userId]);
   });
+
+  it("an available owner rings first even when more than ten agents have waited longer", async () => {
+    const agents: Array<{ id: string; email: string }> = await q(
+      `INSERT INTO users (email, name, role, password_hash, dial_target, presence, presence_changed_at)
+       SELECT 'idle' || i || '@test.test', 'Idle ' || i, 'agent', 'x', 'client:idle' || i, 'available', now() - interval '1 hour'
+       FROM generate_series(0, 10) AS i
+       UNION ALL SELECT 'carol@test.test', 'Carol', 'agent', 'x', 'client:carol', 'available', now() RETURNING id, email`,
+    );
+    const carol = { userId: agents.find((a) => a.email === "carol@test.test")!.id };
+    const from = nextNumber();
+    const first = newCall(from);
+    await send([voice(first), ...missedCallbacks(first, "client:idle0")]);
+    await drainInbox(svc);
+    await q(`UPDATE contacts SET owner_id = $1 WHERE id = (SELECT contact_id FROM calls WHERE provider_call_id = $2)`, [carol.userId, first.callSid]);
+
+    const res = await postSigned(svc, voice(newCall(from))).expect(200);
+    expect(res.text).toContain(`stage=owner&amp;owner=${carol.userId}`);
+    expect(res.text).toContain(">carol</Client>");
+    expect(res.text).not.toContain(">idle0</Client>");
+    await q(`UPDATE users SET presence = 'away' WHERE id = ANY($1::uuid[])`, [agents.map((a) => a.id)]);
+  });
 });

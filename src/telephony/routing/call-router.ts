@@ -1,5 +1,4 @@
-import type { DataSource } from "typeorm";
-import type { AgentsService, ContactsService, DialableAgent } from "../../crm";
+import type { AgentsService, DialableAgent } from "../../crm";
 import { parsePhone } from "../../crm";
 
 export const MAX_SIMULTANEOUS = 10;
@@ -25,16 +24,14 @@ export interface RoutingOptions {
  */
 export class CallRouter {
   constructor(
-    private readonly ds: DataSource,
     private readonly agents: AgentsService,
-    private readonly contacts: ContactsService,
     private readonly opts: RoutingOptions,
   ) {}
 
   async forIncomingCall(from: string): Promise<RoutingDecision> {
-    const available = await this.agents.availableAgents(MAX_SIMULTANEOUS + 1);
     const phone = parsePhone(from, this.opts.defaultRegion);
-    const ownerId = phone.kind === "number" ? (await this.contacts.findByE164(this.ds.manager, phone.e164))?.ownerId : undefined;
+    // The owner, when available, is among the agents whoever else is free (they come first).
+    const { agents: available, ownerId } = await this.agents.availableAgents(MAX_SIMULTANEOUS + 1, phone.kind === "number" ? phone.e164 : null);
     const owner = available.find((a) => a.userId === ownerId);
     if (owner && available.length > 1) return { action: "dial", stage: "owner", agents: [owner], timeoutSec: this.opts.ownerRingSeconds };
     return this.ringEveryone(available);
@@ -45,7 +42,7 @@ export class CallRouter {
     // "outbound": a click-to-call's customer leg ended (answered or not); the agent is told nothing more.
     if (answered || stage === "done" || stage === "outbound") return { action: "hangup" };
     if (stage === "owner") {
-      const others = (await this.agents.availableAgents(MAX_SIMULTANEOUS + 1)).filter((a) => a.userId !== ownerId);
+      const others = (await this.agents.availableAgents(MAX_SIMULTANEOUS + 1)).agents.filter((a) => a.userId !== ownerId);
       return this.ringEveryone(others);
     }
     return { action: this.opts.whenNobodyAnswers };
