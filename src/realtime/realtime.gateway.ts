@@ -240,12 +240,14 @@ export class Realtime {
   /** Emits a stored pop with an acknowledgement; the first ack marks it received. */
   sendPop(userId: string, pop: ScreenPopMessage, socket?: AgentSocket): void {
     if (this.closing) return; // stored: it is replayed when the agent connects again
-    // A socket acks with (err, reply); a room broadcast with (err, replies[]): either way no
-    // error means at least one of the agent's connections received it.
-    type AckEmitter = { timeout(ms: number): { emit(ev: "screen-pop", pop: ScreenPopMessage, cb: (err: Error | null) => void): void } };
+    // A socket acks with (err, reply); a room broadcast with (err, replies[]), one reply per
+    // connection. A room with no connection in it answers at once, without error and with no
+    // replies: nobody received the pop, so it is not acknowledged (it is replayed on connect).
+    type AckEmitter = { timeout(ms: number): { emit(ev: "screen-pop", pop: ScreenPopMessage, cb: (err: Error | null, replies: unknown) => void): void } };
     const target = (socket ?? this.io.to(userRoom(userId))) as unknown as AckEmitter;
-    target.timeout(ACK_TIMEOUT_MS).emit("screen-pop", pop, (err) => {
-      if (!err) this.deps.pops.markAcked(pop.popId);
+    target.timeout(ACK_TIMEOUT_MS).emit("screen-pop", pop, (err, replies) => {
+      const received = socket !== undefined || (Array.isArray(replies) && replies.length > 0);
+      if (!err && received) this.deps.pops.markAcked(pop.popId);
     });
   }
 
