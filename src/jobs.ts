@@ -7,8 +7,8 @@ export const SWEEP_INTERVAL_MS = 5000;
 
 /**
  * Coalesces requests to push the outbox: while one drain runs (or is about to), further
- * requests make it loop once more instead of starting another transaction. Pops go out as soon as their delivery
- * commits, and a burst of deliveries costs a few drains, not one each.
+ * requests make it loop once more instead of starting another transaction. Pops go out as soon
+ * as their delivery commits, and a burst of deliveries costs a few drains, not one each.
  */
 function outboxPusher(c: Container, dispatcher: OutboxDispatcher | undefined) {
   let running: Promise<void> | undefined;

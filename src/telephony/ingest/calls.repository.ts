@@ -139,8 +139,8 @@ export class CallsRepository {
   }
 
   /**
-   * Locks the call (as `lock`) and writes its leg in the same statement; none when the call is
-   * not there yet. Leg status only moves forward; `leg.userId` is the leg's agent, resolved
+   * Locks the call (LOCKED_CALL) and writes its leg in the same statement; none when the call
+   * is not there yet. Leg status only moves forward; `leg.userId` is the leg's agent, resolved
    * from its dial target in the same statement.
    */
   async lockWithLeg(
@@ -161,7 +161,10 @@ export class CallsRepository {
     return row?.user_id ?? null;
   }
 
-  /** Locks the call (as `lock`) and writes its recording in the same statement; terminal recording states are sticky, duration and channels fill in when known. */
+  /**
+   * Locks the call (LOCKED_CALL) and writes its recording in the same statement; none when the
+   * call is not there yet. Terminal recording states are sticky; duration and channels fill in.
+   */
   async lockWithRecording(
     em: EntityManager,
     r: { provider: string; providerCallId: string; recordingId: string; status: string; durationSec?: number; channels?: number; source: string; startedAt?: Date },
