@@ -68,13 +68,20 @@ export class InboxBatcher {
     }
   }
 
-  /** Up to `max` of the oldest waiting deliveries that `fit` and whose lanes are free, in the order they came. */
+  /**
+   * Up to `max` of the oldest waiting deliveries that `fit` and whose lanes are free, in the
+   * order they came. A delivery never overtakes an earlier one of its call still waiting (a
+   * leg's status behind the ringing call it belongs to): it would find no call and be deferred.
+   */
   private take(fit: (w: Waiting) => boolean, max: number): Waiting[] {
     const batch: Waiting[] = [];
+    const held = new Set<string>();
     for (let i = 0; i < this.waiting.length && batch.length < max; ) {
       const w = this.waiting[i]!;
-      if (!fit(w) || (w.lane && this.busyLanes.has(w.lane))) i++;
-      else batch.push(...this.waiting.splice(i, 1));
+      if (!fit(w) || (w.lane && (this.busyLanes.has(w.lane) || held.has(w.lane)))) {
+        if (w.lane) held.add(w.lane);
+        i++;
+      } else batch.push(...this.waiting.splice(i, 1));
     }
     return batch;
   }

@@ -169,4 +169,20 @@ describe("InboxBatcher", () => {
     const ids = (prefix: string, from: number, to: number) => Array.from({ length: to - from }, (_, i) => `${prefix}${from + i}`);
     expect(runs.map((r) => r.ids)).toEqual([["a"], ["r"], ids("o", 0, 32), ids("p", 0, 8), ids("o", 32, 40), ids("p", 8, 10)]);
   });
+
+  it("never lets a delivery overtake an earlier one of its call that is still waiting", async () => {
+    const { inbox, runs } = fakeInbox();
+    const batcher = new InboxBatcher(inbox, 1);
+    const busy = batcher.apply("r", { lane: "call-r", ringing: true });
+    // The call rings (its transaction kind is busy), then its agent's leg reports, then another call's.
+    const ringing = batcher.apply("a1", { lane: "call-a", ringing: true });
+    const leg = batcher.apply("a2", { lane: "call-a" });
+    const other = batcher.apply("b1", { lane: "call-b" });
+    await settle();
+    // b1 goes; a2 waits behind a1, though a transaction for it is free.
+    expect(runs.map((r) => r.ids)).toEqual([["r"], ["b1"]]);
+    await finishAll(runs, Promise.all([busy, ringing, leg, other]));
+    const order = runs.map((r) => r.ids.join(","));
+    expect(order.indexOf("a1")).toBeLessThan(order.indexOf("a2"));
+  });
 });
