@@ -191,22 +191,22 @@ describe("screen-pop", () => {
   it("a pop for a rung agent with no connection open is not counted as acknowledged until they connect and ack it", async () => {
     const frank = await agent("client:frank");
     // Available with no socket: e.g. within the grace period after their connection dropped.
-    const dave = await svc.signIn("agent", { dialTarget: "client:dave" });
-    await q(`UPDATE users SET presence = 'available' WHERE id = $1`, [dave.userId]);
+    const gina = await svc.signIn("agent", { dialTarget: "client:gina" });
+    await q(`UPDATE users SET presence = 'available' WHERE id = $1`, [gina.userId]);
     const status = async (popId: string) => (await q(`SELECT status FROM screen_pops WHERE id = $1`, [popId]))[0]?.status;
 
     await postSigned(svc, voice(newCall("+14155550915"))).expect(200);
     await waitFor(() => frank.pops.length === 1, { what: "frank's pop" });
     // Frank's ack came back over his socket; an empty room answers at once, so it would be stored by now.
     await waitFor(async () => (await status(frank.pops[0]!.popId)) === "acked", { what: "frank's ack stored" });
-    const [davePop] = await q(`SELECT id, status FROM screen_pops WHERE user_id = $1`, [dave.userId]);
-    expect(davePop.status).toBe("sent");
+    const [ginaPop] = await q(`SELECT id, status FROM screen_pops WHERE user_id = $1`, [gina.userId]);
+    expect(ginaPop.status).toBe("sent");
 
-    const s = open(dave.token);
+    const s = open(gina.token);
     const replayed = collect<ScreenPopMessage>(s, "screen-pop");
     await connected(s);
-    await waitFor(() => replayed.length === 1, { what: "dave's pop on connect" });
-    await waitFor(async () => (await status(davePop.id)) === "acked", { what: "dave's ack stored" });
+    await waitFor(() => replayed.length === 1, { what: "gina's pop on connect" });
+    await waitFor(async () => (await status(ginaPop.id)) === "acked", { what: "gina's ack stored" });
   });
 
   it("on a miss, task:assigned reaches the assignee", async () => {
