@@ -189,16 +189,16 @@ describe("screen-pop", () => {
   });
 
   it("a pop for a rung agent with no connection open is not counted as acknowledged until they connect and ack it", async () => {
-    const frank = await agent("client:frank");
+    const hank = await agent("client:hank");
     // Available with no socket: e.g. within the grace period after their connection dropped.
     const gina = await svc.signIn("agent", { dialTarget: "client:gina" });
     await q(`UPDATE users SET presence = 'available' WHERE id = $1`, [gina.userId]);
     const status = async (popId: string) => (await q(`SELECT status FROM screen_pops WHERE id = $1`, [popId]))[0]?.status;
 
-    await postSigned(svc, voice(newCall("+14155550915"))).expect(200);
-    await waitFor(() => frank.pops.length === 1, { what: "frank's pop" });
-    // Frank's ack came back over his socket; an empty room answers at once, so it would be stored by now.
-    await waitFor(async () => (await status(frank.pops[0]!.popId)) === "acked", { what: "frank's ack stored" });
+    await postSigned(svc, voice(newCall("+14155550941"))).expect(200);
+    await waitFor(() => hank.pops.length === 1, { what: "hank's pop" });
+    // Hank's ack came back over his socket; an empty room answers at once, so it would be stored by now.
+    await waitFor(async () => (await status(hank.pops[0]!.popId)) === "acked", { what: "hank's ack stored" });
     const [ginaPop] = await q(`SELECT id, status FROM screen_pops WHERE user_id = $1`, [gina.userId]);
     expect(ginaPop.status).toBe("sent");
 
