@@ -1,6 +1,6 @@
 import type { EntityManager } from "typeorm";
 import { prepared } from "../../platform/db/prepared";
-import type { ContactMatch, ContactsService } from "../contacts/contacts.service";
+import { contactByPhoneSql, type ContactMatch, type ContactsService } from "../contacts/contacts.service";
 import type { DealsService } from "../deals/deals.service";
 import type { ParsedPhone } from "../phones/phone-number";
 
@@ -20,8 +20,7 @@ const EARLIER_CALL = prepared("callers.earlier_call", `${EARLIER_CALL_OF("$1", "
  */
 const CONTACT_AND_DEAL = prepared(
   "callers.contact_and_deal",
-  `WITH found AS (
-     SELECT c.id, c.name, c.owner_id FROM contact_phones p JOIN contacts c ON c.id = p.contact_id WHERE p.e164 = $2 AND c.deleted_at IS NULL),
+  `WITH found AS (${contactByPhoneSql("$2")}),
    phone AS (
      INSERT INTO contact_phones (contact_id, e164, raw, extension) SELECT gen_random_uuid(), $2, $3, $4 WHERE NOT EXISTS (SELECT 1 FROM found)
      ON CONFLICT (e164) DO NOTHING RETURNING contact_id),

@@ -15,16 +15,16 @@ export interface ContactMatch {
 const INGEST_ACTOR = { type: "system", id: "ingest" } as const;
 
 /**
- * The owner of the contact a number belongs to, as a scalar subquery on the parameter `param`:
- * routing asks for it with the available agents, in one round trip.
+ * The live contact a number (the parameter `param`) belongs to: id, name, owner_id. Other
+ * statements (a caller's records, routing) embed it to save a round trip.
  */
-export const ownerByPhoneSql = (param: string): string =>
-  `(SELECT c.owner_id FROM contact_phones p JOIN contacts c ON c.id = p.contact_id WHERE p.e164 = ${param} AND c.deleted_at IS NULL LIMIT 1)`;
+export const contactByPhoneSql = (param: string): string =>
+  `SELECT c.id, c.name, c.owner_id FROM contact_phones p JOIN contacts c ON c.id = p.contact_id WHERE p.e164 = ${param} AND c.deleted_at IS NULL`;
 
-const CONTACT_BY_PHONE = prepared(
-  "contacts.by_phone",
-  `SELECT c.id, c.name, c.owner_id FROM contact_phones p JOIN contacts c ON c.id = p.contact_id WHERE p.e164 = $1 AND c.deleted_at IS NULL`,
-);
+/** That contact's owner, as a scalar subquery: routing asks for it with the available agents. */
+export const ownerByPhoneSql = (param: string): string => `(SELECT owner_id FROM (${contactByPhoneSql(param)}) AS c LIMIT 1)`;
+
+const CONTACT_BY_PHONE = prepared("contacts.by_phone", contactByPhoneSql("$1"));
 export class ContactsService {
   constructor(
     private readonly audit: AuditService,

@@ -49,14 +49,16 @@ export class CallIngestService {
     let customerIsOwn = false;
     // The customer's number as parsed for the call's row, reused for their contact.
     let customer: ParsedPhone | undefined;
-    // The agent's leg as written with its call's lock.
-    let leg: LegResult | undefined;
+    // The agent's leg: as its event gives it, and as written with its call's lock.
+    let leg: { fields: LegFields; written: LegResult } | undefined;
     // Legs and recordings carry no caller details: they wait for the call itself (the inbox
     // keeps the delivery), and are written by the statement that locks it.
     if (ev.type === "leg.status") {
-      const locked = await this.calls.lockWithLeg(em, legOf(ev));
+      const fields = legOf(ev);
+      const locked = await this.calls.lockWithLeg(em, fields);
       if (!locked) return "deferred";
-      ({ call, leg } = locked);
+      call = locked.call;
+      leg = { fields, written: locked.leg };
     } else if (ev.type === "recording") {
       call = await this.calls.lockWithRecording(em, recordingOf(ev));
       if (!call) return "deferred";
@@ -203,9 +205,8 @@ export class CallIngestService {
     }
   }
 
-  private async applyLeg(em: EntityManager, call: CallRow, ev: LegStatusEvent, leg: LegResult): Promise<void> {
-    const answered = ev.status === "in-progress";
-    const ended = callStatusOf(ev.status) === "completed";
+  private async applyLeg(em: EntityManager, call: CallRow, ev: LegStatusEvent, { fields, written: leg }: { fields: LegFields; written: LegResult }): Promise<void> {
+    const { answered, ended } = fields;
     if (call.direction === "outbound") {
       // Click-to-call rings the agent first: their answer is not the customer's. They are busy meanwhile.
       // A late or redelivered "answered" after the leg or the call ended must not leave them busy.
@@ -345,6 +346,7 @@ const summary = (c: CallRow) => ({
 });
 
 type LegResult = { userId: string | null; ended: boolean };
+type LegFields = ReturnType<typeof legOf>;
 
 /** A leg's row as its event gives it. */
 function legOf(ev: LegStatusEvent) {
