@@ -8,6 +8,7 @@ import { addToOutbox } from "../../src/platform/outbox";
 import { AuditService } from "../../src/crm/audit/audit.service";
 import { NUMBER_AND_REPORT } from "../../src/tracking/attribution/call-attribution.service";
 import { CallsRepository } from "../../src/telephony/ingest/calls.repository";
+import { INBOX_INSERT_BATCH } from "../../src/webhooks/inbox-writer";
 import { createTestDatabase, type TestDatabase } from "../support/test-db";
 
 let db: TestDatabase;
@@ -72,6 +73,24 @@ describe("plans that must not depend on the values", () => {
     expect(plan).toContain("Index Scan using tracking_provider_calls_telephony_idx");
     expect(plan).toContain("Index Scan using tracking_provider_calls_unmatched_idx");
     expect(plan).not.toContain("Seq Scan on tracking_provider_calls");
+  });
+
+  it("a batch of deliveries finds its redeliveries by key, not by scanning the inbox, in a generic plan", async () => {
+    await ds.query(
+      `INSERT INTO inbox (source, delivery_key, payload) SELECT 'twilio.status', 'plan-' || i, '{}' FROM generate_series(1, 3000) AS i`,
+    );
+    await ds.query(`ANALYZE inbox`);
+    const plan = await ds.transaction(async (em) => {
+      await em.query(`SET LOCAL plan_cache_mode = force_generic_plan`);
+      await em.query(`PREPARE inbox_plan AS ${INBOX_INSERT_BATCH}`);
+      const rows: Array<{ "QUERY PLAN": string }> = await em.query(
+        `EXPLAIN EXECUTE inbox_plan('[{"source":"twilio.status","key":"plan-7","payload":{}},{"source":"twilio.status","key":"plan-new","payload":{}}]')`,
+      );
+      await em.query(`DEALLOCATE inbox_plan`);
+      return rows.map((r) => r["QUERY PLAN"]).join("\n");
+    });
+    expect(plan).toContain("Index Scan using inbox_delivery_key on inbox");
+    expect(plan).not.toContain("Seq Scan on inbox");
   });
 });
 

@@ -30,12 +30,11 @@ export function requestLogger(log: Logger): RequestHandler {
       const responseTime = Math.round(Number(process.hrtime.bigint() - started) / 1e5) / 10;
       log[level]({ req: { id, method: req.method, url: redactAccess(req.originalUrl) }, res: { statusCode: res.statusCode }, responseTime }, msg);
     };
-    res.once("finish", () => {
+    // One listener: a response emits "close" after "finish" too, or alone when it was cut off.
+    res.once("close", () => {
+      if (!res.writableFinished) return line("warn", "request aborted");
       const status = res.statusCode;
       line(status >= 500 ? "error" : status >= 400 ? "warn" : "info", status >= 500 ? `request failed with ${status}` : "request completed");
-    });
-    res.once("close", () => {
-      if (!res.writableFinished) line("warn", "request aborted");
     });
     next();
   };
