@@ -16,4 +16,6 @@ WORKDIR /app
 COPY --from=build /app /app
 USER node
 EXPOSE 3000
-CMD ["node", "dist/src/main.js"]
+# A larger young generation: the web process allocates per request, and fewer scavenges gave
+# +8% acknowledgements for ~20 MB (docs/performance.md).
+CMD ["node", "--max-semi-space-size=32", "dist/src/main.js"]

@@ -92,8 +92,12 @@ async function startBaseline(script) {
 /** BENCH_PROFILE=dir: the service's processes write CPU profiles there when they stop. */
 const profileArgs = process.env.BENCH_PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(process.env.BENCH_PROFILE)}`] : [];
 
+/** The node flags the web process runs with in `npm start` and the Dockerfile (docs/performance.md). */
+const WEB_NODE_FLAGS = ["--max-semi-space-size=32"];
+
 function startService(script, env) {
-  const child = spawn(process.execPath, [...profileArgs, path.join(root, "dist/src", script)], { env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "inherit"] });
+  const flags = script === "main.js" ? WEB_NODE_FLAGS : [];
+  const child = spawn(process.execPath, [...profileArgs, ...flags, path.join(root, "dist/src", script)], { env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "inherit"] });
   return child;
 }
 
@@ -224,7 +228,7 @@ async function main() {
   const results = { when: new Date().toISOString(), machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version }, seconds: SECONDS, connections: CONNECTIONS };
   if (ONLY.includes("ingest")) await ingestBench(results);
   if (ONLY.includes("pops")) await realtimeBench(results);
-  if (ONLY.includes("tracking")) await trackingBench(results, { sql, dbUrl, freePort, waitHttp, stop, step, root, PG, REDIS, dropQueueKeys });
+  if (ONLY.includes("tracking")) await trackingBench(results, { sql, dbUrl, freePort, waitHttp, stop, step, root, PG, REDIS, dropQueueKeys, WEB_NODE_FLAGS });
   printResults(results);
 }
 

@@ -74,7 +74,7 @@ async function trackingBench(results, h) {
     const port = await h.freePort();
     const publicUrl = `http://127.0.0.1:${port}`;
     const secret = BENCH_SECRET;
-    const svc = spawn(process.execPath, [path.join(h.root, "dist/src/main.js")], {
+    const svc = spawn(process.execPath, [...h.WEB_NODE_FLAGS, path.join(h.root, "dist/src/main.js")], {
       env: { ...process.env, PORT: String(port), PUBLIC_URL: publicUrl, DATABASE_URL: url, REDIS_URL: h.REDIS, JWT_SECRET: secret, LOG_LEVEL: "warn", QUEUE_PREFIX: dbName, TRACKING_SESSIONS_PER_MINUTE: "10000000" },
       stdio: ["ignore", "ignore", "inherit"],
     });
