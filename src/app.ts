@@ -24,8 +24,7 @@ export function createApp(c: Container): Express {
   const app = express();
   app.disable("x-powered-by");
   if (c.config.trustProxy) app.set("trust proxy", c.config.trustProxy);
-  app.use(requestLogger(c.log));
-  app.use(c.metrics.httpTimer());
+  app.use(requestLogger(c.log, (req, res, seconds) => c.metrics.observeHttp(req, res, seconds)));
 
   // Webhooks come first, before the browser-facing security headers: providers are servers, and
   // these routes take the most requests.

@@ -1,4 +1,4 @@
-import type { RequestHandler } from "express";
+import type { Request, Response } from "express";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 
 /** One registry per service instance (not the global one), so tests can build many. */
@@ -69,15 +69,9 @@ export class Metrics {
     });
   }
 
-  /** Labels by the matched route pattern, never the raw URL (bounded cardinality). */
-  httpTimer(): RequestHandler {
-    return (req, res, next) => {
-      const end = this.httpDuration.startTimer({ method: req.method });
-      res.on("finish", () => {
-        const route = req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : "unmatched";
-        end({ route, status: String(res.statusCode) });
-      });
-      next();
-    };
+  /** One finished HTTP request, labelled by its matched route pattern, never the raw URL (bounded cardinality). */
+  observeHttp(req: Request, res: Response, seconds: number): void {
+    const route = req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : "unmatched";
+    this.httpDuration.observe({ method: req.method, route, status: String(res.statusCode) }, seconds);
   }
 }

@@ -4,7 +4,7 @@ import request from "supertest";
 import { createLogger } from "../../src/platform/logger";
 import { requestLogger } from "../../src/platform/http/request-context";
 
-function app(level: string) {
+function app(level: string, finished?: Parameters<typeof requestLogger>[1]) {
   const lines: Array<Record<string, unknown>> = [];
   const stream = new Writable({
     write(chunk, _enc, cb) {
@@ -13,7 +13,7 @@ function app(level: string) {
     },
   });
   const a = express()
-    .use(requestLogger(createLogger(level, stream)))
+    .use(requestLogger(createLogger(level, stream), finished))
     .get("/ok", (_req, res) => void res.send("ok"))
     .get("/boom", (_req, res) => void res.status(503).end())
     .get("/healthz", (_req, res) => void res.send("up"));
@@ -43,5 +43,20 @@ describe("request logger", () => {
     const warnOnly = app("warn");
     await warnOnly.http.get("/ok").expect(200);
     expect(warnOnly.lines).toEqual([]);
+  });
+
+  it("hands every answered request to the metrics' timer, health checks included, from the same listener", async () => {
+    const seen: Array<{ path: string; status: number; seconds: number }> = [];
+    const { http, lines } = app("info", (req, res, seconds) => seen.push({ path: req.path, status: res.statusCode, seconds }));
+    await http.get("/ok").expect(200);
+    await http.get("/healthz").expect(200);
+    await http.get("/boom").expect(503);
+    expect(seen).toEqual([
+      { path: "/ok", status: 200, seconds: expect.any(Number) },
+      { path: "/healthz", status: 200, seconds: expect.any(Number) },
+      { path: "/boom", status: 503, seconds: expect.any(Number) },
+    ]);
+    expect(seen.every((s) => s.seconds >= 0 && s.seconds < 5)).toBe(true);
+    expect(lines.map((l) => l.msg)).toEqual(["request completed", "request failed with 503"]);
   });
 });
