@@ -1,5 +1,6 @@
 import type { DataSource, EntityManager } from "typeorm";
 import type { CallContextService } from "../crm";
+import { prepared } from "../platform/db/prepared";
 import type { OutboxTopics } from "../platform/outbox";
 import { popKey, type PopStore } from "./pop-store";
 import type { TaskMessage } from "./realtime-events";
@@ -13,10 +14,14 @@ const MAX_ATTEMPTS = 10;
  * Claims the oldest pending rows and marks them done in one statement; a rollback puts them back.
  * `= ANY(ARRAY(...))`, not `IN (...)`: the claimed ids are looked up by key whatever the
  * statistics say (with `IN`, stale statistics on a young table can make it a scan of every row).
+ * Prepared, with its limit written in: it runs for every pop, and it has no value to plan for.
  */
-const CLAIM_AND_MARK_DONE = `UPDATE outbox SET status = 'done', attempts = attempts + 1, processed_at = now()
-  WHERE id = ANY(ARRAY(SELECT id FROM outbox WHERE status = 'pending' AND available_at <= now() ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED))
-  RETURNING id, topic, payload`;
+const CLAIM_AND_MARK_DONE = prepared(
+  "outbox.claim",
+  `UPDATE outbox SET status = 'done', attempts = attempts + 1, processed_at = now()
+   WHERE id = ANY(ARRAY(SELECT id FROM outbox WHERE status = 'pending' AND available_at <= now() ORDER BY id LIMIT ${BATCH} FOR UPDATE SKIP LOCKED))
+   RETURNING id, topic, payload`,
+);
 
 interface OutboxRow {
   id: string;
@@ -68,7 +73,7 @@ export class OutboxDispatcher {
   /** The fast path: rows claimed and marked done in one statement, handled in a few more. */
   private async dispatchBatch(em: EntityManager): Promise<{ count: number; emits: Emit[] }> {
     // TypeORM answers an UPDATE with [rows, affected count].
-    const [rows]: [OutboxRow[], number] = await em.query(CLAIM_AND_MARK_DONE, [BATCH]);
+    const [rows]: [OutboxRow[], number] = await em.query(CLAIM_AND_MARK_DONE, []);
     // RETURNING keeps no order: the rows' order is the order of their pushes.
     rows.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
     return { count: rows.length, emits: rows.length > 0 ? await this.handle(em, rows) : [] };

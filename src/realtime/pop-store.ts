@@ -1,7 +1,22 @@
 import type { DataSource, EntityManager } from "typeorm";
 import type { ScreenPopContent } from "../crm";
+import { prepared } from "../platform/db/prepared";
 
 const ACK_FLUSH_MS = 20;
+
+/**
+ * A batch's pops in one prepared statement, fed one JSON document: each call's card once with
+ * the agents it rings (ten agents used to mean ten copies of the card, each escaped again as an
+ * element of a jsonb[] parameter). Rows go in key order, so two batches never deadlock.
+ */
+const SAVE_POPS = prepared(
+  "screen_pops.save",
+  `INSERT INTO screen_pops (call_id, user_id, payload, status, sent_at)
+   SELECT (e->>'c')::uuid, u.id::uuid, e->'p', 'sent', now()
+   FROM jsonb_array_elements($1::jsonb) AS e CROSS JOIN LATERAL jsonb_array_elements_text(e->'u') AS u(id)
+   ORDER BY 1, 2
+   ON CONFLICT (call_id, user_id) DO UPDATE SET sent_at = now() RETURNING id, call_id, user_id`,
+);
 
 /** Stored pops: one per (call, agent), so a redelivered event never pops twice. */
 export class PopStore {
@@ -16,21 +31,14 @@ export class PopStore {
    */
   async saveAll(em: EntityManager, calls: Array<{ callId: string; userIds: string[]; content: ScreenPopContent }>): Promise<Map<string, string>> {
     // One row per (call, agent) even when a batch rings an agent twice (owner first, then everyone).
-    const byPair = new Map(
-      calls.flatMap((c) => {
-        const payload = JSON.stringify(c.content);
-        return c.userIds.map((userId) => [popKey(c.callId, userId), { callId: c.callId, userId, payload }] as const);
-      }),
-    );
-    const pairs = [...byPair.values()];
-    if (pairs.length === 0) return new Map();
-    const rows: Array<{ id: string; call_id: string; user_id: string }> = await em.query(
-      `INSERT INTO screen_pops (call_id, user_id, payload, status, sent_at)
-       SELECT c, u, p, 'sent', now() FROM unnest($1::uuid[], $2::uuid[], $3::jsonb[]) AS t(c, u, p)
-       ORDER BY c, u
-       ON CONFLICT (call_id, user_id) DO UPDATE SET sent_at = now() RETURNING id, call_id, user_id`,
-      [pairs.map((p) => p.callId), pairs.map((p) => p.userId), pairs.map((p) => p.payload)],
-    );
+    const byCall = new Map<string, { content: ScreenPopContent; userIds: Set<string> }>();
+    for (const c of calls) {
+      const entry = byCall.get(c.callId) ?? byCall.set(c.callId, { content: c.content, userIds: new Set() }).get(c.callId)!;
+      for (const u of c.userIds) entry.userIds.add(u);
+    }
+    const input = [...byCall].filter(([, e]) => e.userIds.size > 0).map(([callId, e]) => ({ c: callId, u: [...e.userIds], p: e.content }));
+    if (input.length === 0) return new Map();
+    const rows: Array<{ id: string; call_id: string; user_id: string }> = await em.query(SAVE_POPS, [JSON.stringify(input)]);
     return new Map(rows.map((r) => [popKey(r.call_id, r.user_id), r.id]));
   }
 

@@ -1,4 +1,5 @@
 import type { DataSource, EntityManager } from "typeorm";
+import { prepared } from "../../platform/db/prepared";
 
 export interface ScreenPopContent {
   call: { id: string; direction: string; from: string; to: string; status: string; startedAt: string };
@@ -42,8 +43,12 @@ interface PopRow {
 
 const touch = (alias: string) => `json_build_object('source', ${alias}.source, 'medium', ${alias}.medium, 'campaign', ${alias}.campaign, 'keyword', ${alias}.keyword)`;
 
-/** Everything a pop shows, per call, as one row: the card, its lists as JSON arrays. */
-const POPS_SQL = `
+/**
+ * Everything a pop shows, per call, as one row: the card, its lists as JSON arrays. Prepared:
+ * planning it took twice as long as running it (0.5 against 0.2–0.3 ms), and its one parameter
+ * is the calls' ids, looked up by key; the lists are found from each call's row, whatever plan.
+ */
+const POPS_SQL = prepared("screen_pop.cards", `
   SELECT c.id, c.direction, c.from_raw, c.to_raw, c.status, c.started_at, c.contact_id, c.is_first_time_caller,
     ct.name AS contact_name, ct.company, u.id AS owner_id, u.name AS owner_name,
     (SELECT ${touch("a")} FROM call_attributions a WHERE a.call_id = c.id AND a.is_primary LIMIT 1) AS attribution,
@@ -60,7 +65,7 @@ const POPS_SQL = `
       SELECT t.id, t.type, t.title, t.due_at FROM tasks t
       WHERE t.contact_id = c.contact_id AND t.status = 'open' ORDER BY t.due_at LIMIT 10) t), '[]') AS open_tasks
   FROM calls c LEFT JOIN contacts ct ON ct.id = c.contact_id LEFT JOIN users u ON u.id = ct.owner_id
-  WHERE c.id = ANY($1::uuid[])`;
+  WHERE c.id = ANY($1::uuid[])`);
 
 function toContent(r: PopRow): ScreenPopContent {
   const recentCalls = r.recent_calls.map((c) => ({
