@@ -1,6 +1,7 @@
 import type { Container } from "./container";
 import type { OutboxDispatcher } from "./realtime";
 import { finalizeStaleRingingCalls } from "./telephony";
+import type { ApplyHints } from "./platform/queue/jobs";
 import { InboxBatcher, MAX_BATCH, sweepInbox } from "./webhooks";
 
 export const SWEEP_INTERVAL_MS = 5000;
@@ -51,15 +52,22 @@ export function startJobs(c: Container, dispatcher: OutboxDispatcher | undefined
   // deliveries that arrive while they are busy gather into shared ones (decision 0011). Two keep
   // the worker preparing one while PostgreSQL runs the other; more would only be emptier.
   const batcher = new InboxBatcher(c.inbox, Math.max(1, Math.ceil(c.config.workerConcurrency / MAX_BATCH.other)));
-  c.queue.process(
-    "inbox.apply",
-    async ({ inboxId, lane, ringing }) => {
-      const result = await batcher.apply(inboxId, { lane, ringing });
-      count("inbox.apply")(result);
-      if (result === "done") pusher.request();
-    },
-    c.config.workerConcurrency,
-  );
+  const applyDelivery = async (inboxId: string, hints: ApplyHints) => {
+    const result = await batcher.apply(inboxId, hints);
+    count("inbox.apply")(result);
+    if (result === "done") pusher.request();
+  };
+  c.queue.process("inbox.apply", ({ inboxId, lane, ringing }) => applyDelivery(inboxId, { lane, ringing }), c.config.workerConcurrency);
+  // Ringing calls this process receives are applied here, as many at once as it runs jobs; the
+  // rest go to the queue (decision 0012).
+  const appliedHere = new Set<Promise<void>>();
+  c.intake.applyRingingHere((inboxId, hints) => {
+    if (appliedHere.size >= c.config.workerConcurrency) return undefined;
+    const applying = applyDelivery(inboxId, hints);
+    appliedHere.add(applying);
+    void applying.catch(() => undefined).finally(() => appliedHere.delete(applying));
+    return applying;
+  });
   c.queue.process(
     "maintenance.sweep",
     async () => {
@@ -84,6 +92,8 @@ export function startJobs(c: Container, dispatcher: OutboxDispatcher | undefined
   timer.unref();
   return async () => {
     clearInterval(timer);
+    c.intake.applyRingingHere(undefined);
+    await Promise.allSettled([...appliedHere]);
     await pusher.idle();
   };
 }

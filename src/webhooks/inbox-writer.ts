@@ -28,6 +28,12 @@ interface Pending {
   reject(err: unknown): void;
 }
 
+/**
+ * Applies a committed delivery in this process; undefined when it cannot take it now (the
+ * delivery then goes to the queue). The promise fails when applying failed.
+ */
+export type LocalApply = (inboxId: string, hints: ApplyHints) => Promise<void> | undefined;
+
 /** Enough to make one statement carry a burst; small enough to keep its latency low. */
 const MAX_BATCH = 256;
 /**
@@ -67,6 +73,8 @@ export const INBOX_INSERT_BATCH = prepared(
 export class InboxWriter {
   private readonly waiting: Pending[] = [];
   private inFlight = 0;
+  /** Set while this process also applies deliveries: see WebhookIntake.applyRingingHere. */
+  applyHere: LocalApply | undefined;
 
   constructor(
     private readonly ds: DataSource,
@@ -118,14 +126,25 @@ export class InboxWriter {
       if (!r?.id) p.resolve(undefined);
       else p.resolve({ id: r.id, payload: r.inserted ? firstOf.get(p.key)!.value : r.payload, inserted: r.inserted && firstOf.get(p.key) === p });
     }
-    const inserted = rows.filter((r) => r.inserted && r.id);
-    if (inserted.length === 0) return;
+    const inserted = rows.flatMap((r) => (r.inserted && r.id ? [{ inboxId: r.id, hints: firstOf.get(r.key)!.hints }] : []));
+    // A ringing call's delivery is applied here when this process runs the jobs and can take it;
+    // if that fails it goes to the queue like the rest, for the queue's retries.
+    const queued = inserted.filter((d) => {
+      const applying = d.hints.ringing ? this.applyHere?.(d.inboxId, d.hints) : undefined;
+      applying?.catch(() => this.enqueue([d]));
+      return applying === undefined;
+    });
+    this.enqueue(queued);
+  }
+
+  private enqueue(deliveries: Array<{ inboxId: string; hints: ApplyHints }>): void {
+    if (deliveries.length === 0) return;
     void this.queue
       .enqueueMany(
         "inbox.apply",
-        inserted.map((r) => ({ payload: { inboxId: r.id!, ...firstOf.get(r.key)?.hints }, opts: { jobId: `${r.id}:0` } })),
+        deliveries.map((d) => ({ payload: { inboxId: d.inboxId, ...d.hints }, opts: { jobId: `${d.inboxId}:0` } })),
       )
-      .catch((err: Error) => this.log.warn({ deliveries: inserted.length, err: err.message }, "enqueue failed; the sweeper will pick the deliveries up"));
+      .catch((err: Error) => this.log.warn({ deliveries: deliveries.length, err: err.message }, "enqueue failed; the sweeper will pick the deliveries up"));
   }
 
   /** One statement: new rows are inserted (in key order, so two batches never deadlock), existing ones read (only theirs carry a payload back). */

@@ -2,7 +2,7 @@ import type { DataSource } from "typeorm";
 import { AppError } from "../platform/errors";
 import type { Logger } from "../platform/logger";
 import type { ApplyHints, JobQueue } from "../platform/queue/jobs";
-import { InboxWriter, type InboxRow } from "./inbox-writer";
+import { InboxWriter, type InboxRow, type LocalApply } from "./inbox-writer";
 
 /** Delivery keys are cut to this length wherever they are written or looked up. */
 const MAX_KEY = 500;
@@ -43,6 +43,16 @@ export class WebhookIntake {
     row ??= await this.findByKey<P>(key);
     if (!row) throw new AppError("unavailable", "Delivery raced with itself; retry");
     return { inboxId: row.id, duplicate: !row.inserted, payload: row.payload };
+  }
+
+  /**
+   * A process that also runs the jobs applies the ringing calls it receives itself, right after
+   * their commit, instead of enqueueing them: the pop does not wait for a queue round trip and
+   * a job's pickup (decision 0012). Undefined stops it (at shutdown). A crash in between leaves
+   * the row pending, and the sweeper enqueues it.
+   */
+  applyRingingHere(apply: LocalApply | undefined): void {
+    this.writer.applyHere = apply;
   }
 
   private async findByKey<P>(deliveryKey: string): Promise<{ id: string; payload: P; inserted: boolean } | undefined> {
