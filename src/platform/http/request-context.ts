@@ -16,9 +16,8 @@ declare module "express-serve-static-core" {
  * Request id and one JSON log line per request (`request completed`, or `request failed with
  * 5xx`, `request aborted`); errors logged elsewhere carry `reqId`. `finished` gets every request
  * that was answered (health checks too), with its duration: the metrics' timer. Lean on purpose:
- * it runs for every webhook, so one middleware and one listener for both (as two they cost the
- * bare signature-checking server 16% of its rate), no per-request child logger, and nothing is
- * built for a level that is off.
+ * it runs for every webhook, so one middleware and one listener serve both, no per-request child
+ * logger, and nothing is built for a level that is off.
  */
 export function requestLogger(log: Logger, finished?: (req: Request, res: Response, seconds: number) => void): RequestHandler {
   return (req, res, next) => {
