@@ -7,7 +7,7 @@ import twilio from "twilio";
 import { io as connect, type Socket } from "socket.io-client";
 import { hashPassword } from "../../src/crm";
 import { createTestDatabase, type TestDatabase } from "../support/test-db";
-import { redisUrl, usesRealServices } from "../support/test-service";
+import { deleteRedisKeys, redisUrl, usesRealServices } from "../support/test-service";
 import { waitFor } from "../support/wait-for";
 
 /**
@@ -31,6 +31,7 @@ suite("two processes, one cluster", () => {
   let db: TestDatabase;
   const procs: ChildProcess[] = [];
   let socket: Socket | undefined;
+  let prefix: string | undefined;
 
   beforeAll(() => {
     execFileSync(process.execPath, [path.join(root, "scripts/build-if-stale.js")], { cwd: root, stdio: "inherit" });
@@ -40,11 +41,12 @@ suite("two processes, one cluster", () => {
     socket?.disconnect();
     await Promise.all(procs.map((p) => new Promise<void>((r) => (p.exitCode !== null || p.signalCode !== null ? r() : (p.once("exit", () => r()), p.kill("SIGTERM"))))));
     await db?.drop();
+    if (prefix) await deleteRedisKeys(redisUrl()!, `${prefix}:*`);
   });
 
   it("a webhook received by process A pops on an agent connected to process B", async () => {
     db = await createTestDatabase();
-    const prefix = `mn${randomBytes(4).toString("hex")}`;
+    prefix = `mn${randomBytes(4).toString("hex")}`;
     const start = async (role: "all" | "web") => {
       const port = await freePort();
       const child = spawn(process.execPath, [path.join(root, "dist/src/main.js")], {

@@ -3,13 +3,23 @@ import { createLogger } from "../../src/platform/logger";
 import { BullQueue } from "../../src/platform/queue/bull-queue";
 import { InProcessQueue } from "../../src/platform/queue/in-process-queue";
 import type { JobQueue } from "../../src/platform/queue/jobs";
-import { redisUrl } from "../support/test-service";
+import { deleteRedisKeys, redisUrl } from "../support/test-service";
 import { waitFor } from "../support/wait-for";
 
 const log = createLogger("silent");
 const kinds: Array<[string, () => JobQueue]> = [["in-process", () => new InProcessQueue(log)]];
 const url = redisUrl();
-if (url) kinds.push(["bull", () => new BullQueue(url, log, `tq${randomBytes(4).toString("hex")}`)]);
+const prefixes: string[] = [];
+const bullQueue = (): JobQueue => {
+  const prefix = `tq${randomBytes(4).toString("hex")}`;
+  prefixes.push(prefix);
+  return new BullQueue(url!, log, prefix);
+};
+if (url) kinds.push(["bull", bullQueue]);
+// Each Bull queue's keys go with it, so reruns on a shared Redis start clean.
+afterAll(async () => {
+  for (const prefix of prefixes) await deleteRedisKeys(url!, `${prefix}:*`);
+});
 
 describe.each(kinds)("%s queue", (_kind, make) => {
   let queue: JobQueue;

@@ -61,12 +61,13 @@ export async function startTestService(opts: { role?: Role; env?: Record<string,
       await service.stop();
       await db.drop();
       const url = redisUrl();
-      if (url) await deleteKeys(url, `${queuePrefix}:*`);
+      if (url) await deleteRedisKeys(url, `${queuePrefix}:*`);
     },
   };
 }
 
-async function deleteKeys(url: string, pattern: string): Promise<void> {
+/** Deletes the Redis keys matching a pattern: a test's queue and Socket.IO keys, under its own prefix. */
+export async function deleteRedisKeys(url: string, pattern: string): Promise<void> {
   const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
   try {
     await r.connect();
