@@ -61,11 +61,15 @@ export function startJobs(c: Container, dispatcher: OutboxDispatcher | undefined
   // Ringing calls this process receives are applied here, as many at once as it runs jobs; the
   // rest go to the queue (decision 0012).
   const appliedHere = new Set<Promise<void>>();
+  const appliedHereCount = (result: "applied" | "failed" | "at_capacity") => c.metrics.ringingAppliedHere.inc({ result });
   c.intake.applyRingingHere((inboxId, hints) => {
-    if (appliedHere.size >= c.config.workerConcurrency) return undefined;
+    if (appliedHere.size >= c.config.workerConcurrency) return void appliedHereCount("at_capacity");
     const applying = applyDelivery(inboxId, hints);
     appliedHere.add(applying);
-    void applying.catch(() => undefined).finally(() => appliedHere.delete(applying));
+    void applying.then(
+      () => appliedHereCount("applied"),
+      () => appliedHereCount("failed"),
+    ).finally(() => appliedHere.delete(applying));
     return applying;
   });
   c.queue.process(

@@ -17,6 +17,12 @@ export class Metrics {
     labelNames: ["route", "result"],
     registers: [this.registry],
   });
+  readonly ringingAppliedHere = new Counter({
+    name: "ringing_applied_here_total",
+    help: "Ringing calls' deliveries that a process running the jobs applies itself (decision 0012), by result: applied, failed (then enqueued), at_capacity (enqueued instead)",
+    labelNames: ["result"],
+    registers: [this.registry],
+  });
   readonly jobs = new Counter({
     name: "jobs_processed_total",
     help: "Jobs processed by name and result",

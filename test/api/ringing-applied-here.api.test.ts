@@ -27,6 +27,8 @@ describe("ringing calls applied by the process that received them (decision 0012
     await postSigned(svc, parentStatus(call, "completed", { CallDuration: "0" })).expect(204);
     const completed = await applied(`twilio:status:${call.callSid}:-:completed`);
     expect(queuedIds()).toContain(completed.id);
+    const metrics = (await svc.http.get("/metrics").expect(200)).text;
+    expect(metrics).toMatch(/^ringing_applied_here_total\{result="applied"\} 1$/m);
   });
 
   it("a ringing call the process cannot take now, or fails to apply, goes to the queue and is applied from there", async () => {
