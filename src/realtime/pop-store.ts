@@ -33,7 +33,8 @@ export class PopStore {
     // One row per (call, agent) even when a batch rings an agent twice (owner first, then everyone).
     const byCall = new Map<string, { content: ScreenPopContent; userIds: Set<string> }>();
     for (const c of calls) {
-      const entry = byCall.get(c.callId) ?? byCall.set(c.callId, { content: c.content, userIds: new Set() }).get(c.callId)!;
+      let entry = byCall.get(c.callId);
+      if (!entry) byCall.set(c.callId, (entry = { content: c.content, userIds: new Set() }));
       for (const u of c.userIds) entry.userIds.add(u);
     }
     const input = [...byCall].filter(([, e]) => e.userIds.size > 0).map(([callId, e]) => ({ c: callId, u: [...e.userIds], p: e.content }));

@@ -5,9 +5,10 @@ import path from "node:path";
 import request from "supertest";
 import twilio from "twilio";
 import { io as connect, type Socket } from "socket.io-client";
+import { dropQueueKeys } from "../../scripts/drop-queue-keys";
 import { hashPassword } from "../../src/crm";
 import { createTestDatabase, type TestDatabase } from "../support/test-db";
-import { deleteRedisKeys, redisUrl, usesRealServices } from "../support/test-service";
+import { redisUrl, usesRealServices } from "../support/test-service";
 import { waitFor } from "../support/wait-for";
 
 /**
@@ -41,7 +42,7 @@ suite("two processes, one cluster", () => {
     socket?.disconnect();
     await Promise.all(procs.map((p) => new Promise<void>((r) => (p.exitCode !== null || p.signalCode !== null ? r() : (p.once("exit", () => r()), p.kill("SIGTERM"))))));
     await db?.drop();
-    if (prefix) await deleteRedisKeys(redisUrl()!, `${prefix}:*`);
+    if (prefix) await dropQueueKeys(redisUrl()!, prefix);
   });
 
   it("a webhook received by process A pops on an agent connected to process B", async () => {

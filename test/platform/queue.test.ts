@@ -1,9 +1,10 @@
 import { randomBytes } from "node:crypto";
+import { dropQueueKeys } from "../../scripts/drop-queue-keys";
 import { createLogger } from "../../src/platform/logger";
 import { BullQueue } from "../../src/platform/queue/bull-queue";
 import { InProcessQueue } from "../../src/platform/queue/in-process-queue";
 import type { JobQueue } from "../../src/platform/queue/jobs";
-import { deleteRedisKeys, redisUrl } from "../support/test-service";
+import { redisUrl } from "../support/test-service";
 import { waitFor } from "../support/wait-for";
 
 const log = createLogger("silent");
@@ -18,7 +19,7 @@ const bullQueue = (): JobQueue => {
 if (url) kinds.push(["bull", bullQueue]);
 // Each Bull queue's keys go with it, so reruns on a shared Redis start clean.
 afterAll(async () => {
-  for (const prefix of prefixes) await deleteRedisKeys(url!, `${prefix}:*`);
+  for (const prefix of prefixes) await dropQueueKeys(url!, prefix);
 });
 
 describe.each(kinds)("%s queue", (_kind, make) => {

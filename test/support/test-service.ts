@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
-import Redis from "ioredis";
 import request from "supertest";
 import type { Agent } from "supertest";
+import { dropQueueKeys } from "../../scripts/drop-queue-keys";
 import { loadConfig } from "../../src/platform/config";
 import { createLogger } from "../../src/platform/logger";
 import { startService, type Role, type Service } from "../../src/service";
@@ -61,25 +61,9 @@ export async function startTestService(opts: { role?: Role; env?: Record<string,
       await service.stop();
       await db.drop();
       const url = redisUrl();
-      if (url) await deleteRedisKeys(url, `${queuePrefix}:*`);
+      if (url) await dropQueueKeys(url, queuePrefix);
     },
   };
-}
-
-/** Deletes the Redis keys matching a pattern: a test's queue and Socket.IO keys, under its own prefix. */
-export async function deleteRedisKeys(url: string, pattern: string): Promise<void> {
-  const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  try {
-    await r.connect();
-    let cursor = "0";
-    do {
-      const [next, keys] = await r.scan(cursor, "MATCH", pattern, "COUNT", 500);
-      if (keys.length) await r.del(...keys);
-      cursor = next;
-    } while (cursor !== "0");
-  } finally {
-    r.disconnect();
-  }
 }
 
 export type { Agent };
