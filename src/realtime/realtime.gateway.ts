@@ -82,6 +82,8 @@ export class Realtime {
           // own QUEUE_PREFIX) is not a node of this cluster.
           streamName: `${deps.queuePrefix}:socket.io`,
           channelPrefix: `${deps.queuePrefix}:socket.io`,
+          // Sessions kept for connection state recovery too (they expire on their own).
+          sessionKeyPrefix: `${deps.queuePrefix}:socket.io:session:`,
           // The reading client only stops between blocking reads: keep them short so a
           // shutdown does not linger.
           blockTimeInMs: 1000,
