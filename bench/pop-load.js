@@ -13,10 +13,14 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const sent = new Map(); // from → send time
 const latencies = [];
 
+/**
+ * Nearest-rank percentile: the smallest value at or above p% of the samples. (It used to take
+ * the next rank up, so a p99 of 100 samples was their maximum.)
+ */
 function pct(arr, p) {
   if (!arr.length) return null;
   const s = [...arr].sort((a, b) => a - b);
-  return +s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))].toFixed(1);
+  return +s[Math.max(0, Math.ceil((p / 100) * s.length) - 1)].toFixed(1);
 }
 
 async function main() {
