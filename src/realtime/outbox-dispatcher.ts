@@ -1,8 +1,8 @@
 import type { DataSource, EntityManager } from "typeorm";
-import type { CallContextService } from "../crm";
+import type { CallContextService, ScreenPopContent } from "../crm";
 import { prepared } from "../platform/db/prepared";
 import type { OutboxTopics } from "../platform/outbox";
-import { popKey, type PopStore } from "./pop-store";
+import { insertPops, popIdsOf, popKey, popsInput, type PopStore } from "./pop-store";
 import type { TaskMessage } from "./realtime-events";
 import type { Realtime } from "./realtime.gateway";
 import { roleRoom, userRoom } from "./realtime.gateway";
@@ -23,6 +23,28 @@ const CLAIM_AND_MARK_DONE = prepared(
    RETURNING id, topic, payload`,
 );
 
+/** The oldest pending rows, read without a lock: see dispatchWithoutTransaction. */
+const PEEK = prepared("outbox.peek", `SELECT id, topic, payload FROM outbox WHERE status = 'pending' AND available_at <= now() ORDER BY id LIMIT ${BATCH}`);
+
+/**
+ * Claims the rows still pending among `$1` and stores the pops (`$2`, from popsInput) of the
+ * screen-pop rows it claimed, in one statement: atomic without a transaction. Rows another
+ * dispatcher claimed first are left to it, pops and all. Answers the claimed rows, then the pops
+ * (those with a `call_id`).
+ */
+const CLAIM_AND_SAVE_POPS = prepared(
+  "outbox.claim+screen_pops.save",
+  `WITH claimed AS (
+     UPDATE outbox SET status = 'done', attempts = attempts + 1, processed_at = now()
+     WHERE id = ANY($1::bigint[]) AND status = 'pending' RETURNING id, topic, payload),
+   saved AS (${insertPops(
+     "$2",
+     `WHERE EXISTS (SELECT 1 FROM claimed o WHERE o.topic = 'screen-pop' AND o.payload->>'callId' = e->>'c' AND o.payload->'userIds' ? u.id)`,
+   )})
+   SELECT id::text, topic, payload, NULL::uuid AS call_id, NULL::uuid AS user_id FROM claimed
+   UNION ALL SELECT id::text, NULL, NULL, call_id, user_id FROM saved`,
+);
+
 interface OutboxRow {
   id: string;
   topic: keyof OutboxTopics;
@@ -30,12 +52,13 @@ interface OutboxRow {
 }
 
 type Emit = () => void;
+type Dispatched = { count: number; emits: Emit[] };
 
 /**
- * Pushes what the ingest committed to the outbox. Rows are claimed with SKIP LOCKED, so any
- * number of processes can dispatch; a row is marked done in the same transaction that stored
- * its pops, so a crash re-dispatches it (pops are unique per call and agent, clients dedupe by
- * popId). A claimed batch is handled in a few statements whatever its size (a burst of ringing
+ * Pushes what the ingest committed to the outbox. Any number of processes can dispatch: a row is
+ * claimed by one of them, and marked done atomically with storing its pops (one statement, or
+ * one transaction), so a crash re-dispatches it (pops are unique per call and agent, clients
+ * dedupe by popId). A batch is handled in a few statements whatever its size (a burst of ringing
  * calls is one read of their cards, one insert of their pops); if that fails, row by row, so a
  * bad row cannot hold the others back.
  */
@@ -55,9 +78,9 @@ export class OutboxDispatcher {
     let handled = 0;
     let replayed = 0;
     for (;;) {
-      let n: { count: number; emits: Emit[] };
+      let n: Dispatched;
       try {
-        n = await this.ds.transaction((em) => this.dispatchBatch(em));
+        n = (await this.dispatchWithoutTransaction()) ?? (await this.ds.transaction((em) => this.dispatchBatch(em)));
       } catch {
         // Rolled back, rows pending again: row by row, so a bad row cannot hold the others back.
         replayed++;
@@ -70,16 +93,35 @@ export class OutboxDispatcher {
     }
   }
 
-  /** The fast path: rows claimed and marked done in one statement, handled in a few more. */
-  private async dispatchBatch(em: EntityManager): Promise<{ count: number; emits: Emit[] }> {
-    // TypeORM answers an UPDATE with [rows, affected count].
-    const [rows]: [OutboxRow[], number] = await em.query(CLAIM_AND_MARK_DONE, []);
-    // RETURNING keeps no order: the rows' order is the order of their pushes.
-    rows.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
-    return { count: rows.length, emits: rows.length > 0 ? await this.handle(em, rows) : [] };
+  /**
+   * The common case, ringing calls (their pops and the board's updates), in three round trips
+   * and no transaction, where the batch path takes five: the pending rows are read, their cards
+   * built, then one statement claims the rows still pending and stores the pops of those it
+   * claimed. A pop waits for these. Undefined when a row needs more (a dismissal reads the
+   * agents it popped for, a task is read): the batch path takes those.
+   */
+  private async dispatchWithoutTransaction(): Promise<Dispatched | undefined> {
+    const pending = byId<OutboxRow>(await this.ds.query(PEEK, []));
+    if (pending.length === 0) return { count: 0, emits: [] };
+    if (!pending.every(needsNothingRead)) return undefined;
+    const { contents, live } = await this.popsOf(this.ds, pending);
+    const rows: Array<OutboxRow & { call_id: string | null; user_id: string | null }> = await this.ds.query(CLAIM_AND_SAVE_POPS, [
+      pending.map((r) => r.id),
+      popsInput(live) ?? "[]",
+    ]);
+    const claimed = byId(rows.filter((r) => r.call_id === null).map(({ id, topic, payload }) => ({ id, topic, payload })));
+    const popIds = popIdsOf(rows.flatMap((r) => (r.call_id && r.user_id ? [{ id: r.id, call_id: r.call_id, user_id: r.user_id }] : [])));
+    return { count: claimed.length, emits: this.emitsOf(claimed, contents, popIds, new Map(), new Map()) };
   }
 
-  private async dispatchRowByRow(em: EntityManager): Promise<{ count: number; emits: Emit[] }> {
+  /** The batch path: rows claimed and marked done in one statement, handled in a few more, in a transaction. */
+  private async dispatchBatch(em: EntityManager): Promise<Dispatched> {
+    // TypeORM answers an UPDATE with [rows, affected count].
+    const [rows]: [OutboxRow[], number] = await em.query(CLAIM_AND_MARK_DONE, []);
+    return { count: rows.length, emits: rows.length > 0 ? await this.handle(em, byId(rows)) : [] };
+  }
+
+  private async dispatchRowByRow(em: EntityManager): Promise<Dispatched> {
     const rows: OutboxRow[] = await em.query(
       `SELECT id, topic, payload FROM outbox WHERE status = 'pending' AND available_at <= now()
        ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
@@ -111,19 +153,34 @@ export class OutboxDispatcher {
 
   /** Handles rows in one go; returns what to emit after commit, in the rows' order. */
   private async handle(em: EntityManager, rows: OutboxRow[]): Promise<Emit[]> {
-    const pops = payloads(rows, "screen-pop");
-    const contents = await this.callContext.screenPops([...new Set(pops.map((p) => p.callId))], em);
-    // A call already over pops for no one.
-    const live = pops.flatMap((p) => {
-      const content = contents.get(p.callId);
-      return content && content.call.status !== "completed" ? [{ ...p, content }] : [];
-    });
+    const { contents, live } = await this.popsOf(em, rows);
     const popIds = await this.pops.saveAll(em, live);
     // Pops stored just above are dismissed too when their call was answered in the same batch.
     const updates = payloads(rows, "call.update");
     const popped = await this.pops.dismiss(em, [...new Set(updates.filter(dismisses).map((u) => u.callId))]);
     const tasks = await this.openTasks(em, payloads(rows, "task.assigned").map((t) => t.taskId));
+    return this.emitsOf(rows, contents, popIds, popped, tasks);
+  }
 
+  /** The cards of the rows' calls, and the pops to store: a call already over pops for no one. */
+  private async popsOf(db: Pick<EntityManager, "query">, rows: OutboxRow[]) {
+    const pops = payloads(rows, "screen-pop");
+    const contents = await this.callContext.screenPops([...new Set(pops.map((p) => p.callId))], db);
+    const live = pops.flatMap((p) => {
+      const content = contents.get(p.callId);
+      return content && content.call.status !== "completed" ? [{ ...p, content }] : [];
+    });
+    return { contents, live };
+  }
+
+  /** What to emit once the rows' work is committed, in the rows' order. */
+  private emitsOf(
+    rows: OutboxRow[],
+    contents: Map<string, ScreenPopContent>,
+    popIds: Map<string, string>,
+    popped: Map<string, string[]>,
+    tasks: Map<string, TaskMessage>,
+  ): Emit[] {
     return rows.flatMap((row): Emit[] => {
       switch (row.topic) {
         case "screen-pop": {
@@ -186,3 +243,9 @@ const payloads = <T extends keyof OutboxTopics>(rows: OutboxRow[], topic: T) =>
 
 /** A call answered or over no longer pops for anyone. */
 const dismisses = (u: OutboxTopics["call.update"]) => u.status !== "ringing" || u.answeredBy !== null;
+
+/** A ringing call's rows: its pops are built from its card alone, its board update from the row. */
+const needsNothingRead = (r: OutboxRow) => r.topic === "screen-pop" || (r.topic === "call.update" && !dismisses(r.payload as OutboxTopics["call.update"]));
+
+/** RETURNING keeps no order: the rows' order is the order of their pushes. */
+const byId = <R extends { id: string }>(rows: R[]) => rows.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));

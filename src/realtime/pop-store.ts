@@ -5,18 +5,36 @@ import { prepared } from "../platform/db/prepared";
 const ACK_FLUSH_MS = 20;
 
 /**
- * A batch's pops in one prepared statement, fed one JSON document: each call's card once with
- * the agents it rings (ten agents used to mean ten copies of the card, each escaped again as an
- * element of a jsonb[] parameter). Rows go in key order, so two batches never deadlock.
+ * A batch's pops in one statement, fed one JSON document (`json`, from popsInput): each call's
+ * card once with the agents it rings (ten agents used to mean ten copies of the card, each
+ * escaped again as an element of a jsonb[] parameter). Rows go in key order, so two batches
+ * never deadlock. `where` may narrow the (call `e`, agent `u`) pairs written.
  */
-const SAVE_POPS = prepared(
-  "screen_pops.save",
+export const insertPops = (json: string, where = "") =>
   `INSERT INTO screen_pops (call_id, user_id, payload, status, sent_at)
    SELECT (e->>'c')::uuid, u.id::uuid, e->'p', 'sent', now()
-   FROM jsonb_array_elements($1::jsonb) AS e CROSS JOIN LATERAL jsonb_array_elements_text(e->'u') AS u(id)
+   FROM jsonb_array_elements(${json}::jsonb) AS e CROSS JOIN LATERAL jsonb_array_elements_text(e->'u') AS u(id)
+   ${where}
    ORDER BY 1, 2
-   ON CONFLICT (call_id, user_id) DO UPDATE SET sent_at = now() RETURNING id, call_id, user_id`,
-);
+   ON CONFLICT (call_id, user_id) DO UPDATE SET sent_at = now() RETURNING id, call_id, user_id`;
+
+const SAVE_POPS = prepared("screen_pops.save", insertPops("$1"));
+
+export type CallPops = Array<{ callId: string; userIds: string[]; content: ScreenPopContent }>;
+
+/** One entry per call, its agents once each, even when a batch rings an agent twice (owner first, then everyone). */
+export function popsInput(calls: CallPops): string | undefined {
+  const byCall = new Map<string, { content: ScreenPopContent; userIds: Set<string> }>();
+  for (const c of calls) {
+    let entry = byCall.get(c.callId);
+    if (!entry) byCall.set(c.callId, (entry = { content: c.content, userIds: new Set() }));
+    for (const u of c.userIds) entry.userIds.add(u);
+  }
+  const input = [...byCall].filter(([, e]) => e.userIds.size > 0).map(([callId, e]) => ({ c: callId, u: [...e.userIds], p: e.content }));
+  return input.length > 0 ? JSON.stringify(input) : undefined;
+}
+
+export const popIdsOf = (rows: Array<{ id: string; call_id: string; user_id: string }>) => new Map(rows.map((r) => [popKey(r.call_id, r.user_id), r.id]));
 
 /** Stored pops: one per (call, agent), so a redelivered event never pops twice. */
 export class PopStore {
@@ -29,18 +47,9 @@ export class PopStore {
    * Stores the pops of a batch of calls, one per (call, agent), in one statement, as `sent`:
    * they are emitted right after the transaction commits. Returns popId per `${callId}:${userId}`.
    */
-  async saveAll(em: EntityManager, calls: Array<{ callId: string; userIds: string[]; content: ScreenPopContent }>): Promise<Map<string, string>> {
-    // One row per (call, agent) even when a batch rings an agent twice (owner first, then everyone).
-    const byCall = new Map<string, { content: ScreenPopContent; userIds: Set<string> }>();
-    for (const c of calls) {
-      let entry = byCall.get(c.callId);
-      if (!entry) byCall.set(c.callId, (entry = { content: c.content, userIds: new Set() }));
-      for (const u of c.userIds) entry.userIds.add(u);
-    }
-    const input = [...byCall].filter(([, e]) => e.userIds.size > 0).map(([callId, e]) => ({ c: callId, u: [...e.userIds], p: e.content }));
-    if (input.length === 0) return new Map();
-    const rows: Array<{ id: string; call_id: string; user_id: string }> = await em.query(SAVE_POPS, [JSON.stringify(input)]);
-    return new Map(rows.map((r) => [popKey(r.call_id, r.user_id), r.id]));
+  async saveAll(em: EntityManager, calls: CallPops): Promise<Map<string, string>> {
+    const input = popsInput(calls);
+    return input ? popIdsOf(await em.query(SAVE_POPS, [input])) : new Map();
   }
 
   /** Acks arrive in bursts (ten agents per call): they are written together every few ms. */

@@ -1,0 +1,87 @@
+import { OutboxDispatcher, PopStore, type Realtime } from "../../src/realtime";
+import { startTestService, type TestService } from "../support/test-service";
+import { newCall, postSigned, voice } from "../support/twilio";
+
+// The web role runs no dispatcher of its own: the dispatchers below are the only ones.
+let svc: TestService;
+beforeAll(async () => {
+  svc = await startTestService({ role: "web" });
+});
+afterAll(async () => svc?.close());
+
+const q = (sql: string, params: unknown[] = []) => svc.container.ds.query(sql, params);
+
+/** A dispatcher whose sockets are a list of what it sent. */
+function dispatcher() {
+  const sent: Array<{ userId: string; popId: string; callId: string }> = [];
+  const updates: unknown[] = [];
+  const realtime = {
+    sendPop: (userId: string, pop: { popId: string; call: { id: string } }) => sent.push({ userId, popId: pop.popId, callId: pop.call.id }),
+    io: { to: () => ({ emit: (_event: string, update: unknown) => updates.push(update) }) },
+  } as unknown as Realtime;
+  return { d: new OutboxDispatcher(svc.container.ds, svc.container.crm.callContext, new PopStore(svc.container.ds), realtime), sent, updates };
+}
+
+/** Rings two available agents with `n` new calls, applied (outbox rows written) but not dispatched. */
+async function ringingCalls(n: number, firstNumber: number): Promise<{ callIds: string[]; agents: string[] }> {
+  const agents = [];
+  for (const target of [`client:d${firstNumber}a`, `client:d${firstNumber}b`]) agents.push((await svc.signIn("agent", { dialTarget: target })).userId);
+  await q(`UPDATE users SET presence = CASE WHEN id = ANY($1::uuid[]) THEN 'available' ELSE 'offline' END`, [agents]);
+  const callIds = [];
+  for (let i = 0; i < n; i++) {
+    const c = newCall(`+1415555${firstNumber + i}`);
+    await postSigned(svc, voice(c)).expect(200);
+    const [row] = await q(`SELECT id FROM inbox WHERE delivery_key = $1`, [`twilio:voice:${c.callSid}`]);
+    expect(await svc.container.inbox.process(row.id)).toBe("done");
+    callIds.push((await q(`SELECT id FROM calls WHERE provider_call_id = $1`, [c.callSid]))[0].id);
+  }
+  return { callIds, agents };
+}
+
+describe("dispatching ringing calls", () => {
+  it("stores the pops and claims the rows in one statement, with no transaction, then pops each rung agent once", async () => {
+    const { callIds, agents } = await ringingCalls(2, 5550700);
+    const { d, sent, updates } = dispatcher();
+    const transactions = jest.spyOn(svc.container.ds, "transaction");
+    const { handled } = await d.drain();
+    expect(transactions).not.toHaveBeenCalled();
+    transactions.mockRestore();
+
+    expect(handled).toBe(4); // a pop and a board update per call
+    expect(updates).toHaveLength(2);
+    const stored = await q(`SELECT id, call_id, user_id, status FROM screen_pops WHERE call_id = ANY($1::uuid[])`, [callIds]);
+    expect(stored).toHaveLength(4);
+    expect(stored.every((p: { status: string }) => p.status === "sent")).toBe(true);
+    expect(sent.map((s) => `${s.callId}:${s.userId}:${s.popId}`).sort()).toEqual(stored.map((p: { id: string; call_id: string; user_id: string }) => `${p.call_id}:${p.user_id}:${p.id}`).sort());
+    expect(new Set(sent.map((s) => s.userId))).toEqual(new Set(agents));
+    expect(await q(`SELECT count(*)::int AS n FROM outbox WHERE status <> 'done'`)).toEqual([{ n: 0 }]);
+  });
+
+  it("two dispatchers racing for the same rows pop each agent once, and each row is claimed once", async () => {
+    const { callIds } = await ringingCalls(6, 5550710);
+    const a = dispatcher();
+    const b = dispatcher();
+    await Promise.all([a.d.drain(), b.d.drain(), a.d.drain(), b.d.drain()]);
+    const sent = [...a.sent, ...b.sent];
+    expect(sent).toHaveLength(12);
+    expect(new Set(sent.map((s) => s.popId)).size).toBe(12);
+    expect(await q(`SELECT count(*)::int AS n FROM screen_pops WHERE call_id = ANY($1::uuid[])`, [callIds])).toEqual([{ n: 12 }]);
+    const rows = await q(`SELECT status, attempts FROM outbox WHERE payload->>'callId' = ANY($1::text[])`, [callIds]);
+    expect(rows).toHaveLength(12);
+    expect(rows.every((r: { status: string; attempts: number }) => r.status === "done" && r.attempts === 1)).toBe(true);
+  });
+
+  it("a batch with an answered call goes the transactional way, and dismisses the pops it made", async () => {
+    const { callIds } = await ringingCalls(1, 5550720);
+    await q(`INSERT INTO outbox (topic, payload, dedupe_key) VALUES ('call.update', $1, 'answered-720')`, [
+      JSON.stringify({ callId: callIds[0], status: "in-progress", outcome: "answered", answeredBy: null }),
+    ]);
+    const { d, sent } = dispatcher();
+    const transactions = jest.spyOn(svc.container.ds, "transaction");
+    await d.drain();
+    expect(transactions).toHaveBeenCalledTimes(1);
+    transactions.mockRestore();
+    expect(sent).toHaveLength(2);
+    expect(await q(`SELECT DISTINCT status FROM screen_pops WHERE call_id = $1`, [callIds[0]])).toEqual([{ status: "dismissed" }]);
+  });
+});
