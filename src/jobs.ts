@@ -14,8 +14,11 @@ export const SWEEP_INTERVAL_MS = 5000;
 function outboxPusher(c: Container, dispatcher: OutboxDispatcher | undefined) {
   let running: Promise<void> | undefined;
   let again = false;
-  const request = () => {
+  let ringing = false;
+  /** `forRinging`: a ringing call was applied (its pop waits: see OutboxDispatcher.drain). */
+  const request = (forRinging = false) => {
     if (!dispatcher) return;
+    ringing ||= forRinging;
     if (running) {
       again = true;
       return;
@@ -26,7 +29,9 @@ function outboxPusher(c: Container, dispatcher: OutboxDispatcher | undefined) {
       await new Promise((resolve) => setImmediate(resolve));
       do {
         again = false;
-        const n = await dispatcher.drain().catch((err: Error) => {
+        const forRinging = ringing;
+        ringing = false;
+        const n = await dispatcher.drain({ ringing: forRinging }).catch((err: Error) => {
           c.log.warn({ err: err.message }, "outbox dispatch failed; the sweeper retries");
           return { handled: 0, replayed: 0 };
         });
@@ -55,7 +60,7 @@ export function startJobs(c: Container, dispatcher: OutboxDispatcher | undefined
   const applyDelivery = async (inboxId: string, hints: ApplyHints) => {
     const result = await batcher.apply(inboxId, hints);
     count("inbox.apply")(result);
-    if (result === "done") pusher.request();
+    if (result === "done") pusher.request(hints.ringing === true);
   };
   c.queue.process("inbox.apply", ({ inboxId, lane, ringing }) => applyDelivery(inboxId, { lane, ringing }), c.config.workerConcurrency);
   // Ringing calls this process receives are applied here, as many at once as it runs jobs; the

@@ -43,7 +43,7 @@ describe("dispatching ringing calls", () => {
     const { callIds, agents } = await ringingCalls(2, 5550700);
     const { d, sent, updates } = dispatcher();
     const transactions = jest.spyOn(svc.container.ds, "transaction");
-    const { handled } = await d.drain();
+    const { handled } = await d.drain({ ringing: true });
     expect(transactions).not.toHaveBeenCalled();
     transactions.mockRestore();
 
@@ -61,7 +61,7 @@ describe("dispatching ringing calls", () => {
     const { callIds } = await ringingCalls(6, 5550710);
     const a = dispatcher();
     const b = dispatcher();
-    await Promise.all([a.d.drain(), b.d.drain(), a.d.drain(), b.d.drain()]);
+    await Promise.all([a.d.drain({ ringing: true }), b.d.drain({ ringing: true }), a.d.drain({ ringing: true }), b.d.drain({ ringing: true })]);
     const sent = [...a.sent, ...b.sent];
     expect(sent).toHaveLength(12);
     expect(new Set(sent.map((s) => s.popId)).size).toBe(12);
@@ -71,6 +71,16 @@ describe("dispatching ringing calls", () => {
     expect(rows.every((r: { status: string; attempts: number }) => r.status === "done" && r.attempts === 1)).toBe(true);
   });
 
+  it("without a ringing call applied, pending rows go the transactional way at once", async () => {
+    const { callIds } = await ringingCalls(1, 5550730);
+    const { d, sent } = dispatcher();
+    const transactions = jest.spyOn(svc.container.ds, "transaction");
+    await d.drain();
+    expect(transactions).toHaveBeenCalledTimes(1);
+    transactions.mockRestore();
+    expect(sent.map((s) => s.callId)).toEqual([callIds[0], callIds[0]]);
+  });
+
   it("a batch with an answered call goes the transactional way, and dismisses the pops it made", async () => {
     const { callIds } = await ringingCalls(1, 5550720);
     await q(`INSERT INTO outbox (topic, payload, dedupe_key) VALUES ('call.update', $1, 'answered-720')`, [
@@ -78,7 +88,7 @@ describe("dispatching ringing calls", () => {
     ]);
     const { d, sent } = dispatcher();
     const transactions = jest.spyOn(svc.container.ds, "transaction");
-    await d.drain();
+    await d.drain({ ringing: true });
     expect(transactions).toHaveBeenCalledTimes(1);
     transactions.mockRestore();
     expect(sent).toHaveLength(2);
