@@ -1,5 +1,6 @@
 import type { DataSource, EntityManager } from "typeorm";
 import type { CallContextService, ScreenPopContent } from "../crm";
+import { COMMIT_WITHOUT_FLUSH_WAIT } from "../platform/db/async-commit";
 import { prepared } from "../platform/db/prepared";
 import type { OutboxTopics } from "../platform/outbox";
 import { insertPops, popIdsOf, popKey, popsInput, type PopStore } from "./pop-store";
@@ -15,11 +16,14 @@ const MAX_ATTEMPTS = 10;
  * `= ANY(ARRAY(...))`, not `IN (...)`: the claimed ids are looked up by key whatever the
  * statistics say (with `IN`, stale statistics on a young table can make it a scan of every row).
  * Prepared, with its limit written in: it runs for every pop, and it has no value to plan for.
+ * Its transaction commits without waiting for the flush (decision 0013): lost in a crash of
+ * PostgreSQL, the rows are pending again, and their pops are made again.
  */
 const CLAIM_AND_MARK_DONE = prepared(
   "outbox.claim",
   `UPDATE outbox SET status = 'done', attempts = attempts + 1, processed_at = now()
    WHERE id = ANY(ARRAY(SELECT id FROM outbox WHERE status = 'pending' AND available_at <= now() ORDER BY id LIMIT ${BATCH} FOR UPDATE SKIP LOCKED))
+     AND ${COMMIT_WITHOUT_FLUSH_WAIT}
    RETURNING id, topic, payload`,
 );
 
@@ -30,13 +34,13 @@ const PEEK = prepared("outbox.peek", `SELECT id, topic, payload FROM outbox WHER
  * Claims the rows still pending among `$1` and stores the pops (`$2`, from popsInput) of the
  * screen-pop rows it claimed, in one statement: atomic without a transaction. Rows another
  * dispatcher claimed first are left to it, pops and all. Answers the claimed rows, then the pops
- * (those with a `call_id`).
+ * (those with a `call_id`). Committed without waiting for the flush, like CLAIM_AND_MARK_DONE.
  */
 const CLAIM_AND_SAVE_POPS = prepared(
   "outbox.claim+screen_pops.save",
   `WITH claimed AS (
      UPDATE outbox SET status = 'done', attempts = attempts + 1, processed_at = now()
-     WHERE id = ANY($1::bigint[]) AND status = 'pending' RETURNING id, topic, payload),
+     WHERE id = ANY($1::bigint[]) AND status = 'pending' AND ${COMMIT_WITHOUT_FLUSH_WAIT} RETURNING id, topic, payload),
    saved AS (${insertPops(
      "$2",
      `WHERE EXISTS (SELECT 1 FROM claimed o WHERE o.topic = 'screen-pop' AND o.payload->>'callId' = e->>'c' AND o.payload->'userIds' ? u.id)`,

@@ -1,5 +1,6 @@
 import type { DataSource, EntityManager } from "typeorm";
 import type { ScreenPopContent } from "../crm";
+import { COMMIT_WITHOUT_FLUSH_WAIT } from "../platform/db/async-commit";
 import { prepared } from "../platform/db/prepared";
 
 const ACK_FLUSH_MS = 20;
@@ -52,7 +53,11 @@ export class PopStore {
     return input ? popIdsOf(await em.query(SAVE_POPS, [input])) : new Map();
   }
 
-  /** Acks arrive in bursts (ten agents per call): they are written together every few ms. */
+  /**
+   * Acks arrive in bursts (ten agents per call): they are written together every few ms, without
+   * waiting for the flush (decision 0013: an ack lost in a crash of PostgreSQL only leaves its
+   * pop `sent`, and pops are replayed on connect whether acked or not).
+   */
   markAcked(popId: string): void {
     this.acked.push(popId);
     this.flushTimer ??= setTimeout(() => void this.flushAcks(), ACK_FLUSH_MS);
@@ -64,7 +69,7 @@ export class PopStore {
     const ids = this.acked.splice(0);
     if (ids.length === 0) return;
     await this.ds
-      .query(`UPDATE screen_pops SET status = 'acked', acked_at = now() WHERE id = ANY($1::uuid[]) AND status IN ('pending', 'sent')`, [ids])
+      .query(`UPDATE screen_pops SET status = 'acked', acked_at = now() WHERE id = ANY($1::uuid[]) AND status IN ('pending', 'sent') AND ${COMMIT_WITHOUT_FLUSH_WAIT}`, [ids])
       .catch(() => undefined);
   }
 

@@ -1,4 +1,5 @@
 import type { DataSource, EntityManager } from "typeorm";
+import { COMMIT_WITHOUT_FLUSH_WAIT } from "../platform/db/async-commit";
 import { DeferredWrites } from "../platform/db/deferred-writes";
 import { prepared } from "../platform/db/prepared";
 import type { Logger } from "../platform/logger";
@@ -13,7 +14,8 @@ export type InboxOutcome = "applied" | "deferred" | "ignored";
 /** Applies one source's stored payload inside the inbox row's transaction. */
 export type InboxHandler = (em: EntityManager, payload: unknown, delivery: { inboxId: string; receivedAt: Date }) => Promise<InboxOutcome>;
 
-const LOCK_ROW = prepared("inbox.lock", `SELECT id, source, payload, status, attempts, received_at FROM inbox WHERE id = $1 FOR UPDATE`);
+// Both lock statements also make their transaction's commit asynchronous (decision 0013).
+const LOCK_ROW = prepared("inbox.lock", `SELECT id, source, payload, status, attempts, received_at FROM inbox WHERE id = $1 AND ${COMMIT_WITHOUT_FLUSH_WAIT} FOR UPDATE`);
 const MARK_DONE = prepared("inbox.done", `UPDATE inbox SET status = 'done', attempts = attempts + 1, processed_at = now(), last_error = NULL WHERE id = $1`);
 const MARK_IGNORED = `UPDATE inbox SET status = 'ignored', attempts = attempts + 1, processed_at = now() WHERE id = $1`;
 // The lock timeout is set in the statement that takes the first locks (set_config is volatile, so
@@ -21,7 +23,7 @@ const MARK_IGNORED = `UPDATE inbox SET status = 'ignored', attempts = attempts +
 const LOCK_ROWS = prepared(
   "inbox.lock-many",
   `SELECT id, source, payload, status, attempts, received_at FROM inbox
-   WHERE id = ANY($1::uuid[]) AND set_config('lock_timeout', $2, true) IS NOT NULL ORDER BY id FOR UPDATE`,
+   WHERE id = ANY($1::uuid[]) AND set_config('lock_timeout', $2, true) IS NOT NULL AND ${COMMIT_WITHOUT_FLUSH_WAIT} ORDER BY id FOR UPDATE`,
 );
 const MARK_DONE_MANY = prepared("inbox.done-many", `UPDATE inbox SET status = 'done', attempts = attempts + 1, processed_at = now(), last_error = NULL WHERE id = ANY($1::uuid[])`);
 

@@ -9,6 +9,8 @@ import { AuditService } from "../../src/crm/audit/audit.service";
 import { NUMBER_AND_REPORT } from "../../src/tracking/attribution/call-attribution.service";
 import { CallsRepository } from "../../src/telephony/ingest/calls.repository";
 import { INBOX_INSERT_BATCH } from "../../src/webhooks/inbox-writer";
+import { InboxProcessor } from "../../src/webhooks/inbox-processor";
+import { createLogger } from "../../src/platform/logger";
 import { createTestDatabase, type TestDatabase } from "../support/test-db";
 
 let db: TestDatabase;
@@ -137,6 +139,50 @@ describe("deferred writes", () => {
       await addToOutbox(em, "task.assigned", { taskId: "t4", assigneeId: "u1" }, "dw-4");
       expect(await em.query(`SELECT count(*)::int AS n FROM outbox WHERE dedupe_key = 'dw-4'`)).toEqual([{ n: 1 }]);
     });
+  });
+});
+
+describe("commits that do not wait for the disk (decision 0013)", () => {
+  /** Runs `sql` on both of the pool's connections at once (each waits until the other holds its own). */
+  async function onBothConnections(sql: string): Promise<Array<{ s: string; pid: number }>> {
+    let arrived = 0;
+    let release!: () => void;
+    const both = new Promise<void>((r) => (release = r));
+    return Promise.all(
+      [1, 2].map(() =>
+        ds.transaction(async (em) => {
+          if (++arrived === 2) release();
+          await both;
+          return (await em.query(sql))[0];
+        }),
+      ),
+    );
+  }
+
+  it("applying inbox rows, alone or together, commits asynchronously; the pool's connections stay synchronous", async () => {
+    // The tests' embedded server turns synchronous commits off for speed: the connections turn them on.
+    await onBothConnections(`SET synchronous_commit = on`);
+    const seen: string[] = [];
+    const inbox = new InboxProcessor(
+      ds,
+      {
+        "test.commit": async (em) => {
+          seen.push((await em.query(`SELECT current_setting('synchronous_commit') AS s`))[0].s);
+          return "applied";
+        },
+      },
+      createLogger("silent"),
+    );
+    const ids: string[] = (
+      await ds.query(`INSERT INTO inbox (source, delivery_key, payload) SELECT 'test.commit', 'commit-' || i, '{}' FROM generate_series(1, 3) i RETURNING id`)
+    ).map((r: { id: string }) => r.id);
+    expect(await inbox.process(ids[0]!)).toBe("done");
+    expect([...(await inbox.processMany(ids.slice(1)))!.values()]).toEqual(["done", "done"]);
+    expect(seen).toEqual(["off", "off", "off"]);
+    // Set for those transactions only: both connections of the pool wait for the flush again.
+    const after = await onBothConnections(`SELECT current_setting('synchronous_commit') AS s, pg_backend_pid() AS pid`);
+    expect(new Set(after.map((r) => r.pid)).size).toBe(2);
+    expect(after.map((r) => r.s)).toEqual(["on", "on"]);
   });
 });
 
