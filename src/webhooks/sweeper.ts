@@ -22,7 +22,8 @@ export async function sweepInbox(ds: DataSource, queue: JobQueue, log: Logger): 
   let enqueued = 0;
   for (const r of rows) {
     try {
-      await queue.enqueue("inbox.apply", { inboxId: r.id }, { jobId: `${r.id}:${r.attempts}` });
+      // again: the job of this attempt may have finished while its work was undone (decision 0013).
+      await queue.enqueue("inbox.apply", { inboxId: r.id }, { jobId: `${r.id}:${r.attempts}`, again: true });
       enqueued++;
     } catch (err) {
       log.warn({ err: (err as Error).message }, "sweeper could not enqueue; will retry next sweep");

@@ -63,6 +63,18 @@ describe.each(kinds)("%s queue", (_kind, make) => {
     expect(runs).toBe(2);
   });
 
+  it("runs a finished job's id again when asked to (the sweeper, after PostgreSQL undid the job's work)", async () => {
+    const runs: string[] = [];
+    queue.process("inbox.apply", async (p) => {
+      runs.push(p.inboxId);
+    });
+    await queue.enqueue("inbox.apply", { inboxId: "first" }, { jobId: "finished" });
+    await waitFor(async () => runs.length === 1 && (await queue.depth()) === 0, { what: "the first run finished" });
+    await queue.enqueue("inbox.apply", { inboxId: "again" }, { jobId: "finished", again: true });
+    await waitFor(() => runs.length === 2, { what: "the second run" });
+    expect(runs).toEqual(["first", "again"]);
+  });
+
   it("close() waits for the running job to finish", async () => {
     let finished = false;
     let started = false;

@@ -84,11 +84,12 @@ export class BullQueue implements JobQueue {
   }
 
   async enqueue<N extends JobName>(name: N, payload: JobPayloads[N], opts: EnqueueOptions = {}): Promise<void> {
-    await withTimeout(
-      this.queue(name).add(payload, { jobId: opts.jobId, delay: opts.delayMs }),
-      ENQUEUE_TIMEOUT_MS,
-      `enqueue ${name}`,
-    );
+    const q = this.queue(name);
+    const add = async () => {
+      if (opts.again && opts.jobId !== undefined) await removeIfFinished(q, opts.jobId);
+      await q.add(payload, { jobId: opts.jobId, delay: opts.delayMs });
+    };
+    await withTimeout(add(), ENQUEUE_TIMEOUT_MS, `enqueue ${name}`);
   }
 
   async enqueueMany<N extends JobName>(name: N, jobs: Array<{ payload: JobPayloads[N]; opts?: EnqueueOptions }>): Promise<void> {
@@ -133,4 +134,10 @@ export class BullQueue implements JobQueue {
     })();
     return this.closing;
   }
+}
+
+/** A finished job (kept by removeOnComplete / removeOnFail) gives its id up; a waiting or running one keeps it. */
+async function removeIfFinished(q: Bull.Queue, jobId: string): Promise<void> {
+  const job = await q.getJob(jobId);
+  if (job && ((await job.isCompleted()) || (await job.isFailed()))) await job.remove();
 }

@@ -35,6 +35,12 @@ export interface EnqueueOptions {
   /** Deduplicates while the job is queued or running (jobId = the backing row's id). */
   jobId?: string;
   delayMs?: number;
+  /**
+   * A job with this id that already finished runs again, rather than the id being taken (Bull
+   * keeps finished jobs for a while): the sweeper's case, a row whose applied work was undone
+   * by a crash of PostgreSQL (decision 0013).
+   */
+  again?: boolean;
 }
 
 export interface JobQueue {
