@@ -136,8 +136,12 @@ export class BullQueue implements JobQueue {
   }
 }
 
-/** A finished job (kept by removeOnComplete / removeOnFail) gives its id up; a waiting or running one keeps it. */
+/**
+ * A finished job (kept by removeOnComplete / removeOnFail) gives its id up; a waiting or running
+ * one keeps it. `finishedOn` is in the job's hash once it completed or failed for good (a retry
+ * clears it): one read, not a query per state.
+ */
 async function removeIfFinished(q: Bull.Queue, jobId: string): Promise<void> {
   const job = await q.getJob(jobId);
-  if (job && ((await job.isCompleted()) || (await job.isFailed()))) await job.remove();
+  if (job?.finishedOn) await job.remove();
 }

@@ -32,7 +32,10 @@ export interface JobContext {
 export type JobHandler<N extends JobName> = (payload: JobPayloads[N], ctx: JobContext) => Promise<void>;
 
 export interface EnqueueOptions {
-  /** Deduplicates while the job is queued or running (jobId = the backing row's id). */
+  /**
+   * Deduplicates while the job is queued or running (jobId = the backing row's id). Bull also
+   * keeps a finished job's id for a while (an hour, the last 1,000): see `again`.
+   */
   jobId?: string;
   delayMs?: number;
   /**
