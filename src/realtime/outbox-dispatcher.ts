@@ -1,5 +1,5 @@
 import type { DataSource, EntityManager } from "typeorm";
-import type { CallContextService, ScreenPopContent } from "../crm";
+import { screenPopCardsSql, screenPopContents, type CallContextService, type ScreenPopCardRow, type ScreenPopContent } from "../crm";
 import { COMMIT_WITHOUT_FLUSH_WAIT } from "../platform/db/async-commit";
 import { prepared } from "../platform/db/prepared";
 import type { OutboxTopics } from "../platform/outbox";
@@ -27,8 +27,17 @@ const CLAIM_AND_MARK_DONE = prepared(
    RETURNING id, topic, payload`,
 );
 
-/** The oldest pending rows, read without a lock: see dispatchWithoutTransaction. */
-const PEEK = prepared("outbox.peek", `SELECT id, topic, payload FROM outbox WHERE status = 'pending' AND available_at <= now() ORDER BY id LIMIT ${BATCH}`);
+/**
+ * The oldest pending rows, read without a lock (see dispatchWithoutTransaction), then the cards
+ * of their ringing calls as JSON, in one statement: the rows have no card, the cards no id.
+ */
+const PEEK_WITH_CARDS = prepared(
+  "outbox.peek+cards",
+  `WITH pending AS (SELECT id, topic, payload FROM outbox WHERE status = 'pending' AND available_at <= now() ORDER BY id LIMIT ${BATCH}),
+   cards AS (${screenPopCardsSql(`SELECT (payload->>'callId')::uuid FROM pending WHERE topic = 'screen-pop'`)})
+   SELECT id::text, topic, payload, NULL::json AS card FROM pending
+   UNION ALL SELECT NULL, NULL, NULL, to_json(cards) FROM cards`,
+);
 
 /**
  * Claims the rows still pending among `$1` and stores the pops (`$2`, from popsInput) of the
@@ -101,17 +110,18 @@ export class OutboxDispatcher {
   }
 
   /**
-   * The common case, ringing calls (their pops and the board's updates), in three round trips
-   * and no transaction, where the batch path takes five: the pending rows are read, their cards
-   * built, then one statement claims the rows still pending and stores the pops of those it
+   * The common case, ringing calls (their pops and the board's updates), in two round trips and
+   * no transaction, where the batch path takes five: the pending rows are read with their calls'
+   * cards, then one statement claims the rows still pending and stores the pops of those it
    * claimed. A pop waits for these. Undefined when a row needs more (a dismissal reads the
    * agents it popped for, a task is read): the batch path takes those.
    */
   private async dispatchWithoutTransaction(): Promise<Dispatched | undefined> {
-    const pending = byId<OutboxRow>(await this.ds.query(PEEK, []));
+    const read: Array<OutboxRow & { card: ScreenPopCardRow | null }> = await this.ds.query(PEEK_WITH_CARDS, []);
+    const pending = byId(read.flatMap(({ id, topic, payload, card }) => (card ? [] : [{ id, topic, payload }])));
     if (pending.length === 0) return { count: 0, emits: [] };
     if (!pending.every(needsNothingRead)) return undefined;
-    const { contents, live } = await this.popsOf(this.ds, pending);
+    const { contents, live } = livePops(pending, screenPopContents(read.flatMap((r) => (r.card ? [r.card] : []))));
     const rows: Array<OutboxRow & { call_id: string | null; user_id: string | null }> = await this.ds.query(CLAIM_AND_SAVE_POPS, [
       pending.map((r) => r.id),
       popsInput(live) ?? "[]",
@@ -169,15 +179,10 @@ export class OutboxDispatcher {
     return this.emitsOf(rows, contents, popIds, popped, tasks);
   }
 
-  /** The cards of the rows' calls, and the pops to store: a call already over pops for no one. */
-  private async popsOf(db: Pick<EntityManager, "query">, rows: OutboxRow[]) {
-    const pops = payloads(rows, "screen-pop");
-    const contents = await this.callContext.screenPops([...new Set(pops.map((p) => p.callId))], db);
-    const live = pops.flatMap((p) => {
-      const content = contents.get(p.callId);
-      return content && content.call.status !== "completed" ? [{ ...p, content }] : [];
-    });
-    return { contents, live };
+  /** The cards of the rows' calls, and the pops to store. */
+  private async popsOf(em: EntityManager, rows: OutboxRow[]) {
+    const callIds = [...new Set(payloads(rows, "screen-pop").map((p) => p.callId))];
+    return livePops(rows, await this.callContext.screenPops(callIds, em));
   }
 
   /** What to emit once the rows' work is committed, in the rows' order. */
@@ -243,6 +248,15 @@ interface TaskRow {
   assignee_id: string | null;
   due_at: Date;
   attempts: number;
+}
+
+/** The screen-pop rows' pops to store, with their cards: a call already over pops for no one. */
+function livePops(rows: OutboxRow[], contents: Map<string, ScreenPopContent>) {
+  const live = payloads(rows, "screen-pop").flatMap((p) => {
+    const content = contents.get(p.callId);
+    return content && content.call.status !== "completed" ? [{ ...p, content }] : [];
+  });
+  return { contents, live };
 }
 
 const payloads = <T extends keyof OutboxTopics>(rows: OutboxRow[], topic: T) =>

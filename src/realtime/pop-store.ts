@@ -20,6 +20,12 @@ export const insertPops = (json: string, where = "") =>
    ON CONFLICT (call_id, user_id) DO UPDATE SET sent_at = now() RETURNING id, call_id, user_id`;
 
 const SAVE_POPS = prepared("screen_pops.save", insertPops("$1"));
+/** A burst of acks (ids as a JSON array, so that the plan is generic: see call-context's cards). */
+const MARK_ACKED = prepared(
+  "screen_pops.ack",
+  `UPDATE screen_pops SET status = 'acked', acked_at = now()
+   WHERE id IN (SELECT value::uuid FROM jsonb_array_elements_text($1::jsonb)) AND status IN ('pending', 'sent') AND ${COMMIT_WITHOUT_FLUSH_WAIT}`,
+);
 
 export type CallPops = Array<{ callId: string; userIds: string[]; content: ScreenPopContent }>;
 
@@ -68,9 +74,7 @@ export class PopStore {
     this.flushTimer = undefined;
     const ids = this.acked.splice(0);
     if (ids.length === 0) return;
-    await this.ds
-      .query(`UPDATE screen_pops SET status = 'acked', acked_at = now() WHERE id = ANY($1::uuid[]) AND status IN ('pending', 'sent') AND ${COMMIT_WITHOUT_FLUSH_WAIT}`, [ids])
-      .catch(() => undefined);
+    await this.ds.query(MARK_ACKED, [JSON.stringify(ids)]).catch(() => undefined);
   }
 
   /** Pops still relevant for a user who (re)connects: their call is still ringing. */

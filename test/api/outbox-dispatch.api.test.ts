@@ -13,10 +13,10 @@ const q = (sql: string, params: unknown[] = []) => svc.container.ds.query(sql, p
 
 /** A dispatcher whose sockets are a list of what it sent. */
 function dispatcher() {
-  const sent: Array<{ userId: string; popId: string; callId: string }> = [];
+  const sent: Array<{ userId: string; popId: string; callId: string; pop: Record<string, unknown> }> = [];
   const updates: unknown[] = [];
   const realtime = {
-    sendPop: (userId: string, pop: { popId: string; call: { id: string } }) => sent.push({ userId, popId: pop.popId, callId: pop.call.id }),
+    sendPop: (userId: string, pop: { popId: string; call: { id: string } }) => sent.push({ userId, popId: pop.popId, callId: pop.call.id, pop }),
     io: { to: () => ({ emit: (_event: string, update: unknown) => updates.push(update) }) },
   } as unknown as Realtime;
   return { d: new OutboxDispatcher(svc.container.ds, svc.container.crm.callContext, new PopStore(svc.container.ds), realtime), sent, updates };
@@ -29,7 +29,7 @@ async function ringingCalls(n: number, firstNumber: number): Promise<{ callIds: 
   await q(`UPDATE users SET presence = CASE WHEN id = ANY($1::uuid[]) THEN 'available' ELSE 'offline' END`, [agents]);
   const callIds = [];
   for (let i = 0; i < n; i++) {
-    const c = newCall(`+1415555${firstNumber + i}`);
+    const c = newCall(`+1415${firstNumber + i}`); // +1 415 555-07xx: a valid number, so each call has a contact and a deal
     await postSigned(svc, voice(c)).expect(200);
     const [row] = await q(`SELECT id FROM inbox WHERE delivery_key = $1`, [`twilio:voice:${c.callSid}`]);
     expect(await svc.container.inbox.process(row.id)).toBe("done");
@@ -55,6 +55,14 @@ describe("dispatching ringing calls", () => {
     expect(sent.map((s) => `${s.callId}:${s.userId}:${s.popId}`).sort()).toEqual(stored.map((p: { id: string; call_id: string; user_id: string }) => `${p.call_id}:${p.user_id}:${p.id}`).sort());
     expect(new Set(sent.map((s) => s.userId))).toEqual(new Set(agents));
     expect(await q(`SELECT count(*)::int AS n FROM outbox WHERE status <> 'done'`)).toEqual([{ n: 0 }]);
+    // The cards read with the pending rows (as JSON) are the cards the transactional way reads, and what was stored.
+    const cards = await svc.container.crm.callContext.screenPops(callIds);
+    for (const { callId, popId, pop } of sent) {
+      const { popId: _id, ...content } = pop;
+      expect(content).toEqual(cards.get(callId));
+      expect((await q(`SELECT payload FROM screen_pops WHERE id = $1`, [popId]))[0].payload).toEqual(content);
+    }
+    expect(cards.get(callIds[0]!)).toMatchObject({ contact: { isNew: true, phones: ["+14155550700"] }, openDeals: [expect.objectContaining({ stage: "New lead" })] });
   });
 
   it("two dispatchers racing for the same rows pop each agent once, and each row is claimed once", async () => {

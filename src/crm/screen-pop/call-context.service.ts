@@ -20,13 +20,13 @@ type Queryable = Pick<EntityManager, "query">;
 
 type Touch = ScreenPopContent["attribution"];
 
-interface PopRow {
+export interface ScreenPopCardRow {
   id: string;
   direction: string;
   from_raw: string;
   to_raw: string;
   status: string;
-  started_at: Date;
+  started_at: Date | string;
   contact_id: string | null;
   is_first_time_caller: boolean | null;
   contact_name: string | null;
@@ -44,11 +44,11 @@ interface PopRow {
 const touch = (alias: string) => `json_build_object('source', ${alias}.source, 'medium', ${alias}.medium, 'campaign', ${alias}.campaign, 'keyword', ${alias}.keyword)`;
 
 /**
- * Everything a pop shows, per call, as one row: the card, its lists as JSON arrays. Prepared:
- * planning it took twice as long as running it (0.5 against 0.2–0.3 ms), and its one parameter
- * is the calls' ids, looked up by key; the lists are found from each call's row, whatever plan.
+ * Everything a pop shows, per call, as one row: the card, its lists as JSON arrays. `callIds`: a
+ * query answering the calls' ids. The dispatcher reads the cards in the statement that reads
+ * its pending rows (one round trip less on a pop's way).
  */
-const POPS_SQL = prepared("screen_pop.cards", `
+export const screenPopCardsSql = (callIds: string) => `
   SELECT c.id, c.direction, c.from_raw, c.to_raw, c.status, c.started_at, c.contact_id, c.is_first_time_caller,
     ct.name AS contact_name, ct.company, u.id AS owner_id, u.name AS owner_name,
     (SELECT ${touch("a")} FROM call_attributions a WHERE a.call_id = c.id AND a.is_primary LIMIT 1) AS attribution,
@@ -65,9 +65,23 @@ const POPS_SQL = prepared("screen_pop.cards", `
       SELECT t.id, t.type, t.title, t.due_at FROM tasks t
       WHERE t.contact_id = c.contact_id AND t.status = 'open' ORDER BY t.due_at LIMIT 10) t), '[]') AS open_tasks
   FROM calls c LEFT JOIN contacts ct ON ct.id = c.contact_id LEFT JOIN users u ON u.id = ct.owner_id
-  WHERE c.id = ANY($1::uuid[])`);
+  WHERE c.id IN (${callIds})`;
 
-function toContent(r: PopRow): ScreenPopContent {
+/**
+ * The cards of calls given by id. Prepared: planning it took twice as long as running it (0.5
+ * against 0.2–0.3 ms), and its one parameter is the calls' ids, looked up by key; the lists are
+ * found from each call's row, whatever plan. The ids come as a JSON array, not uuid[]:
+ * PostgreSQL sized a uuid[] parameter's custom plans by its length, found them cheaper than the
+ * generic plan every time, and so planned the statement again at every run: 1.0–1.1 ms a run
+ * for four calls' cards, against 0.5–0.6 ms with the generic plan. A JSON array is 100 rows to
+ * every plan alike, and the generic one is kept.
+ */
+const POPS_SQL = prepared("screen_pop.cards", screenPopCardsSql("SELECT value::uuid FROM jsonb_array_elements_text($1::jsonb)"));
+
+/** Cards as rows of screenPopCardsSql, or as those rows turned to JSON (dates as text), by call id. */
+export const screenPopContents = (rows: ScreenPopCardRow[]): Map<string, ScreenPopContent> => new Map(rows.map((r) => [r.id, toContent(r)]));
+
+function toContent(r: ScreenPopCardRow): ScreenPopContent {
   const recentCalls = r.recent_calls.map((c) => ({
     id: c.id,
     direction: c.direction,
@@ -111,8 +125,7 @@ export class CallContextService {
    */
   async screenPops(callIds: string[], db: Queryable = this.ds): Promise<Map<string, ScreenPopContent>> {
     if (callIds.length === 0) return new Map();
-    const rows: PopRow[] = await db.query(POPS_SQL, [callIds]);
-    return new Map(rows.map((r) => [r.id, toContent(r)]));
+    return screenPopContents(await db.query(POPS_SQL, [JSON.stringify(callIds)]));
   }
 
   /** Calls ringing or in progress, for the supervisors' live board. */
