@@ -3,8 +3,9 @@
 const { randomBytes } = require("node:crypto");
 const { io } = require("socket.io-client");
 const twilio = require("twilio");
+const { cpuMeter } = require("./cpu");
 
-const [url, token, publicUrl, tokensFile, agentsArg, rateArg, secondsArg] = process.argv.slice(2);
+const [url, token, publicUrl, tokensFile, agentsArg, rateArg, secondsArg, serverPidArg] = process.argv.slice(2);
 const tokens = require(tokensFile);
 const agents = Number(agentsArg);
 const rate = Number(rateArg);
@@ -39,6 +40,7 @@ async function main() {
     sockets.push(new Promise((resolve, reject) => s.once("connect", () => resolve(s)).once("connect_error", reject)));
   }
   const connected = await Promise.all(sockets);
+  let cpuMsPerCall;
   await sleep(1500); // presence settles
   if (rate > 0) {
     // Warm-up, not counted: a second of calls at 20/s, so a cold process (JIT, first
@@ -47,13 +49,16 @@ async function main() {
     await sleep(1500);
     latencies.length = 0;
     sent.clear();
+    // The counted calls' CPU (the agents' connecting and the warm-up excluded).
+    const meter = serverPidArg ? cpuMeter(Number(serverPidArg)) : undefined;
     await sendCalls(rate, seconds);
     await sleep(5000); // late pops count; anything later is lost
+    cpuMsPerCall = meter?.per(rate * seconds);
   } else {
     await sleep(seconds * 1000); // hold the connections while the orchestrator reads memory
   }
   const lost = rate > 0 ? sent.size : 0;
-  process.stdout.write(JSON.stringify({ agents: connected.length, rate, calls: rate * seconds, popped: latencies.length, lost, p50: pct(latencies, 50), p99: pct(latencies, 99) }));
+  process.stdout.write(JSON.stringify({ agents: connected.length, rate, calls: rate * seconds, popped: latencies.length, lost, p50: pct(latencies, 50), p99: pct(latencies, 99), cpuMsPerCall }));
   for (const s of connected) s.disconnect();
   process.exit(0);
 }

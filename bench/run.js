@@ -8,6 +8,7 @@ const os = require("node:os");
 const path = require("node:path");
 const { Client } = require("pg");
 const { trackingBench } = require("./tracking");
+const { cpuSeconds } = require("./cpu");
 const { dropQueueKeys: dropKeys } = require("../scripts/drop-queue-keys");
 
 const root = path.resolve(__dirname, "..");
@@ -103,33 +104,14 @@ function startService(script, env) {
 
 const stop = (child) => new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r() : (child.once("exit", r), child.kill("SIGTERM"))));
 
-/** CPU seconds (user + system) of one process, or of every process with that command name. */
-function cpuSeconds(pidOrComm) {
-  const read = (pid) => {
-    try {
-      const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      return { comm: stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")), ticks: Number(f[11]) + Number(f[12]) };
-    } catch {
-      return { comm: "", ticks: 0 }; // gone meanwhile
-    }
-  };
-  if (typeof pidOrComm === "number") return read(pidOrComm).ticks / 100;
-  let ticks = 0;
-  for (const pid of fs.readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
-    const r = read(pid);
-    if (r.comm === pidOrComm) ticks += r.ticks;
-  }
-  return ticks / 100;
-}
-
 function rssMb(pid) {
   const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
   return m ? Math.round(Number(m[1]) / 1024) : null;
 }
 
-function popLoad(url, publicUrl, tokensFile, agents, rate, seconds) {
-  const out = execFileSync(process.execPath, [path.join(__dirname, "pop-load.js"), url, TOKEN, publicUrl, tokensFile, String(agents), String(rate), String(seconds)], {
+/** `serverPid`: the server whose CPU per call pop-load reports, with PostgreSQL's and Redis's. */
+function popLoad(url, publicUrl, tokensFile, agents, rate, seconds, serverPid) {
+  const out = execFileSync(process.execPath, [path.join(__dirname, "pop-load.js"), url, TOKEN, publicUrl, tokensFile, String(agents), String(rate), String(seconds), String(serverPid ?? "")], {
     maxBuffer: 1 << 20,
   });
   return JSON.parse(out.toString());
@@ -196,8 +178,8 @@ async function realtimeBench(results) {
     results.popTopology = POP_TOPOLOGY;
     for (const rate of RATES) {
       step(`pops: ${rate} calls/s, ${AGENTS} agents`);
-      const service = popLoad(publicUrl, publicUrl, tokensFile, AGENTS, rate, POP_SECONDS);
-      const baseline = popLoad(barePublic, barePublic, tokensFile, AGENTS, rate, POP_SECONDS);
+      const service = popLoad(publicUrl, publicUrl, tokensFile, AGENTS, rate, POP_SECONDS, svc.pid);
+      const baseline = popLoad(barePublic, barePublic, tokensFile, AGENTS, rate, POP_SECONDS, bare.pid);
       results.pops.push({ rate, service, bare: baseline, p99Ratio: service.p99 && baseline.p99 ? service.p99 / baseline.p99 : null });
     }
 
@@ -330,7 +312,7 @@ async function ingestBench(results) {
 
 function printResults(results) {
   const fmt = (n, d = 0) => Number(n).toFixed(d);
-  const cpuLine = (c) => (c ? `${fmt(c.worker, 2)} / ${fmt(c.postgres, 2)} / ${fmt(c.redis, 2)}` : "n/a");
+  const cpuLine = (c) => (c ? `${fmt(c.worker ?? c.server, 2)} / ${fmt(c.postgres, 2)} / ${fmt(c.redis, 2)}` : "n/a");
   const rows = [];
   if (results.service) {
     rows.push(
@@ -359,7 +341,9 @@ function printResults(results) {
       ...results.pops.flatMap((p) => [
         [`webhook → pop at ${p.rate} calls/s, ${p.service.agents} agents (${results.popTopology}): p50 / p99 (ms)`, `${p.service.p50} / ${p.service.p99}`],
         [`  popped / lost of ${p.service.calls} calls`, `${p.service.popped} / ${p.service.lost}`],
+        ["  CPU ms per call: service / PostgreSQL / Redis", cpuLine(p.service.cpuMsPerCall)],
         [`  bare express + socket.io: p50 / p99 (ms), lost`, `${p.bare.p50} / ${p.bare.p99}, ${p.bare.lost}`],
+        ["  bare: CPU ms per call, server", p.bare.cpuMsPerCall ? fmt(p.bare.cpuMsPerCall.server, 2) : "n/a"],
         ["  p99 ratio service / bare", p.p99Ratio === null ? "n/a" : fmt(p.p99Ratio, 1)],
       ]),
       ["memory: RSS idle (MB)", String(results.memory.idleRssMb)],
