@@ -12,6 +12,9 @@ import type { MigrationInterface, QueryRunner } from "typeorm";
  * - inbox_status_idx (status, received_at): written when a delivery arrives and again when it
  *   is applied. The backlog has its own partial index; what an operator looks for by status is
  *   the failed deliveries, now a partial index of those only.
+ * Both new indexes are built by one scan of their table that writes little (seconds for
+ * millions of rows); writes to audit_log and inbox wait meanwhile, so a large installation
+ * runs it in a quiet hour.
  */
 export class LeanerHotPathIndexes1764000000013 implements MigrationInterface {
   name = "LeanerHotPathIndexes1764000000013";

@@ -20,6 +20,12 @@ export const insertPops = (json: string, where = "") =>
    ON CONFLICT (call_id, user_id) DO UPDATE SET sent_at = now() RETURNING id, call_id, user_id`;
 
 const SAVE_POPS = prepared("screen_pops.save", insertPops("$1"));
+/** Every socket that connects asks: found from the calls still ringing (few), then by the pops' key. */
+const REPLAYABLE = prepared(
+  "screen_pops.replayable",
+  `SELECT p.id, p.payload FROM screen_pops p JOIN calls c ON c.id = p.call_id
+   WHERE p.user_id = $1 AND p.status <> 'dismissed' AND c.status = 'ringing' ORDER BY p.created_at`,
+);
 /** A burst of acks (ids as a JSON array, so that the plan is generic: see call-context's cards). */
 const MARK_ACKED = prepared(
   "screen_pops.ack",
@@ -79,11 +85,7 @@ export class PopStore {
 
   /** Pops still relevant for a user who (re)connects: their call is still ringing. */
   async replayable(userId: string): Promise<Array<{ id: string; payload: ScreenPopContent }>> {
-    return this.ds.query(
-      `SELECT p.id, p.payload FROM screen_pops p JOIN calls c ON c.id = p.call_id
-       WHERE p.user_id = $1 AND p.status <> 'dismissed' AND c.status = 'ringing' ORDER BY p.created_at`,
-      [userId],
-    );
+    return this.ds.query(REPLAYABLE, [userId]);
   }
 
   /** Dismisses the pops of these calls; returns, per call, every agent it popped for (dismissed before or now). */

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { SignJWT } from "jose";
 import { TokenSigner } from "../../src/crm/auth/tokens";
 import { startTestService, TEST_JWT_SECRET, type TestService } from "../support/test-service";
@@ -70,6 +71,16 @@ describe("GET /api/auth/me", () => {
       .setExpirationTime("10m")
       .sign(new TextEncoder().encode("another-secret-another-secret-another"));
     await svc.http.get("/api/auth/me").set("authorization", `Bearer ${foreign}`).expect(401);
+  });
+
+  it("refuses our own token for a user that is not there, or whose id is no uuid, or whose role changed", async () => {
+    const { userId } = await svc.signIn("agent");
+    const signer = new TokenSigner(TEST_JWT_SECRET, 10);
+    for (const [sub, role] of [[randomUUID(), "agent"], ["not-a-uuid", "agent"], [userId, "admin"]] as const) {
+      const { token } = await signer.sign(sub, role);
+      const res = await svc.http.get("/api/auth/me").set("authorization", `Bearer ${token}`).expect(401);
+      expect(res.body.error.code).toBe("unauthenticated");
+    }
   });
 });
 

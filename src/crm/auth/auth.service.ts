@@ -55,7 +55,7 @@ export class AuthService {
   }
 
   private async principalOf(claims: TokenClaims): Promise<Principal | undefined> {
-    const user = await this.users.findById(claims.sub);
+    const user = await this.users.standing(claims.sub);
     // A deactivated user or a changed role invalidates tokens issued before.
     if (!user || !user.isActive || user.role !== claims.role) return undefined;
     return { kind: "user", id: user.id, role: user.role, email: user.email, name: user.name };

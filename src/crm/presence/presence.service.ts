@@ -1,5 +1,13 @@
 import type { DataSource } from "typeorm";
 import type { Presence } from "../entities/user.entity";
+import { prepared } from "../../platform/db/prepared";
+
+/** Offline → available, else as it was: one statement for every socket that connects. */
+const CONNECTED = prepared(
+  "presence.connected",
+  `WITH woke AS (UPDATE users SET presence = 'available', presence_changed_at = now() WHERE id = $1 AND presence = 'offline' RETURNING presence)
+   SELECT COALESCE((SELECT presence FROM woke), (SELECT presence FROM users WHERE id = $1)) AS presence`,
+);
 
 /**
  * Agent presence, as routing reads it: `available` agents ring. Connections make an agent
@@ -15,8 +23,7 @@ export class PresenceService {
 
   /** First socket of a user: offline → available; away and busy are kept. */
   async connected(userId: string): Promise<Presence> {
-    await this.ds.query(`UPDATE users SET presence = 'available', presence_changed_at = now() WHERE id = $1 AND presence = 'offline'`, [userId]);
-    const [row] = await this.ds.query(`SELECT presence FROM users WHERE id = $1`, [userId]);
+    const [row] = await this.ds.query(CONNECTED, [userId]);
     return row?.presence ?? "offline";
   }
 
