@@ -121,7 +121,8 @@ export class OutboxDispatcher {
     const pending = byId(read.flatMap(({ id, topic, payload, card }) => (card ? [] : [{ id, topic, payload }])));
     if (pending.length === 0) return { count: 0, emits: [] };
     if (!pending.every(needsNothingRead)) return undefined;
-    const { contents, live } = livePops(pending, screenPopContents(read.flatMap((r) => (r.card ? [r.card] : []))));
+    const contents = screenPopContents(read.flatMap((r) => (r.card ? [r.card] : [])));
+    const live = livePops(pending, contents);
     const rows: Array<OutboxRow & { call_id: string | null; user_id: string | null }> = await this.ds.query(CLAIM_AND_SAVE_POPS, [
       pending.map((r) => r.id),
       popsInput(live) ?? "[]",
@@ -181,8 +182,8 @@ export class OutboxDispatcher {
 
   /** The cards of the rows' calls, and the pops to store. */
   private async popsOf(em: EntityManager, rows: OutboxRow[]) {
-    const callIds = [...new Set(payloads(rows, "screen-pop").map((p) => p.callId))];
-    return livePops(rows, await this.callContext.screenPops(callIds, em));
+    const contents = await this.callContext.screenPops([...new Set(payloads(rows, "screen-pop").map((p) => p.callId))], em);
+    return { contents, live: livePops(rows, contents) };
   }
 
   /** What to emit once the rows' work is committed, in the rows' order. */
@@ -251,13 +252,11 @@ interface TaskRow {
 }
 
 /** The screen-pop rows' pops to store, with their cards: a call already over pops for no one. */
-function livePops(rows: OutboxRow[], contents: Map<string, ScreenPopContent>) {
-  const live = payloads(rows, "screen-pop").flatMap((p) => {
+const livePops = (rows: OutboxRow[], contents: Map<string, ScreenPopContent>) =>
+  payloads(rows, "screen-pop").flatMap((p) => {
     const content = contents.get(p.callId);
     return content && content.call.status !== "completed" ? [{ ...p, content }] : [];
   });
-  return { contents, live };
-}
 
 const payloads = <T extends keyof OutboxTopics>(rows: OutboxRow[], topic: T) =>
   rows.filter((r) => r.topic === topic).map((r) => r.payload as OutboxTopics[T]);

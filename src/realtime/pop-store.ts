@@ -2,6 +2,7 @@ import type { DataSource, EntityManager } from "typeorm";
 import type { ScreenPopContent } from "../crm";
 import { COMMIT_WITHOUT_FLUSH_WAIT } from "../platform/db/async-commit";
 import { prepared } from "../platform/db/prepared";
+import { uuidsOfJsonArray } from "../platform/db/sql";
 
 const ACK_FLUSH_MS = 20;
 
@@ -30,7 +31,7 @@ const REPLAYABLE = prepared(
 const MARK_ACKED = prepared(
   "screen_pops.ack",
   `UPDATE screen_pops SET status = 'acked', acked_at = now()
-   WHERE id IN (SELECT value::uuid FROM jsonb_array_elements_text($1::jsonb)) AND status IN ('pending', 'sent') AND ${COMMIT_WITHOUT_FLUSH_WAIT}`,
+   WHERE id IN (${uuidsOfJsonArray("$1")}) AND status IN ('pending', 'sent') AND ${COMMIT_WITHOUT_FLUSH_WAIT}`,
 );
 
 export type CallPops = Array<{ callId: string; userIds: string[]; content: ScreenPopContent }>;

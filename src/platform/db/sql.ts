@@ -20,3 +20,9 @@ export const isUniqueViolation = (err: unknown): boolean => (err as { code?: str
  */
 export const advisoryLocksSql = (param: string): string =>
   `(SELECT count(*) FROM (SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest(${param}::text[]) AS k) AS l)`;
+
+/**
+ * The uuids of a JSON array parameter, as a subquery for `IN (...)`. A list of ids given as
+ * `uuid[]` can keep a prepared statement from ever getting its generic plan (decision 0010).
+ */
+export const uuidsOfJsonArray = (param: string): string => `SELECT value::uuid FROM jsonb_array_elements_text(${param}::jsonb)`;
