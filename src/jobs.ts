@@ -2,7 +2,7 @@ import type { Container } from "./container";
 import type { OutboxDispatcher } from "./realtime";
 import { finalizeStaleRingingCalls } from "./telephony";
 import type { ApplyHints } from "./platform/queue/jobs";
-import { InboxBatcher, MAX_BATCH, sweepInbox } from "./webhooks";
+import { applyBatchJob, InboxBatcher, MAX_BATCH, sweepInbox } from "./webhooks";
 
 export const SWEEP_INTERVAL_MS = 5000;
 
@@ -63,6 +63,16 @@ export function startJobs(c: Container, dispatcher: OutboxDispatcher | undefined
     if (result === "done") pusher.request(hints.ringing === true);
   };
   c.queue.process("inbox.apply", ({ inboxId, lane, ringing }) => applyDelivery(inboxId, { lane, ringing }), c.config.workerConcurrency);
+  // Batch jobs (decision 0014), each up to one shared transaction's worth: an eighth as many at
+  // once keeps what a worker holds bounded (with 64, 8 jobs of up to 32 deliveries).
+  c.queue.process(
+    "inbox.apply-batch",
+    async ({ deliveries }) => {
+      const handedOver = await applyBatchJob(deliveries, ({ inboxId, lane, ringing }) => applyDelivery(inboxId, { lane, ringing }), c.queue);
+      count("inbox.apply-batch")(handedOver > 0 ? "partly_requeued" : "done");
+    },
+    Math.max(1, Math.ceil(c.config.workerConcurrency / 8)),
+  );
   // Ringing calls this process receives are applied here, as many at once as it runs jobs; the
   // rest go to the queue (decision 0012).
   const appliedHere = new Set<Promise<void>>();

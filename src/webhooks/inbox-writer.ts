@@ -2,6 +2,7 @@ import type { DataSource } from "typeorm";
 import type { Logger } from "../platform/logger";
 import { prepared } from "../platform/db/prepared";
 import type { ApplyHints, JobQueue } from "../platform/queue/jobs";
+import { MAX_BATCH as APPLY_BATCH } from "./inbox-batcher";
 
 export interface InboxRow<P> {
   id: string;
@@ -43,6 +44,14 @@ const MAX_BATCH = 256;
  * when idle a delivery is written at once either way.
  */
 const MAX_IN_FLIGHT = 1;
+
+/**
+ * Deliveries in one `inbox.apply-batch` job at most: one shared transaction's worth for the
+ * worker (InboxBatcher), so that a worker's running batch jobs hold a bounded backlog.
+ */
+export const JOB_DELIVERIES = APPLY_BATCH.other;
+
+const chunks = <T>(items: T[], size: number): T[][] => Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
 
 /**
  * The batch travels as one JSON array (payloads are already JSON text, so it is concatenated,
@@ -137,14 +146,20 @@ export class InboxWriter {
     this.enqueue(queued);
   }
 
+  /**
+   * A lone delivery is one `inbox.apply` job (job id = inbox id + attempt 0); deliveries
+   * committed together are `inbox.apply-batch` jobs of up to JOB_DELIVERIES each: a Bull job
+   * costs the web process and Redis about as much as the inbox statement, and a worker as much
+   * again to take and finish it (decision 0014).
+   */
   private enqueue(deliveries: Array<{ inboxId: string; hints: ApplyHints }>): void {
     if (deliveries.length === 0) return;
-    void this.queue
-      .enqueueMany(
-        "inbox.apply",
-        deliveries.map((d) => ({ payload: { inboxId: d.inboxId, ...d.hints }, opts: { jobId: `${d.inboxId}:0` } })),
-      )
-      .catch((err: Error) => this.log.warn({ deliveries: deliveries.length, err: err.message }, "enqueue failed; the sweeper will pick the deliveries up"));
+    const payloads = deliveries.map((d) => ({ inboxId: d.inboxId, ...d.hints }));
+    const enqueued =
+      payloads.length === 1
+        ? this.queue.enqueueMany("inbox.apply", [{ payload: payloads[0]!, opts: { jobId: `${payloads[0]!.inboxId}:0` } }])
+        : this.queue.enqueueMany("inbox.apply-batch", chunks(payloads, JOB_DELIVERIES).map((batch) => ({ payload: { deliveries: batch }, opts: { jobId: `batch:${batch[0]!.inboxId}` } })));
+    enqueued.catch((err: Error) => this.log.warn({ deliveries: deliveries.length, err: err.message }, "enqueue failed; the sweeper will pick the deliveries up"));
   }
 
   /** One statement: new rows are inserted (in key order, so two batches never deadlock), existing ones read (only theirs carry a payload back). */

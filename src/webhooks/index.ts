@@ -3,6 +3,7 @@ export { countPendingInbox } from "./inbox.repository";
 export { WebhookIntake } from "./intake.service";
 export { InboxProcessor, type InboxHandler, type InboxOutcome } from "./inbox-processor";
 export { InboxBatcher, MAX_BATCH } from "./inbox-batcher";
+export { applyBatchJob } from "./batch-job";
 export { sweepInbox } from "./sweeper";
 export { twilioRouter, WEBHOOK_BODY_LIMIT } from "./twilio.router";
 export { pbxRouter } from "./pbx.router";

@@ -5,19 +5,27 @@ import type { JobQueue } from "../platform/queue/jobs";
 /** A pending row younger than this is still on its normal path (enqueued at intake). */
 const PENDING_GRACE_SECONDS = 10;
 const BATCH = 500;
+const APPLY_JOBS = ["inbox.apply", "inbox.apply-batch"] as const;
 
 /**
  * Finds inbox deliveries that are not applied and enqueues them again: a lost enqueue (Redis
  * down at intake), a job lost with a crashed process, a deferred delivery whose wait is over.
  * The job id includes the attempt count, so one attempt is enqueued once.
+ *
+ * A pending row is taken only if it is also older than the oldest job still waiting to apply
+ * deliveries (by the grace again): until the queue has reached it, its own job may be among
+ * those waiting. Deliveries committed together share a batch job (decision 0014), which no
+ * job id of a row can find, so a backlog would otherwise be enqueued twice.
  */
 export async function sweepInbox(ds: DataSource, queue: JobQueue, log: Logger): Promise<number> {
+  const queued = await queue.oldestWaiting(APPLY_JOBS).catch(() => undefined);
   const rows: Array<{ id: string; attempts: number }> = await ds.query(
     `SELECT id, attempts FROM inbox
-     WHERE (status = 'pending' AND received_at < now() - make_interval(secs => $1))
+     WHERE (status = 'pending' AND received_at < now() - make_interval(secs => $1)
+            AND ($3::timestamptz IS NULL OR received_at < $3::timestamptz - make_interval(secs => $1)))
         OR (status = 'deferred' AND available_at <= now())
      ORDER BY received_at LIMIT $2`,
-    [PENDING_GRACE_SECONDS, BATCH],
+    [PENDING_GRACE_SECONDS, BATCH, queued === undefined ? null : new Date(queued).toISOString()],
   );
   let enqueued = 0;
   for (const r of rows) {

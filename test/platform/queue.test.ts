@@ -89,6 +89,34 @@ describe.each(kinds)("%s queue", (_kind, make) => {
     expect(finished).toBe(true);
   });
 
+  it("tells when the oldest job still waiting was enqueued, among the names asked (the sweeper's cutoff)", async () => {
+    expect(await queue.oldestWaiting(["inbox.apply", "inbox.apply-batch"])).toBeUndefined();
+    const hourAgo = Date.now() - 3_600_000;
+    const clock = jest.spyOn(Date, "now").mockReturnValue(hourAgo);
+    try {
+      await queue.enqueue("inbox.apply-batch", { deliveries: [{ inboxId: "old" }] });
+    } finally {
+      clock.mockRestore();
+    }
+    await queue.enqueue("inbox.apply", { inboxId: "new" });
+    await queue.enqueue("outbox.dispatch", {}, { delayMs: 60_000 }); // delayed, and not asked about
+    expect(await queue.oldestWaiting(["inbox.apply", "inbox.apply-batch"])).toBe(hourAgo);
+    expect(await queue.oldestWaiting(["inbox.apply"])).toBeGreaterThan(hourAgo);
+    expect(await queue.oldestWaiting(["outbox.dispatch"])).toBeUndefined();
+
+    // A job taken by a worker no longer waits.
+    const started: string[] = [];
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    queue.process("inbox.apply-batch", async (p) => {
+      started.push(p.deliveries[0]!.inboxId);
+      await held;
+    });
+    await waitFor(() => started.length === 1, { what: "the batch job running" });
+    expect(await queue.oldestWaiting(["inbox.apply-batch"])).toBeUndefined();
+    release();
+  });
+
   it("reports depth and answers ping", async () => {
     expect(await queue.ping()).toBe(true);
     await queue.enqueue("outbox.dispatch", {}, { delayMs: 60_000 });

@@ -116,6 +116,13 @@ export class BullQueue implements JobQueue {
     return total;
   }
 
+  async oldestWaiting(names: readonly JobName[]): Promise<number | undefined> {
+    // The wait list's far end is its oldest job (Bull adds at the head and takes from the tail).
+    const heads = await withTimeout(Promise.all(names.map((name) => this.queue(name).getWaiting(0, 0))), ENQUEUE_TIMEOUT_MS, "oldest waiting job");
+    const times = heads.flat().flatMap((job) => (job ? [job.timestamp] : []));
+    return times.length > 0 ? Math.min(...times) : undefined;
+  }
+
   async ping(): Promise<boolean> {
     try {
       return (await withTimeout(this.shared.client.ping(), 1000, "redis ping")) === "PONG";

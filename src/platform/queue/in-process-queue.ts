@@ -6,6 +6,7 @@ interface PendingJob {
   payload: unknown;
   jobId: string | undefined;
   attemptsMade: number;
+  enqueuedAt: number;
 }
 
 /**
@@ -32,7 +33,7 @@ export class InProcessQueue implements JobQueue {
       if (this.knownIds.has(key)) return;
       this.knownIds.add(key);
     }
-    const job: PendingJob = { name, payload, jobId: opts.jobId, attemptsMade: 0 };
+    const job: PendingJob = { name, payload, jobId: opts.jobId, attemptsMade: 0, enqueuedAt: Date.now() };
     if (opts.delayMs && opts.delayMs > 0) this.later(job, opts.delayMs);
     else this.push(job);
   }
@@ -52,6 +53,12 @@ export class InProcessQueue implements JobQueue {
     for (const q of this.waiting.values()) n += q.length;
     for (const r of this.running.values()) n += r;
     return n;
+  }
+
+  async oldestWaiting(names: readonly JobName[]): Promise<number | undefined> {
+    let oldest: number | undefined;
+    for (const name of names) for (const j of this.waiting.get(name) ?? []) if (oldest === undefined || j.enqueuedAt < oldest) oldest = j.enqueuedAt;
+    return oldest;
   }
 
   async ping(): Promise<boolean> {

@@ -11,6 +11,12 @@ export interface JobPayloads {
    * for its screen-pop, so it is applied at once in a transaction of its own.
    */
   "inbox.apply": { inboxId: string; lane?: string; ringing?: boolean };
+  /**
+   * Deliveries that were committed together, in one job (decision 0014): the intake's one
+   * enqueue of a burst, not one per delivery. Each is applied as an `inbox.apply` would be; one
+   * that fails goes back to the queue alone, as an `inbox.apply` job with its own retries.
+   */
+  "inbox.apply-batch": { deliveries: Array<JobPayloads["inbox.apply"]> };
   /** Push pending outbox messages (screen-pops, updates, outbound webhooks). */
   "outbox.dispatch": { outboxId?: string };
   /** Periodic housekeeping: re-enqueue stale inbox/outbox rows, finalise stuck calls. */
@@ -22,7 +28,7 @@ export type JobName = keyof JobPayloads;
 /** What the intake tells the worker about a delivery besides its row. */
 export type ApplyHints = Omit<JobPayloads["inbox.apply"], "inboxId">;
 
-export const JOB_NAMES = ["inbox.apply", "outbox.dispatch", "maintenance.sweep"] as const satisfies readonly JobName[];
+export const JOB_NAMES = ["inbox.apply", "inbox.apply-batch", "outbox.dispatch", "maintenance.sweep"] as const satisfies readonly JobName[];
 
 export interface JobContext {
   attempt: number;
@@ -55,6 +61,11 @@ export interface JobQueue {
   process<N extends JobName>(name: N, handler: JobHandler<N>, concurrency?: number): void;
   /** Jobs waiting, delayed or running. */
   depth(): Promise<number>;
+  /**
+   * When the oldest job still waiting (not delayed, not running) among these was enqueued, in
+   * epoch ms; undefined when none waits. The sweeper leaves younger rows to the jobs ahead.
+   */
+  oldestWaiting(names: readonly JobName[]): Promise<number | undefined>;
   ping(): Promise<boolean>;
   /** Stops taking jobs, lets running ones finish, releases connections. */
   close(): Promise<void>;

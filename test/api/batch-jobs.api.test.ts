@@ -1,0 +1,112 @@
+import { createLogger } from "../../src/platform/logger";
+import { twilioLane } from "../../src/telephony";
+import { sweepInbox } from "../../src/webhooks";
+import { startTestService, type TestService } from "../support/test-service";
+import { newCall, parentStatus, voice, type CallScript } from "../support/twilio";
+import { waitFor } from "../support/wait-for";
+
+// Decision 0014: deliveries committed together reach the worker as one queue job.
+let n = 0;
+const nextCall = () => newCall(`+1415558${String(1000 + ++n)}`);
+/** A missed call's status callback, as the Twilio route stores it. */
+const statusPayload = (c: CallScript) => ({ route: "status", params: parentStatus(c, "completed", { CallDuration: "0" }).params, query: {} });
+
+async function insertPending(svc: TestService, rows: Array<{ key: string; source: string; payload: unknown; age?: string }>): Promise<string[]> {
+  const ids: string[] = [];
+  for (const r of rows) {
+    const [row] = await svc.container.ds.query(
+      `INSERT INTO inbox (source, delivery_key, payload, received_at) VALUES ($1, $2, $3, now() - $4::interval) RETURNING id`,
+      [r.source, r.key, JSON.stringify(r.payload), r.age ?? "0 seconds"],
+    );
+    ids.push(row.id);
+  }
+  return ids;
+}
+
+const inboxOf = (svc: TestService, ids: string[]) =>
+  svc.container.ds.query(`SELECT id, status, attempts, last_error FROM inbox WHERE id = ANY($1::uuid[])`, [ids]) as Promise<
+    Array<{ id: string; status: string; attempts: number; last_error: string | null }>
+  >;
+
+describe("batch jobs, applied by a worker", () => {
+  let svc: TestService;
+  let enqueued: jest.SpyInstance;
+  beforeAll(async () => {
+    svc = await startTestService({ role: "all" });
+    enqueued = jest.spyOn(svc.container.queue, "enqueueMany"); // records, and still enqueues
+  });
+  afterAll(async () => svc?.close());
+  beforeEach(() => enqueued.mockClear());
+
+  it("deliveries committed together go to the queue as one job, and every one of them is applied", async () => {
+    const calls = Array.from({ length: 6 }, nextCall);
+    // The first is written at once, alone; the other five arrive while it is in flight and share
+    // the next statement, so they are enqueued together.
+    const accepted = await Promise.all(
+      calls.map((c) => svc.container.intake.accept("twilio.status", `test:batch:${c.callSid}`, statusPayload(c), { lane: twilioLane(statusPayload(c).params) })),
+    );
+    const ids = accepted.map((a) => a.inboxId);
+    await waitFor(async () => (await inboxOf(svc, ids)).every((r) => r.status === "done"), { what: "all six applied" });
+
+    const jobs = enqueued.mock.calls.map(([name, js]) => [name, (js as Array<{ payload: unknown }>).map((j) => j.payload)]);
+    expect(jobs).toEqual([
+      ["inbox.apply", [{ inboxId: ids[0], lane: `twilio:${calls[0]!.callSid}` }]],
+      ["inbox.apply-batch", [{ deliveries: ids.slice(1).map((inboxId, i) => ({ inboxId, lane: `twilio:${calls[i + 1]!.callSid}` })) }]],
+    ]);
+    const applied = await svc.container.ds.query(`SELECT count(*)::int AS n FROM calls WHERE provider_call_id = ANY($1) AND outcome = 'missed'`, [
+      calls.map((c) => c.callSid),
+    ]);
+    expect(applied).toEqual([{ n: 6 }]);
+  });
+
+  it("a delivery that fails in a batch job goes back to the queue alone; the others are applied", async () => {
+    const [good1, good2, bad] = [nextCall(), nextCall(), nextCall()];
+    const [id1, idBad, id2] = await insertPending(svc, [
+      { source: "twilio.status", key: `test:good:${good1.callSid}`, payload: statusPayload(good1) },
+      // Routing that is not a list: the voice handler throws on it.
+      { source: "twilio.voice", key: `test:bad:${bad.callSid}`, payload: { route: "voice", params: voice(bad).params, query: {}, routing: { action: "dial", agents: "x" } } },
+      { source: "twilio.status", key: `test:good:${good2.callSid}`, payload: statusPayload(good2) },
+    ]);
+    await svc.container.queue.enqueue("inbox.apply-batch", { deliveries: [{ inboxId: id1! }, { inboxId: idBad! }, { inboxId: id2! }] });
+
+    await waitFor(() => enqueued.mock.calls.some(([name]) => name === "inbox.apply"), { what: "the failed delivery handed back" });
+    expect(enqueued.mock.calls).toEqual([["inbox.apply", [{ payload: { inboxId: idBad }, opts: { jobId: `${idBad}:from-batch`, delayMs: 500 } }]]]);
+    const rows = new Map((await inboxOf(svc, [id1!, id2!, idBad!])).map((r) => [r.id, r]));
+    expect(rows.get(id1!)?.status).toBe("done");
+    expect(rows.get(id2!)?.status).toBe("done");
+    expect(rows.get(idBad!)).toMatchObject({ status: "pending", attempts: expect.any(Number), last_error: expect.any(String) });
+    expect(rows.get(idBad!)!.attempts).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe("the sweeper and batch jobs", () => {
+  // The web role runs no jobs: what it enqueues keeps waiting.
+  let svc: TestService;
+  beforeAll(async () => (svc = await startTestService({ role: "web" })));
+  afterAll(async () => svc?.close());
+
+  it("leaves a pending row to the jobs still waiting ahead of it, and takes one older than all of them", async () => {
+    const minuteAgo = Date.now() - 60_000;
+    const clock = jest.spyOn(Date, "now").mockReturnValue(minuteAgo);
+    try {
+      await svc.container.queue.enqueue("inbox.apply-batch", { deliveries: [{ inboxId: "00000000-0000-4000-8000-000000000000" }] });
+    } finally {
+      clock.mockRestore();
+    }
+    const [c1, c2] = [nextCall(), nextCall()];
+    const [lost, queued] = await insertPending(svc, [
+      // Older than the oldest waiting job: no job can still hold it.
+      { source: "twilio.status", key: `test:lost:${c1.callSid}`, payload: statusPayload(c1), age: "5 minutes" },
+      // Past the grace, but received after that job was enqueued: its job may be waiting too.
+      { source: "twilio.status", key: `test:queued:${c2.callSid}`, payload: statusPayload(c2), age: "30 seconds" },
+    ]);
+    const swept = jest.spyOn(svc.container.queue, "enqueue");
+    try {
+      expect(await sweepInbox(svc.container.ds, svc.container.queue, createLogger("silent"))).toBe(1);
+      expect(swept.mock.calls.map(([name, payload]) => [name, payload])).toEqual([["inbox.apply", { inboxId: lost }]]);
+      expect(swept.mock.calls.flatMap(([, p]) => [(p as { inboxId?: string }).inboxId])).not.toContain(queued);
+    } finally {
+      swept.mockRestore();
+    }
+  });
+});
