@@ -49,7 +49,7 @@ const MAX_IN_FLIGHT = 1;
  * Deliveries in one `inbox.apply-batch` job at most: one shared transaction's worth for the
  * worker (InboxBatcher), so that a worker's running batch jobs hold a bounded backlog.
  */
-export const JOB_DELIVERIES = APPLY_BATCH.other;
+const JOB_DELIVERIES = APPLY_BATCH.other;
 
 const chunks = <T>(items: T[], size: number): T[][] => Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
 
