@@ -5,6 +5,8 @@ import type { ApplyHints } from "./platform/queue/jobs";
 import { applyBatchJob, InboxBatcher, MAX_BATCH, sweepInbox } from "./webhooks";
 
 export const SWEEP_INTERVAL_MS = 5000;
+/** A worker runs one batch job at once for every this many single ones (WORKER_CONCURRENCY). */
+const SINGLE_JOBS_PER_BATCH_JOB = 8;
 
 /**
  * Coalesces requests to push the outbox: while one drain runs (or is about to), further
@@ -53,7 +55,7 @@ function outboxPusher(c: Container, dispatcher: OutboxDispatcher | undefined) {
 export function startJobs(c: Container, dispatcher: OutboxDispatcher | undefined, listenEnded?: (callId: string) => void): () => Promise<void> {
   const count = (job: string) => (result: string) => c.metrics.jobs.inc({ job, result });
   const pusher = outboxPusher(c, dispatcher);
-  // Of the 64 jobs run at once, by default: 2 transactions apply ringing calls and 2 the rest;
+  // Of the 64 single jobs run at once, by default: 2 transactions apply ringing calls and 2 the rest;
   // deliveries that arrive while they are busy gather into shared ones (decision 0011). Two keep
   // the worker preparing one while PostgreSQL runs the other; more would only be emptier.
   const batcher = new InboxBatcher(c.inbox, Math.max(1, Math.ceil(c.config.workerConcurrency / MAX_BATCH.other)));
@@ -65,13 +67,14 @@ export function startJobs(c: Container, dispatcher: OutboxDispatcher | undefined
   c.queue.process("inbox.apply", ({ inboxId, lane, ringing }) => applyDelivery(inboxId, { lane, ringing }), c.config.workerConcurrency);
   // Batch jobs (decision 0014), each up to one shared transaction's worth: an eighth as many at
   // once keeps what a worker holds bounded (with 64, 8 jobs of up to 32 deliveries).
+  const batchJobs = Math.max(1, Math.ceil(c.config.workerConcurrency / SINGLE_JOBS_PER_BATCH_JOB));
   c.queue.process(
     "inbox.apply-batch",
     async ({ deliveries }) => {
       const handedOver = await applyBatchJob(deliveries, ({ inboxId, lane, ringing }) => applyDelivery(inboxId, { lane, ringing }), c.queue);
       count("inbox.apply-batch")(handedOver > 0 ? "partly_requeued" : "done");
     },
-    Math.max(1, Math.ceil(c.config.workerConcurrency / 8)),
+    batchJobs,
   );
   // Ringing calls this process receives are applied here, as many at once as it runs jobs; the
   // rest go to the queue (decision 0012).

@@ -147,19 +147,22 @@ export class InboxWriter {
   }
 
   /**
-   * A lone delivery is one `inbox.apply` job (job id = inbox id + attempt 0); deliveries
-   * committed together are `inbox.apply-batch` jobs of up to JOB_DELIVERIES each: a Bull job
-   * costs the web process and Redis about as much as the inbox statement, and a worker as much
-   * again to take and finish it (decision 0014).
+   * Deliveries committed together are `inbox.apply-batch` jobs of up to JOB_DELIVERIES each: a
+   * Bull job costs the web process and Redis about as much as the inbox statement, and a worker
+   * as much again to take and finish it (decision 0014). A lone delivery is one `inbox.apply`
+   * job (job id = inbox id + attempt 0), and so is a ringing call's: its pop waits, and a batch
+   * job holds its worker's slot until its last delivery is applied.
    */
   private enqueue(deliveries: Array<{ inboxId: string; hints: ApplyHints }>): void {
-    if (deliveries.length === 0) return;
     const payloads = deliveries.map((d) => ({ inboxId: d.inboxId, ...d.hints }));
-    const enqueued =
-      payloads.length === 1
-        ? this.queue.enqueueMany("inbox.apply", [{ payload: payloads[0]!, opts: { jobId: `${payloads[0]!.inboxId}:0` } }])
-        : this.queue.enqueueMany("inbox.apply-batch", chunks(payloads, JOB_DELIVERIES).map((batch) => ({ payload: { deliveries: batch }, opts: { jobId: `batch:${batch[0]!.inboxId}` } })));
-    enqueued.catch((err: Error) => this.log.warn({ deliveries: deliveries.length, err: err.message }, "enqueue failed; the sweeper will pick the deliveries up"));
+    const rest = payloads.filter((p) => !p.ringing);
+    const singles = rest.length > 1 ? payloads.filter((p) => p.ringing) : payloads;
+    const batches = rest.length > 1 ? chunks(rest, JOB_DELIVERIES) : [];
+    const failed = (err: Error) => this.log.warn({ deliveries: deliveries.length, err: err.message }, "enqueue failed; the sweeper will pick the deliveries up");
+    if (singles.length > 0) this.queue.enqueueMany("inbox.apply", singles.map((p) => ({ payload: p, opts: { jobId: `${p.inboxId}:0` } }))).catch(failed);
+    if (batches.length > 0) {
+      this.queue.enqueueMany("inbox.apply-batch", batches.map((batch) => ({ payload: { deliveries: batch }, opts: { jobId: `batch:${batch[0]!.inboxId}` } }))).catch(failed);
+    }
   }
 
   /** One statement: new rows are inserted (in key order, so two batches never deadlock), existing ones read (only theirs carry a payload back). */

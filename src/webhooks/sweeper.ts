@@ -12,13 +12,14 @@ const APPLY_JOBS = ["inbox.apply", "inbox.apply-batch"] as const;
  * down at intake), a job lost with a crashed process, a deferred delivery whose wait is over.
  * The job id includes the attempt count, so one attempt is enqueued once.
  *
- * A pending row is taken only if it is also older than the oldest job still waiting to apply
- * deliveries (by the grace again): until the queue has reached it, its own job may be among
- * those waiting. Deliveries committed together share a batch job (decision 0014), which no
- * job id of a row can find, so a backlog would otherwise be enqueued twice.
+ * A pending row is taken only if it is also older (by the grace again) than the oldest job
+ * waiting or running to apply deliveries: until then, its own job may be one of them.
+ * Deliveries committed together share a batch job (decision 0014), which no job id of a row
+ * can find, so a backlog would otherwise be enqueued twice. If the queue cannot say, the grace
+ * alone decides, as it did: at worst a delivery is enqueued twice and applied once.
  */
 export async function sweepInbox(ds: DataSource, queue: JobQueue, log: Logger): Promise<number> {
-  const queued = await queue.oldestWaiting(APPLY_JOBS).catch(() => undefined);
+  const queued = await queue.oldestQueued(APPLY_JOBS).catch(() => undefined);
   const rows: Array<{ id: string; attempts: number }> = await ds.query(
     `SELECT id, attempts FROM inbox
      WHERE (status = 'pending' AND received_at < now() - make_interval(secs => $1)

@@ -38,25 +38,27 @@ describe("batch jobs, applied by a worker", () => {
   afterAll(async () => svc?.close());
   beforeEach(() => enqueued.mockClear());
 
-  it("deliveries committed together go to the queue as one job, and every one of them is applied", async () => {
-    const calls = Array.from({ length: 6 }, nextCall);
-    // The first is written at once, alone; the other five arrive while it is in flight and share
-    // the next statement, so they are enqueued together.
+  it("deliveries committed together go to the queue as jobs of up to 32, and every one of them is applied", async () => {
+    const calls = Array.from({ length: 40 }, nextCall);
+    // The first is written at once, alone; the other 39 arrive while it is in flight and share
+    // the next statement, so they are enqueued together: 32 in a job, then 7.
     const accepted = await Promise.all(
       calls.map((c) => svc.container.intake.accept("twilio.status", `test:batch:${c.callSid}`, statusPayload(c), { lane: twilioLane(statusPayload(c).params) })),
     );
     const ids = accepted.map((a) => a.inboxId);
-    await waitFor(async () => (await inboxOf(svc, ids)).every((r) => r.status === "done"), { what: "all six applied" });
+    await waitFor(async () => (await inboxOf(svc, ids)).every((r) => r.status === "done"), { what: "all 40 applied", timeoutMs: 30_000 });
 
     const jobs = enqueued.mock.calls.map(([name, js]) => [name, (js as Array<{ payload: unknown }>).map((j) => j.payload)]);
+    const delivery = (i: number) => ({ inboxId: ids[i], lane: `twilio:${calls[i]!.callSid}` });
+    const range = (from: number, to: number) => Array.from({ length: to - from }, (_, k) => delivery(from + k));
     expect(jobs).toEqual([
-      ["inbox.apply", [{ inboxId: ids[0], lane: `twilio:${calls[0]!.callSid}` }]],
-      ["inbox.apply-batch", [{ deliveries: ids.slice(1).map((inboxId, i) => ({ inboxId, lane: `twilio:${calls[i + 1]!.callSid}` })) }]],
+      ["inbox.apply", [delivery(0)]],
+      ["inbox.apply-batch", [{ deliveries: range(1, 33) }, { deliveries: range(33, 40) }]],
     ]);
     const applied = await svc.container.ds.query(`SELECT count(*)::int AS n FROM calls WHERE provider_call_id = ANY($1) AND outcome = 'missed'`, [
       calls.map((c) => c.callSid),
     ]);
-    expect(applied).toEqual([{ n: 6 }]);
+    expect(applied).toEqual([{ n: 40 }]);
   });
 
   it("a delivery that fails in a batch job goes back to the queue alone; the others are applied", async () => {
@@ -76,11 +78,14 @@ describe("batch jobs, applied by a worker", () => {
     expect(rows.get(id2!)?.status).toBe("done");
     expect(rows.get(idBad!)).toMatchObject({ status: "pending", attempts: expect.any(Number), last_error: expect.any(String) });
     expect(rows.get(idBad!)!.attempts).toBeGreaterThanOrEqual(1);
+    // The job it was handed back as runs (and fails again, counted on the row).
+    await waitFor(async () => (await inboxOf(svc, [idBad!]))[0]!.attempts >= 2, { what: "the handed-back job ran" });
   });
 });
 
 describe("the sweeper and batch jobs", () => {
-  // The web role runs no jobs: what it enqueues keeps waiting.
+  // The web role runs no jobs: what it enqueues keeps waiting. The sweeper's test goes first, so
+  // that the job it enqueues with a clock a minute back is the first in the queue, as it would be.
   let svc: TestService;
   beforeAll(async () => (svc = await startTestService({ role: "web" })));
   afterAll(async () => svc?.close());
@@ -107,6 +112,29 @@ describe("the sweeper and batch jobs", () => {
       expect(swept.mock.calls.flatMap(([, p]) => [(p as { inboxId?: string }).inboxId])).not.toContain(queued);
     } finally {
       swept.mockRestore();
+    }
+  });
+
+  it("a ringing call's delivery stays a job of its own, even when it was committed with others", async () => {
+    const enqueued = jest.spyOn(svc.container.queue, "enqueueMany"); // records, and still enqueues
+    try {
+      const [first, ringing, s1, s2] = [nextCall(), nextCall(), nextCall(), nextCall()];
+      const accept = (c: CallScript, source: string, payload: object, ring?: boolean) =>
+        svc.container.intake.accept(source, `test:ringing-single:${c.callSid}`, payload, { lane: `twilio:${c.callSid}`, ringing: ring });
+      const [a, r, b, d] = await Promise.all([
+        accept(first, "twilio.status", statusPayload(first)),
+        accept(ringing, "twilio.voice", { route: "voice", params: voice(ringing).params, query: {}, routing: { action: "hangup" } }, true),
+        accept(s1, "twilio.status", statusPayload(s1)),
+        accept(s2, "twilio.status", statusPayload(s2)),
+      ]);
+      const jobs = enqueued.mock.calls.map(([name, js]) => [name, (js as Array<{ payload: unknown }>).map((j) => j.payload)]);
+      expect(jobs).toEqual([
+        ["inbox.apply", [{ inboxId: a.inboxId, lane: `twilio:${first.callSid}` }]],
+        ["inbox.apply", [{ inboxId: r.inboxId, lane: `twilio:${ringing.callSid}`, ringing: true }]],
+        ["inbox.apply-batch", [{ deliveries: [b, d].map((x, i) => ({ inboxId: x.inboxId, lane: `twilio:${[s1, s2][i]!.callSid}` })) }]],
+      ]);
+    } finally {
+      enqueued.mockRestore();
     }
   });
 });

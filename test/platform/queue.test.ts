@@ -89,32 +89,38 @@ describe.each(kinds)("%s queue", (_kind, make) => {
     expect(finished).toBe(true);
   });
 
-  it("tells when the oldest job still waiting was enqueued, among the names asked (the sweeper's cutoff)", async () => {
-    expect(await queue.oldestWaiting(["inbox.apply", "inbox.apply-batch"])).toBeUndefined();
+  it("tells when the oldest job waiting or running was enqueued, among the names asked (the sweeper's cutoff)", async () => {
+    const names = ["inbox.apply", "inbox.apply-batch"] as const;
+    expect(await queue.oldestQueued(names)).toBeUndefined();
+    const enqueueAt = async (at: number, inboxId: string) => {
+      const clock = jest.spyOn(Date, "now").mockReturnValue(at);
+      try {
+        await queue.enqueue("inbox.apply-batch", { deliveries: [{ inboxId }] });
+      } finally {
+        clock.mockRestore();
+      }
+    };
     const hourAgo = Date.now() - 3_600_000;
-    const clock = jest.spyOn(Date, "now").mockReturnValue(hourAgo);
-    try {
-      await queue.enqueue("inbox.apply-batch", { deliveries: [{ inboxId: "old" }] });
-    } finally {
-      clock.mockRestore();
-    }
+    await enqueueAt(hourAgo, "oldest");
+    await enqueueAt(hourAgo + 60_000, "second"); // behind it in the same queue
     await queue.enqueue("inbox.apply", { inboxId: "new" });
     await queue.enqueue("outbox.dispatch", {}, { delayMs: 60_000 }); // delayed, and not asked about
-    expect(await queue.oldestWaiting(["inbox.apply", "inbox.apply-batch"])).toBe(hourAgo);
-    expect(await queue.oldestWaiting(["inbox.apply"])).toBeGreaterThan(hourAgo);
-    expect(await queue.oldestWaiting(["outbox.dispatch"])).toBeUndefined();
+    expect(await queue.oldestQueued(names)).toBe(hourAgo);
+    expect(await queue.oldestQueued(["inbox.apply"])).toBeGreaterThan(hourAgo);
+    expect(await queue.oldestQueued(["outbox.dispatch"])).toBeUndefined();
 
-    // A job taken by a worker no longer waits.
+    // A running job still counts (its deliveries are not applied yet); a finished one does not.
     const started: string[] = [];
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));
     queue.process("inbox.apply-batch", async (p) => {
       started.push(p.deliveries[0]!.inboxId);
-      await held;
+      if (p.deliveries[0]!.inboxId === "oldest") await held;
     });
-    await waitFor(() => started.length === 1, { what: "the batch job running" });
-    expect(await queue.oldestWaiting(["inbox.apply-batch"])).toBeUndefined();
+    await waitFor(() => started.length === 2, { what: "both batch jobs taken" });
+    expect(await queue.oldestQueued(["inbox.apply-batch"])).toBe(hourAgo);
     release();
+    await waitFor(async () => (await queue.oldestQueued(["inbox.apply-batch"])) === undefined, { what: "the held job finished" });
   });
 
   it("reports depth and answers ping", async () => {

@@ -116,11 +116,15 @@ export class BullQueue implements JobQueue {
     return total;
   }
 
-  async oldestWaiting(names: readonly JobName[]): Promise<number | undefined> {
-    // The wait list's far end is its oldest job (Bull adds at the head and takes from the tail).
-    const heads = await withTimeout(Promise.all(names.map((name) => this.queue(name).getWaiting(0, 0))), ENQUEUE_TIMEOUT_MS, "oldest waiting job");
-    const times = heads.flat().flatMap((job) => (job ? [job.timestamp] : []));
-    return times.length > 0 ? Math.min(...times) : undefined;
+  async oldestQueued(names: readonly JobName[]): Promise<number | undefined> {
+    // The wait list's tail is the next job to run, as good as its oldest (Bull adds new jobs at
+    // the head; a retried one goes back to the head too, and only makes the answer younger).
+    // Running jobs are few (the workers' concurrency), so all of them are read.
+    const read = (name: JobName) => Promise.all([this.queue(name).getWaiting(0, 0), this.queue(name).getActive(0, -1)]);
+    const jobs = await withTimeout(Promise.all(names.map(read)), ENQUEUE_TIMEOUT_MS, "oldest queued job");
+    let oldest: number | undefined;
+    for (const job of jobs.flat(2)) if (job && Number.isFinite(job.timestamp) && (oldest === undefined || job.timestamp < oldest)) oldest = job.timestamp;
+    return oldest;
   }
 
   async ping(): Promise<boolean> {

@@ -22,6 +22,8 @@ export class InProcessQueue implements JobQueue {
   private readonly knownIds = new Set<string>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly inFlight = new Set<Promise<void>>();
+  /** The jobs running now. */
+  private readonly started = new Set<PendingJob>();
   private closed = false;
 
   constructor(private readonly log: Logger) {}
@@ -55,8 +57,9 @@ export class InProcessQueue implements JobQueue {
     return n;
   }
 
-  async oldestWaiting(names: readonly JobName[]): Promise<number | undefined> {
+  async oldestQueued(names: readonly JobName[]): Promise<number | undefined> {
     let oldest: number | undefined;
+    for (const j of this.started) if (names.includes(j.name) && (oldest === undefined || j.enqueuedAt < oldest)) oldest = j.enqueuedAt;
     for (const name of names) for (const j of this.waiting.get(name) ?? []) if (oldest === undefined || j.enqueuedAt < oldest) oldest = j.enqueuedAt;
     return oldest;
   }
@@ -98,7 +101,9 @@ export class InProcessQueue implements JobQueue {
     while (!this.closed && q.length > 0 && (this.running.get(name) ?? 0) < reg.concurrency) {
       const job = q.shift() as PendingJob;
       this.running.set(name, (this.running.get(name) ?? 0) + 1);
+      this.started.add(job);
       const run = this.run(job, reg.handler).finally(() => {
+        this.started.delete(job);
         this.inFlight.delete(run);
         this.running.set(name, (this.running.get(name) ?? 1) - 1);
         this.drain(name);

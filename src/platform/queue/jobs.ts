@@ -62,10 +62,10 @@ export interface JobQueue {
   /** Jobs waiting, delayed or running. */
   depth(): Promise<number>;
   /**
-   * When the oldest job still waiting (not delayed, not running) among these was enqueued, in
-   * epoch ms; undefined when none waits. The sweeper leaves younger rows to the jobs ahead.
+   * When the oldest job among these that is waiting or running (not delayed) was enqueued, in
+   * epoch ms; undefined when there is none. The sweeper leaves younger rows to those jobs.
    */
-  oldestWaiting(names: readonly JobName[]): Promise<number | undefined>;
+  oldestQueued(names: readonly JobName[]): Promise<number | undefined>;
   ping(): Promise<boolean>;
   /** Stops taking jobs, lets running ones finish, releases connections. */
   close(): Promise<void>;
