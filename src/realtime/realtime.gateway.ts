@@ -42,7 +42,12 @@ const listenBody = z.object({ callId: z.uuid() }).strict();
 
 /** Live listening, as the gateway needs it (the telephony component provides it). */
 export interface ListenControl {
-  start(who: { id: string; role: string }, callId: string): Promise<{ sessionId: string }>;
+  /**
+   * `granted` runs once the listener is allowed, before the stream is asked for: the gateway
+   * joins the listen room there, so that the first audio (relayed as soon as the session is
+   * committed) finds the listener in it, and a refused listener never was.
+   */
+  start(who: { id: string; role: string }, callId: string, granted?: () => Promise<void>): Promise<{ sessionId: string }>;
   stop(userId: string, callId: string, reason: string): Promise<void>;
 }
 
@@ -181,14 +186,23 @@ export class Realtime {
       const parsed = listenBody.safeParse(body);
       if (!parsed.success) return reply({ ok: false, error: "validation_failed" });
       if (!this.deps.listening) return reply({ ok: false, error: "unavailable" });
+      const { callId } = parsed.data;
+      const room = listenRoom(callId);
+      const wasListening = listening.has(callId);
+      let joined = false;
       try {
-        const { sessionId } = await this.deps.listening.start({ id: userId, role }, parsed.data.callId);
-        listening.add(parsed.data.callId);
-        await socket.join(listenRoom(parsed.data.callId));
+        const { sessionId } = await this.deps.listening.start({ id: userId, role }, callId, async () => {
+          await socket.join(room);
+          joined = true;
+        });
+        listening.add(callId);
+        await socket.join(room);
         // Gone while the session was being set up: its disconnect found nothing to end yet.
-        if (socket.disconnected) return void (await leave(parsed.data.callId, "disconnected"));
+        if (socket.disconnected) return void (await leave(callId, "disconnected"));
         reply({ ok: true, sessionId });
       } catch (err) {
+        // Joined, then the stream could not be had: out again (unless it listened already).
+        if (joined && !wasListening) await socket.leave(room);
         const e = err as { code?: string; message?: string };
         reply({ ok: false, error: e.code ?? "internal", message: e.code ? e.message : "Listening could not start" });
       }

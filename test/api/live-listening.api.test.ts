@@ -4,12 +4,20 @@ import type { AddressInfo } from "node:net";
 import twilio from "twilio";
 import { io as connect, type Socket } from "socket.io-client";
 import WebSocket from "ws";
+import { listenRoom } from "../../src/realtime";
 import { startTestService, TEST_PUBLIC_URL, TEST_TWILIO, type TestService } from "../support/test-service";
 import { drainInbox, legStatuses, newCall, postSigned, sid, voice } from "../support/twilio";
 import { waitFor } from "../support/wait-for";
 
 /** A local stand-in for Twilio's Streams resource: starts and stops are remembered. */
-const streams: { started: Array<{ callSid: string; url: string; track: string; sid: string }>; stopped: Array<{ callSid: string; sid: string }> } = { started: [], stopped: [] };
+const streams: { started: Array<{ callSid: string; url: string; track: string; sid: string; listeners: string[] }>; stopped: Array<{ callSid: string; sid: string }> } = {
+  started: [],
+  stopped: [],
+};
+/** Calls whose stream the stand-in refuses (as Twilio can). */
+const failStreamsOf = new Set<string>();
+/** The sockets in a call's listen room now (this process's). */
+const inListenRoom = (callId: string) => [...(svc.realtime.io.of("/").adapter.rooms.get(listenRoom(callId)) ?? [])];
 let fake: Server;
 let svc: TestService;
 const sockets: Socket[] = [];
@@ -22,8 +30,12 @@ beforeAll(async () => {
       const params = new URLSearchParams(body);
       const start = /\/Calls\/(CA[0-9a-f]{32})\/Streams\.json$/.exec(req.url ?? "");
       const stop = /\/Calls\/(CA[0-9a-f]{32})\/Streams\/(MZ[0-9a-f]{32})\.json$/.exec(req.url ?? "");
+      if (start && failStreamsOf.has(start[1]!)) return void res.writeHead(500, { "content-type": "application/json" }).end(JSON.stringify({ code: 20500, message: "Internal Server Error" }));
       if (start) {
-        const s = { callSid: start[1]!, url: params.get("Url")!, track: params.get("Track")!, sid: `MZ${randomBytes(16).toString("hex")}` };
+        const url = params.get("Url")!;
+        // Who would hear the stream's first audio, were it relayed right away.
+        const listeners = inListenRoom(new URL(url).searchParams.get("call") ?? "");
+        const s = { callSid: start[1]!, url, track: params.get("Track")!, sid: `MZ${randomBytes(16).toString("hex")}`, listeners };
         streams.started.push(s);
         return void res.writeHead(201, { "content-type": "application/json" }).end(JSON.stringify({ sid: s.sid, call_sid: s.callSid, status: "in-progress" }));
       }
@@ -98,6 +110,8 @@ describe("live listening", () => {
     expect(got).toMatchObject({ ok: true, sessionId: expect.any(String) });
     const stream = streams.started.at(-1)!;
     expect(stream).toMatchObject({ callSid, track: "both_tracks", url: `wss://crm.example.test/media-streams?call=${callId}` });
+    // In the room before Twilio was asked: audio relayed the moment the session commits reaches it.
+    expect(stream.listeners).toEqual([listener.socket.id]);
 
     const heard: Record<string, Buffer[]> = { inbound: [], outbound: [] };
     listener.socket.on("listen:audio", (a: { callId: string; track: string; audio: ArrayBuffer | Buffer }) => heard[a.track]!.push(Buffer.from(a.audio as ArrayBuffer)));
@@ -186,6 +200,21 @@ describe("live listening", () => {
     await svc.container.ds.query(`UPDATE calls SET status = 'completed' WHERE id = $1`, [callId]);
     expect(await ask(sup.socket, "listen:start", { callId })).toMatchObject({ ok: false, error: "conflict" });
     expect(await svc.container.ds.query(`SELECT count(*)::int AS n FROM listen_sessions WHERE call_id = $1`, [callId])).toEqual([{ n: 0 }]);
+    expect(inListenRoom(callId)).toEqual([]); // a refused listener never joins
+  });
+
+  it("a listener granted a session whose stream Twilio refuses leaves the room again", async () => {
+    await socketOf("agent", "client:refused-stream");
+    const sup = await socketOf("supervisor");
+    const { callId, callSid } = await liveCall("client:refused-stream");
+    failStreamsOf.add(callSid);
+    try {
+      expect(await ask(sup.socket, "listen:start", { callId })).toMatchObject({ ok: false });
+      expect(inListenRoom(callId)).toEqual([]);
+      expect(await svc.container.ds.query(`SELECT count(*)::int AS n FROM listen_sessions WHERE call_id = $1`, [callId])).toEqual([{ n: 0 }]);
+    } finally {
+      failStreamsOf.delete(callSid);
+    }
   });
 });
 
