@@ -47,7 +47,7 @@ export interface ListenControl {
    * joins the listen room there, so that the first audio (relayed as soon as the session is
    * committed) finds the listener in it, and a refused listener never was.
    */
-  start(who: { id: string; role: string }, callId: string, granted?: () => Promise<void>): Promise<{ sessionId: string }>;
+  start(who: { id: string; role: string }, callId: string, granted: () => Promise<void>): Promise<{ sessionId: string }>;
   stop(userId: string, callId: string, reason: string): Promise<void>;
 }
 
@@ -196,7 +196,6 @@ export class Realtime {
           joined = true;
         });
         listening.add(callId);
-        await socket.join(room);
         // Gone while the session was being set up: its disconnect found nothing to end yet.
         if (socket.disconnected) return void (await leave(callId, "disconnected"));
         reply({ ok: true, sessionId });

@@ -15,15 +15,15 @@ const APPLY_JOBS = ["inbox.apply", "inbox.apply-batch"] as const;
  * A pending row is taken only if it is also older (by the grace again) than the oldest job
  * waiting or running to apply deliveries: until then, its own job may be one of them.
  * Deliveries committed together share a batch job (decision 0014), which no job id of a row
- * can find, so a backlog would otherwise be enqueued twice. If the queue cannot say, the grace
- * alone decides, as it did: at worst a delivery is enqueued twice and applied once.
+ * can find, so a backlog would otherwise be enqueued twice. With no job queued, or if the queue
+ * cannot say (a NULL, which LEAST ignores), the grace alone decides, as it did: at worst a
+ * delivery is enqueued twice and applied once.
  */
 export async function sweepInbox(ds: DataSource, queue: JobQueue, log: Logger): Promise<number> {
   const queued = await queue.oldestQueued(APPLY_JOBS).catch(() => undefined);
   const rows: Array<{ id: string; attempts: number }> = await ds.query(
     `SELECT id, attempts FROM inbox
-     WHERE (status = 'pending' AND received_at < now() - make_interval(secs => $1)
-            AND ($3::timestamptz IS NULL OR received_at < $3::timestamptz - make_interval(secs => $1)))
+     WHERE (status = 'pending' AND received_at < LEAST(now(), $3::timestamptz) - make_interval(secs => $1))
         OR (status = 'deferred' AND available_at <= now())
      ORDER BY received_at LIMIT $2`,
     [PENDING_GRACE_SECONDS, BATCH, queued === undefined ? null : new Date(queued).toISOString()],

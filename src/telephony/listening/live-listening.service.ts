@@ -55,7 +55,7 @@ export class LiveListening {
   ) {}
 
   /** `granted`: runs once the listener is allowed, before a stream is asked for (see ListenControl). */
-  async start(who: Listener, callId: string, granted?: () => Promise<void>): Promise<{ sessionId: string; callId: string }> {
+  async start(who: Listener, callId: string, granted: () => Promise<void>): Promise<{ sessionId: string; callId: string }> {
     try {
       const session = await this.open(who, callId, granted);
       this.deps.hooks.started();
@@ -66,7 +66,7 @@ export class LiveListening {
     }
   }
 
-  private async open(who: Listener, callId: string, granted?: () => Promise<void>): Promise<{ sessionId: string; callId: string }> {
+  private async open(who: Listener, callId: string, granted: () => Promise<void>): Promise<{ sessionId: string; callId: string }> {
     if (who.role !== "supervisor" && who.role !== "admin") throw new AppError("forbidden", "Only supervisors listen in on calls");
     if (!z.uuid().safeParse(callId).success) throw new AppError("not_found", "No such call");
     return this.deps.ds.transaction(async (em) => {
@@ -79,7 +79,7 @@ export class LiveListening {
       // The socket's role was read at its handshake: a demoted or deactivated user is refused now.
       const [user] = await em.query(`SELECT role FROM users WHERE id = $1 AND is_active`, [who.id]);
       if (user?.role !== "supervisor" && user?.role !== "admin") throw new AppError("forbidden", "Only supervisors listen in on calls");
-      await granted?.();
+      await granted();
       const [mine] = await em.query(`SELECT id FROM listen_sessions WHERE call_id = $1 AND user_id = $2 AND ended_at IS NULL`, [callId, who.id]);
       if (mine) return { sessionId: mine.id as string, callId };
       const [shared] = await em.query(`SELECT provider_call_id, stream_sid FROM listen_sessions WHERE call_id = $1 AND ended_at IS NULL LIMIT 1`, [callId]);
