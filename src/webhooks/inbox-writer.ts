@@ -157,7 +157,7 @@ export class InboxWriter {
     const payloads = deliveries.map((d) => ({ inboxId: d.inboxId, ...d.hints }));
     const notRinging = payloads.filter((p) => !p.ringing);
     const batched = notRinging.length > 1 ? notRinging : [];
-    const singles = payloads.filter((p) => !batched.includes(p));
+    const singles = batched.length > 0 ? payloads.filter((p) => p.ringing) : payloads;
     const batches = chunks(batched, JOB_DELIVERIES);
     const failed = (err: Error) => this.log.warn({ deliveries: deliveries.length, err: err.message }, "enqueue failed; the sweeper will pick the deliveries up");
     if (singles.length > 0) this.queue.enqueueMany("inbox.apply", singles.map((p) => ({ payload: p, opts: { jobId: `${p.inboxId}:0` } }))).catch(failed);
