@@ -3,7 +3,7 @@ import { screenPopCardsSql, screenPopContents, type CallContextService, type Scr
 import { COMMIT_WITHOUT_FLUSH_WAIT } from "../platform/db/async-commit";
 import { prepared } from "../platform/db/prepared";
 import type { OutboxTopics } from "../platform/outbox";
-import { insertPops, popIdsOf, popKey, popsInput, type PopStore } from "./pop-store";
+import { storePops, popIdsOf, popKey, popsInput, type PopStore } from "./pop-store";
 import type { TaskMessage } from "./realtime-events";
 import type { Realtime } from "./realtime.gateway";
 import { roleRoom, userRoom } from "./realtime.gateway";
@@ -50,10 +50,7 @@ const CLAIM_AND_SAVE_POPS = prepared(
   `WITH claimed AS (
      UPDATE outbox SET status = 'done', attempts = attempts + 1, processed_at = now()
      WHERE id = ANY($1::bigint[]) AND status = 'pending' AND ${COMMIT_WITHOUT_FLUSH_WAIT} RETURNING id, topic, payload),
-   saved AS (${insertPops(
-     "$2",
-     `WHERE EXISTS (SELECT 1 FROM claimed o WHERE o.topic = 'screen-pop' AND o.payload->>'callId' = e->>'c' AND o.payload->'userIds' ? u.id)`,
-   )})
+   ${storePops("$2", "claimed")}
    SELECT id::text, topic, payload, NULL::uuid AS call_id, NULL::uuid AS user_id FROM claimed
    UNION ALL SELECT id::text, NULL, NULL, call_id, user_id FROM saved`,
 );

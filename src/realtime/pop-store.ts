@@ -7,24 +7,38 @@ import { uuidsOfJsonArray } from "../platform/db/sql";
 const ACK_FLUSH_MS = 20;
 
 /**
- * A batch's pops in one statement, fed one JSON document (`json`, from popsInput): each call's
- * card once with the agents it rings (ten agents used to mean ten copies of the card, each
- * escaped again as an element of a jsonb[] parameter). Rows go in key order, so two batches
- * never deadlock. `where` may narrow the (call `e`, agent `u`) pairs written.
+ * The CTEs that store a batch's pops, fed one JSON document (`json`, from popsInput): each call's
+ * card once, in `screen_pop_cards` (the latest card built wins), and one narrow `screen_pops` row
+ * per (call, agent), answered by `saved` (id, call_id, user_id). Ten agents used to mean ten
+ * copies of the card, written again by each ack (migration 14). Rows go in key order, so two
+ * batches never deadlock. `claimedFrom` names a CTE of claimed outbox rows: only the calls and
+ * agents of its `screen-pop` rows are stored.
  */
-export const insertPops = (json: string, where = "") =>
-  `INSERT INTO screen_pops (call_id, user_id, payload, status, sent_at)
-   SELECT (e->>'c')::uuid, u.id::uuid, e->'p', 'sent', now()
-   FROM jsonb_array_elements(${json}::jsonb) AS e CROSS JOIN LATERAL jsonb_array_elements_text(e->'u') AS u(id)
-   ${where}
-   ORDER BY 1, 2
-   ON CONFLICT (call_id, user_id) DO UPDATE SET sent_at = now() RETURNING id, call_id, user_id`;
+export const storePops = (json: string, claimedFrom?: string) => {
+  const claimed = (agent: string) =>
+    claimedFrom
+      ? `WHERE EXISTS (SELECT 1 FROM ${claimedFrom} o WHERE o.topic = 'screen-pop' AND o.payload->>'callId' = i.c${agent ? ` AND o.payload->'userIds' ? ${agent}` : ""})`
+      : "";
+  return `pop_input AS (SELECT e->>'c' AS c, e->'u' AS u, e->'p' AS p FROM jsonb_array_elements(${json}::jsonb) AS e),
+   pop_cards AS (
+     INSERT INTO screen_pop_cards (call_id, payload) SELECT i.c::uuid, i.p FROM pop_input i ${claimed("")} ORDER BY 1
+     ON CONFLICT (call_id) DO UPDATE SET payload = EXCLUDED.payload, updated_at = now()),
+   saved AS (
+     INSERT INTO screen_pops (call_id, user_id, status, sent_at)
+     SELECT i.c::uuid, u.id::uuid, 'sent', now() FROM pop_input i CROSS JOIN LATERAL jsonb_array_elements_text(i.u) AS u(id) ${claimed("u.id")}
+     ORDER BY 1, 2
+     ON CONFLICT (call_id, user_id) DO UPDATE SET sent_at = now() RETURNING id, call_id, user_id)`;
+};
 
-const SAVE_POPS = prepared("screen_pops.save", insertPops("$1"));
-/** Every socket that connects asks: found from the calls still ringing (few), then by the pops' key. */
+const SAVE_POPS = prepared("screen_pops.save", `WITH ${storePops("$1")} SELECT id, call_id, user_id FROM saved`);
+/**
+ * Every socket that connects asks: found from the calls still ringing (few), then by the pops'
+ * key. A pop stored before migration 14 has its card on its own row.
+ */
 const REPLAYABLE = prepared(
   "screen_pops.replayable",
-  `SELECT p.id, p.payload FROM screen_pops p JOIN calls c ON c.id = p.call_id
+  `SELECT p.id, COALESCE(k.payload, p.payload) AS payload
+   FROM screen_pops p JOIN calls c ON c.id = p.call_id LEFT JOIN screen_pop_cards k ON k.call_id = p.call_id
    WHERE p.user_id = $1 AND p.status <> 'dismissed' AND c.status = 'ringing' ORDER BY p.created_at`,
 );
 /** A burst of acks (ids as a JSON array, so that the plan is generic: see call-context's cards). */

@@ -60,8 +60,11 @@ describe("dispatching ringing calls", () => {
     for (const { callId, popId, pop } of sent) {
       const { popId: _id, ...content } = pop;
       expect(content).toEqual(cards.get(callId));
-      expect((await q(`SELECT payload FROM screen_pops WHERE id = $1`, [popId]))[0].payload).toEqual(content);
+      expect((await q(`SELECT k.payload FROM screen_pops p JOIN screen_pop_cards k ON k.call_id = p.call_id WHERE p.id = $1`, [popId]))[0].payload).toEqual(content);
     }
+    // The card is stored once per call, not on each agent's pop.
+    expect(await q(`SELECT count(*)::int AS n FROM screen_pop_cards WHERE call_id = ANY($1::uuid[])`, [callIds])).toEqual([{ n: 2 }]);
+    expect(await q(`SELECT count(*)::int AS n FROM screen_pops WHERE call_id = ANY($1::uuid[]) AND payload IS NOT NULL`, [callIds])).toEqual([{ n: 0 }]);
     expect(cards.get(callIds[0]!)).toMatchObject({ contact: { isNew: true, phones: ["+14155550700"] }, openDeals: [expect.objectContaining({ stage: "New lead" })] });
   });
 

@@ -231,10 +231,13 @@ describe("row locks of the ingest", () => {
       await runner.startTransaction();
       const locked = await calls.lockWithLeg(runner.manager, { provider: "twilio", providerCallId: "CAlock", legId: "CAleg", target: "client:lock", status: "ringing", rank: 3, occurredAt: new Date(), answered: false, ended: false });
       expect(locked?.leg.userId).toBe(user.id);
-      // Meanwhile the dispatcher stores the call's pop: its foreign-key check must not wait.
+      // Meanwhile the dispatcher stores the call's card and pop: their foreign-key checks must not wait.
       const popped = await unprepared.transaction(async (em) => {
         await em.query(`SET LOCAL lock_timeout = '500ms'`);
-        return em.query(`INSERT INTO screen_pops (call_id, user_id, payload) VALUES ($1, $2, '{}') RETURNING call_id`, [call.id, user.id]);
+        return em.query(
+          `WITH card AS (INSERT INTO screen_pop_cards (call_id, payload) VALUES ($1, '{}')) INSERT INTO screen_pops (call_id, user_id) VALUES ($1, $2) RETURNING call_id`,
+          [call.id, user.id],
+        );
       });
       expect(popped).toEqual([{ call_id: call.id }]);
       await runner.commitTransaction();

@@ -1,5 +1,5 @@
-import { ScreenPop } from "./screen-pop.entity";
+import { ScreenPop, ScreenPopCard } from "./screen-pop.entity";
 
 export * from "./screen-pop.entity";
 
-export const realtimeEntities = [ScreenPop];
+export const realtimeEntities = [ScreenPop, ScreenPopCard];

@@ -1,4 +1,4 @@
-import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from "typeorm";
+import { Column, CreateDateColumn, Entity, PrimaryColumn, PrimaryGeneratedColumn } from "typeorm";
 
 export const SCREEN_POP_STATUSES = ["pending", "sent", "acked", "dismissed"] as const;
 export type ScreenPopStatus = (typeof SCREEN_POP_STATUSES)[number];
@@ -17,8 +17,12 @@ export class ScreenPop {
   @Column({ name: "user_id", type: "uuid" })
   userId: string;
 
-  @Column({ name: "payload", type: "jsonb" })
-  payload: Record<string, unknown>;
+  /**
+   * Only pops stored before migration 14 have their card here; newer ones read it from
+   * `screen_pop_cards`, once per call. Dropped by a later migration.
+   */
+  @Column({ name: "payload", type: "jsonb", nullable: true })
+  payload: Record<string, unknown> | null;
 
   @Column({ name: "status", type: "text", default: "pending" })
   status: ScreenPopStatus;
@@ -34,4 +38,18 @@ export class ScreenPop {
 
   @Column({ name: "dismissed_at", type: "timestamptz", nullable: true })
   dismissedAt: Date | null;
+}
+
+/** A ringing call's screen-pop card, once per call, whatever the number of agents it pops for. */
+@Entity({ name: "screen_pop_cards" })
+export class ScreenPopCard {
+  /** References calls (telephony component). */
+  @PrimaryColumn({ name: "call_id", type: "uuid" })
+  callId: string;
+
+  @Column({ name: "payload", type: "jsonb" })
+  payload: Record<string, unknown>;
+
+  @Column({ name: "updated_at", type: "timestamptz", default: () => "now()" })
+  updatedAt: Date;
 }
