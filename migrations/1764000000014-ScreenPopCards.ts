@@ -11,9 +11,10 @@ import type { MigrationInterface, QueryRunner } from "typeorm";
  * built), and a pop row is a narrow one whose ack is a HOT update.
  *
  * Expand, then contract: `screen_pops.payload` only becomes nullable here. Processes still on
- * the code before this migration keep writing and reading it during a rolling deploy, and the
- * replay reads it for pops stored before (`COALESCE`). A later migration drops it once no such
- * pop can still be ringing.
+ * the code before this migration keep writing and reading it during a rolling deploy (one of
+ * them replaying a newer pop to a reconnecting agent sends it without its card until the agent
+ * reconnects to a newer process), and the replay reads it for pops stored before (`COALESCE`).
+ * A later migration drops it once no such pop can still be ringing.
  */
 export class ScreenPopCards1764000000014 implements MigrationInterface {
   name = "ScreenPopCards1764000000014";

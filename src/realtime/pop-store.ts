@@ -15,13 +15,14 @@ const ACK_FLUSH_MS = 20;
  * agents of its `screen-pop` rows are stored.
  */
 export const storePops = (json: string, claimedFrom?: string) => {
-  const claimed = (agent: string) =>
+  /** Only the calls (and, `ofAgent`, the agents) that a claimed row names. */
+  const claimed = (ofAgent?: string) =>
     claimedFrom
-      ? `WHERE EXISTS (SELECT 1 FROM ${claimedFrom} o WHERE o.topic = 'screen-pop' AND o.payload->>'callId' = i.c${agent ? ` AND o.payload->'userIds' ? ${agent}` : ""})`
+      ? `WHERE EXISTS (SELECT 1 FROM ${claimedFrom} o WHERE o.topic = 'screen-pop' AND o.payload->>'callId' = i.c${ofAgent ? ` AND o.payload->'userIds' ? ${ofAgent}` : ""})`
       : "";
   return `pop_input AS (SELECT e->>'c' AS c, e->'u' AS u, e->'p' AS p FROM jsonb_array_elements(${json}::jsonb) AS e),
    pop_cards AS (
-     INSERT INTO screen_pop_cards (call_id, payload) SELECT i.c::uuid, i.p FROM pop_input i ${claimed("")} ORDER BY 1
+     INSERT INTO screen_pop_cards (call_id, payload) SELECT i.c::uuid, i.p FROM pop_input i ${claimed()} ORDER BY 1
      ON CONFLICT (call_id) DO UPDATE SET payload = EXCLUDED.payload, updated_at = now()),
    saved AS (
      INSERT INTO screen_pops (call_id, user_id, status, sent_at)
