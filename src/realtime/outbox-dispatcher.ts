@@ -3,7 +3,7 @@ import { screenPopCardsSql, screenPopContents, type CallContextService, type Scr
 import { COMMIT_WITHOUT_FLUSH_WAIT } from "../platform/db/async-commit";
 import { prepared } from "../platform/db/prepared";
 import type { OutboxTopics } from "../platform/outbox";
-import { storePops, popIdsOf, popKey, popsInput, type PopStore } from "./pop-store";
+import { popIdsOf, popKey, popsInput, storePops, type PopStore } from "./pop-store";
 import type { TaskMessage } from "./realtime-events";
 import type { Realtime } from "./realtime.gateway";
 import { roleRoom, userRoom } from "./realtime.gateway";

@@ -155,10 +155,9 @@ export class InboxWriter {
    */
   private enqueue(deliveries: Array<{ inboxId: string; hints: ApplyHints }>): void {
     const payloads = deliveries.map((d) => ({ inboxId: d.inboxId, ...d.hints }));
-    const notRinging = payloads.filter((p) => !p.ringing);
-    const batched = notRinging.length > 1 ? notRinging : [];
-    const singles = batched.length > 0 ? payloads.filter((p) => p.ringing) : payloads;
-    const batches = chunks(batched, JOB_DELIVERIES);
+    const rest = payloads.filter((p) => !p.ringing);
+    // A lone non-ringing delivery gains nothing from a batch job: it goes single with the ringing ones.
+    const [singles, batches] = rest.length > 1 ? [payloads.filter((p) => p.ringing), chunks(rest, JOB_DELIVERIES)] : [payloads, []];
     const failed = (err: Error) => this.log.warn({ deliveries: deliveries.length, err: err.message }, "enqueue failed; the sweeper will pick the deliveries up");
     if (singles.length > 0) this.queue.enqueueMany("inbox.apply", singles.map((p) => ({ payload: p, opts: { jobId: `${p.inboxId}:0` } }))).catch(failed);
     if (batches.length > 0) {
