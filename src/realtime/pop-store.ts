@@ -42,11 +42,15 @@ const REPLAYABLE = prepared(
    FROM screen_pops p JOIN calls c ON c.id = p.call_id LEFT JOIN screen_pop_cards k ON k.call_id = p.call_id
    WHERE p.user_id = $1 AND p.status <> 'dismissed' AND c.status = 'ringing' ORDER BY p.created_at`,
 );
-/** A burst of acks (ids as a JSON array, so that the plan is generic: see call-context's cards). */
-const MARK_ACKED = prepared(
+/**
+ * A burst of acks (ids as a JSON array, so that the plan is generic: see call-context's cards),
+ * looked up by key: as `id IN (…)` the generic plan hashed the ids and scanned the whole table
+ * until it held ~20,000 pops (5 ms for 27 acks among 16,000 pops, 0.6 ms by key).
+ */
+export const MARK_ACKED = prepared(
   "screen_pops.ack",
   `UPDATE screen_pops SET status = 'acked', acked_at = now()
-   WHERE id IN (${uuidsOfJsonArray("$1")}) AND status IN ('pending', 'sent') AND ${COMMIT_WITHOUT_FLUSH_WAIT}`,
+   WHERE id = ANY(ARRAY(${uuidsOfJsonArray("$1")})) AND status IN ('pending', 'sent') AND ${COMMIT_WITHOUT_FLUSH_WAIT}`,
 );
 
 export type CallPops = Array<{ callId: string; userIds: string[]; content: ScreenPopContent }>;

@@ -5,12 +5,13 @@ import { allEntities } from "../../src/container";
 import { createDataSource } from "../../src/platform/db/data-source";
 import { DeferredWrites } from "../../src/platform/db/deferred-writes";
 import { prepared } from "../../src/platform/db/prepared";
+import { uuidsOfJsonArray } from "../../src/platform/db/sql";
 import { addToOutbox } from "../../src/platform/outbox";
 import { AuditService } from "../../src/crm/audit/audit.service";
 import { NUMBER_AND_REPORT } from "../../src/tracking/attribution/call-attribution.service";
 import { CallsRepository } from "../../src/telephony/ingest/calls.repository";
-import { CallContextService } from "../../src/crm/screen-pop/call-context.service";
-import { PopStore } from "../../src/realtime/pop-store";
+import { CallContextService, screenPopCardsSql } from "../../src/crm/screen-pop/call-context.service";
+import { MARK_ACKED, PopStore } from "../../src/realtime/pop-store";
 import { INBOX_INSERT_BATCH } from "../../src/webhooks/inbox-writer";
 import { InboxProcessor } from "../../src/webhooks/inbox-processor";
 import { createLogger } from "../../src/platform/logger";
@@ -58,6 +59,16 @@ describe("prepared hot-path statements", () => {
   });
 });
 
+/** The plan a prepared statement gets after its first executions: blind to the values. */
+const genericPlan = (sql: string, args: string) =>
+  ds.transaction(async (em) => {
+    await em.query(`SET LOCAL plan_cache_mode = force_generic_plan`);
+    await em.query(`PREPARE plan_under_test AS ${sql}`);
+    const rows: Array<{ "QUERY PLAN": string }> = await em.query(`EXPLAIN EXECUTE plan_under_test(${args})`);
+    await em.query(`DEALLOCATE plan_under_test`);
+    return rows.map((r) => r["QUERY PLAN"]).join("\n");
+  });
+
 describe("plans that must not depend on the values", () => {
   it("a new call's tracker report is found through its partial indexes by one generic plan", async () => {
     await ds.query(
@@ -67,14 +78,7 @@ describe("plans that must not depend on the values", () => {
        FROM generate_series(1, 3000) AS i`,
     );
     await ds.query(`ANALYZE tracking_provider_calls`);
-    const plan = await ds.transaction(async (em) => {
-      // What a prepared statement gets after its first executions: a plan blind to the values.
-      await em.query(`SET LOCAL plan_cache_mode = force_generic_plan`);
-      await em.query(`PREPARE unmatched_plan AS ${NUMBER_AND_REPORT}`);
-      const rows: Array<{ "QUERY PLAN": string }> = await em.query(`EXPLAIN EXECUTE unmatched_plan('CAplan10', '+15550000011', '+15005550100', now())`);
-      await em.query(`DEALLOCATE unmatched_plan`);
-      return rows.map((r) => r["QUERY PLAN"]).join("\n");
-    });
+    const plan = await genericPlan(NUMBER_AND_REPORT, `'CAplan10', '+15550000011', '+15005550100', now()`);
     expect(plan).toContain("Index Scan using tracking_provider_calls_telephony_idx");
     expect(plan).toContain("Index Scan using tracking_provider_calls_unmatched_idx");
     expect(plan).not.toContain("Seq Scan on tracking_provider_calls");
@@ -85,17 +89,32 @@ describe("plans that must not depend on the values", () => {
       `INSERT INTO inbox (source, delivery_key, payload) SELECT 'twilio.status', 'plan-' || i, '{}' FROM generate_series(1, 3000) AS i`,
     );
     await ds.query(`ANALYZE inbox`);
-    const plan = await ds.transaction(async (em) => {
-      await em.query(`SET LOCAL plan_cache_mode = force_generic_plan`);
-      await em.query(`PREPARE inbox_plan AS ${INBOX_INSERT_BATCH}`);
-      const rows: Array<{ "QUERY PLAN": string }> = await em.query(
-        `EXPLAIN EXECUTE inbox_plan('[{"source":"twilio.status","key":"plan-7","payload":{}},{"source":"twilio.status","key":"plan-new","payload":{}}]')`,
-      );
-      await em.query(`DEALLOCATE inbox_plan`);
-      return rows.map((r) => r["QUERY PLAN"]).join("\n");
-    });
+    const plan = await genericPlan(
+      INBOX_INSERT_BATCH,
+      `'[{"source":"twilio.status","key":"plan-7","payload":{}},{"source":"twilio.status","key":"plan-new","payload":{}}]'`,
+    );
     expect(plan).toContain("Index Scan using inbox_delivery_key on inbox");
     expect(plan).not.toContain("Seq Scan on inbox");
+  });
+
+  // 20,000 pops is where an `IN (…)` of the ids stopped being a scan of the whole table.
+  it("a burst of acks and the screen-pop cards find their rows by key, not by scanning, in a generic plan", async () => {
+    await ds.query(`INSERT INTO users (email, name, role, password_hash) SELECT 'plan' || i || '@plan.test', 'Plan ' || i, 'agent', 'x' FROM generate_series(1, 10) AS i`);
+    await ds.query(
+      `INSERT INTO calls (provider, provider_call_id, direction, from_raw, to_raw, status, started_at)
+       SELECT 'twilio', 'CAplanpop' || i, 'inbound', '+15550000000', '+15005550100', 'ringing', now() FROM generate_series(1, 1600) AS i`,
+    );
+    await ds.query(
+      `INSERT INTO screen_pops (call_id, user_id, status, sent_at) SELECT c.id, u.id, 'sent', now()
+       FROM calls c CROSS JOIN users u WHERE c.provider_call_id LIKE 'CAplanpop%' AND u.email LIKE '%@plan.test'`,
+    );
+    await ds.query(`ANALYZE screen_pops, calls`);
+    const acks = await genericPlan(MARK_ACKED, `'["${randomUUID()}", "${randomUUID()}"]'`);
+    expect(acks).toMatch(/Index Scan (using|on) screen_pops_pkey/);
+    expect(acks).not.toContain("Seq Scan on screen_pops");
+    const cards = await genericPlan(screenPopCardsSql(uuidsOfJsonArray("$1")), `'["${randomUUID()}"]'`);
+    expect(cards).toMatch(/Index Scan (using|on) calls_pkey/);
+    expect(cards).not.toContain("Seq Scan on calls c");
   });
 });
 
