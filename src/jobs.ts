@@ -2,6 +2,7 @@ import type { Container } from "./container";
 import type { OutboxDispatcher } from "./realtime";
 import { finalizeStaleRingingCalls } from "./telephony";
 import type { ApplyHints } from "./platform/queue/jobs";
+import { purgeExpired, PURGE_INTERVAL_MS } from "./retention";
 import { applyBatchJob, InboxBatcher, MAX_BATCH, sweepInbox } from "./webhooks";
 
 export const SWEEP_INTERVAL_MS = 5000;
@@ -104,12 +105,29 @@ export function startJobs(c: Container, dispatcher: OutboxDispatcher | undefined
     1,
   );
   c.queue.process("outbox.dispatch", async () => pusher.request(), 1);
+  c.queue.process(
+    "maintenance.purge",
+    async () => {
+      const purged = await purgeExpired(c);
+      if (Object.values(purged).some((n) => n > 0)) c.log.info({ purged }, "purged what is past its retention");
+      count("maintenance.purge")("done");
+    },
+    1,
+  );
 
   // Every worker ticks; the job id (one per interval) lets only one sweep run per interval.
-  const tick = () =>
+  const tick = () => {
+    const now = Date.now();
     c.queue
-      .enqueue("maintenance.sweep", {}, { jobId: `sweep:${Math.floor(Date.now() / SWEEP_INTERVAL_MS)}` })
+      .enqueue("maintenance.sweep", {}, { jobId: `sweep:${Math.floor(now / SWEEP_INTERVAL_MS)}` })
       .catch((err: Error) => c.log.debug({ err: err.message }, "sweep not scheduled"));
+    // The first tick of each purge interval asks (a finished job keeps its id for an hour).
+    if (now % PURGE_INTERVAL_MS < SWEEP_INTERVAL_MS) {
+      c.queue
+        .enqueue("maintenance.purge", {}, { jobId: `purge:${Math.floor(now / PURGE_INTERVAL_MS)}` })
+        .catch((err: Error) => c.log.debug({ err: err.message }, "purge not scheduled"));
+    }
+  };
   const timer = setInterval(tick, SWEEP_INTERVAL_MS);
   timer.unref();
   return async () => {

@@ -71,6 +71,9 @@ const envSchema = z
     VOICEMAIL_GREETING: z.string().trim().min(1).max(500).default("Sorry, nobody can take your call right now. Please leave a message after the tone."),
     UNAVAILABLE_MESSAGE: z.string().trim().min(1).max(500).default("Sorry, nobody can take your call right now. We will call you back shortly."),
     STALE_RINGING_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(15),
+    // At least a week: an applied delivery's key is what makes a provider's late retry a duplicate.
+    DELIVERY_RETENTION_DAYS: z.coerce.number().int().min(7).max(3650).default(30),
+    PUSH_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(7),
     OUTBOUND_CALLER_ID: z
       .string()
       .trim()
@@ -149,6 +152,13 @@ export interface Config {
   demoStepMs: number;
   /** Failed sign-ins in a row that lock an account, and for how long. */
   lockout: { maxFailures: number; lockMinutes: number };
+  /** How long what is done with is kept (docs/decisions/0015-retention.md). */
+  retention: {
+    /** Applied or ignored inbox deliveries, and the outbound webhooks' delivery log. */
+    deliveryDays: number;
+    /** Dispatched outbox rows, and screen-pops with their cards. */
+    pushDays: number;
+  };
   /** When set, /api is answered only to these addresses or ranges (the website's session route excepted). */
   apiAllowedIps: string[] | undefined;
   /** Session leases one client address may ask for per minute (POST /api/tracking/sessions). */
@@ -218,6 +228,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     trackingSessionsPerMinute: e.TRACKING_SESSIONS_PER_MINUTE,
     lockout: { maxFailures: e.LOGIN_MAX_FAILURES, lockMinutes: e.LOGIN_LOCKOUT_MINUTES },
+    retention: { deliveryDays: e.DELIVERY_RETENTION_DAYS, pushDays: e.PUSH_RETENTION_DAYS },
     apiAllowedIps: e.API_ALLOWED_IPS?.split(",").map((v) => v.trim()),
     logLevel: e.LOG_LEVEL,
     trustProxy: e.TRUST_PROXY,

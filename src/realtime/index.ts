@@ -1,5 +1,5 @@
 export * from "./entities";
 export { listenRoom, Realtime, roleRoom, userRoom, type ListenControl, type RealtimeDeps } from "./realtime.gateway";
-export { PopStore } from "./pop-store";
+export { PopStore, purgePops } from "./pop-store";
 export { OutboxDispatcher } from "./outbox-dispatcher";
 export type * from "./realtime-events";

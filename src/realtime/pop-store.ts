@@ -2,6 +2,7 @@ import type { DataSource, EntityManager } from "typeorm";
 import type { ScreenPopContent } from "../crm";
 import { COMMIT_WITHOUT_FLUSH_WAIT } from "../platform/db/async-commit";
 import { prepared } from "../platform/db/prepared";
+import { purgeStatement, type PurgeChunk } from "../platform/db/purge";
 import { uuidsOfJsonArray } from "../platform/db/sql";
 
 const ACK_FLUSH_MS = 20;
@@ -124,3 +125,16 @@ export class PopStore {
 }
 
 export const popKey = (callId: string, userId: string) => `${callId}:${userId}`;
+
+/**
+ * The pops of calls whose card was last written before `before`, with their cards, oldest first:
+ * a call's pops are stored while it rings, so by then it is long over. The cards are locked, so
+ * that a call popping again meanwhile (it cannot, being over) would keep both.
+ */
+export const purgePops = (ds: DataSource): PurgeChunk =>
+  purgeStatement(
+    ds,
+    `old AS (SELECT call_id FROM screen_pop_cards WHERE updated_at < $1 ORDER BY updated_at LIMIT $2 FOR UPDATE SKIP LOCKED),
+     pops AS (DELETE FROM screen_pops p USING old WHERE p.call_id = old.call_id),
+     gone AS (DELETE FROM screen_pop_cards k USING old WHERE k.call_id = old.call_id RETURNING 1)`,
+  );

@@ -5,6 +5,7 @@ export { InboxProcessor, type InboxHandler, type InboxOutcome } from "./inbox-pr
 export { InboxBatcher, MAX_BATCH } from "./inbox-batcher";
 export { applyBatchJob } from "./batch-job";
 export { sweepInbox } from "./sweeper";
+export { purgeSettledDeliveries } from "./retention";
 export { twilioRouter, WEBHOOK_BODY_LIMIT } from "./twilio.router";
 export { pbxRouter } from "./pbx.router";
 export { signStandardWebhook, verifyStandardWebhook } from "../platform/standard-webhooks";

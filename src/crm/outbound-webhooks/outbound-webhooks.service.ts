@@ -3,6 +3,7 @@ import type { DataSource } from "typeorm";
 import { z } from "zod";
 import { AppError } from "../../platform/errors";
 import { cursorAt, KeysetQuery, pageFields, toPage } from "../../platform/db/keyset";
+import { purgeStatement } from "../../platform/db/purge";
 import { returningRows } from "../../platform/db/sql";
 import { signStandardWebhook } from "../../platform/standard-webhooks";
 import type { Actor, AuditService } from "../audit/audit.service";
@@ -144,6 +145,20 @@ export class OutboundWebhooksService {
       await this.audit.record(em, { actor, action: "update", entity: "webhook_delivery", entityId: id, after: { status: "pending", replayed: true }, requestId });
       return { id, status: "pending" };
     });
+  }
+
+  /**
+   * The delivery log past its retention: sent or given up, created before `before`, oldest
+   * first. A delivery pending again (a replay) is kept.
+   */
+  purgeLog(before: Date, limit: number): Promise<number> {
+    return purgeStatement(
+      this.ds,
+      `gone AS (
+         DELETE FROM webhook_deliveries WHERE status <> 'pending' AND id = ANY(ARRAY(
+           SELECT id FROM webhook_deliveries WHERE created_at < $1 AND status <> 'pending' ORDER BY created_at LIMIT $2))
+         RETURNING 1)`,
+    )(before, limit);
   }
 
   /**

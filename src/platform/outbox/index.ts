@@ -1,6 +1,6 @@
 import { OutboxMessage } from "./outbox.entity";
 
 export * from "./outbox.entity";
-export { addToOutbox, type OutboxTopic, type OutboxTopics } from "./outbox";
+export { addToOutbox, purgeDispatched, type OutboxTopic, type OutboxTopics } from "./outbox";
 
 export const outboxEntities = [OutboxMessage];

@@ -21,6 +21,8 @@ export interface JobPayloads {
   "outbox.dispatch": { outboxId?: string };
   /** Periodic housekeeping: re-enqueue stale inbox/outbox rows, finalise stuck calls. */
   "maintenance.sweep": Record<string, never>;
+  /** Periodic: deletes what is done with and past its retention (decision 0015). */
+  "maintenance.purge": Record<string, never>;
 }
 
 export type JobName = keyof JobPayloads;
@@ -28,7 +30,7 @@ export type JobName = keyof JobPayloads;
 /** What the intake tells the worker about a delivery besides its row. */
 export type ApplyHints = Omit<JobPayloads["inbox.apply"], "inboxId">;
 
-export const JOB_NAMES = ["inbox.apply", "inbox.apply-batch", "outbox.dispatch", "maintenance.sweep"] as const satisfies readonly JobName[];
+export const JOB_NAMES = ["inbox.apply", "inbox.apply-batch", "outbox.dispatch", "maintenance.sweep", "maintenance.purge"] as const satisfies readonly JobName[];
 
 export interface JobContext {
   attempt: number;

@@ -11,7 +11,7 @@ export class CallEventRecord {
   @Column({ name: "call_id", type: "uuid" })
   callId: string;
 
-  /** The inbox delivery this event came from (webhooks component). */
+  /** The inbox delivery this event came from (webhooks component), while the inbox keeps it: not a foreign key (migration 15). */
   @Column({ name: "inbox_id", type: "uuid", nullable: true })
   inboxId: string | null;
 

@@ -1,0 +1,126 @@
+import { purgeInChunks } from "../../src/platform/db/purge";
+import { purgeDispatched } from "../../src/platform/outbox";
+import { purgeExpired } from "../../src/retention";
+import { startTestService, type TestService } from "../support/test-service";
+import { answeredCallbacks, drainInbox, newCall, postSigned, voice, type CallScript } from "../support/twilio";
+import { waitFor } from "../support/wait-for";
+
+let svc: TestService;
+beforeAll(async () => {
+  svc = await startTestService();
+});
+afterAll(async () => svc?.close());
+
+const q = <T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> => svc.container.ds.query(sql, params);
+const DAYS = (n: number) => `now() - interval '${n} days'`;
+
+/** A whole answered call, applied: its deliveries in the inbox, its pushes in the outbox. */
+async function answeredCall(from: string): Promise<{ call: CallScript; callId: string }> {
+  const call = newCall(from);
+  await postSigned(svc, voice(call)).expect(200);
+  for (const d of answeredCallbacks(call, "client:nobody")) await postSigned(svc, d);
+  await drainInbox(svc);
+  const [row] = await q<{ id: string }>(`SELECT id FROM calls WHERE provider_call_id = $1`, [call.callSid]);
+  return { call, callId: row!.id };
+}
+
+/** The call's screen-pop for one agent, stored `daysAgo` (its card with it). */
+async function storedPop(callId: string, userId: string, daysAgo: number): Promise<void> {
+  await q(`INSERT INTO screen_pop_cards (call_id, payload, updated_at) VALUES ($1, '{}', ${DAYS(daysAgo)})`, [callId]);
+  await q(`INSERT INTO screen_pops (call_id, user_id, status, created_at) VALUES ($1, $2, 'acked', ${DAYS(daysAgo)})`, [callId, userId]);
+}
+
+const inboxOf = (callSid: string) =>
+  q<{ status: string }>(`SELECT status FROM inbox WHERE payload::text LIKE '%' || $1 || '%' ORDER BY received_at`, [callSid]).then((rows) => rows.map((r) => r.status));
+
+describe("retention (decision 0015)", () => {
+  it("purges applied deliveries, dispatched pushes and pops past their retention, and nothing else", async () => {
+    const { userId } = await svc.signIn("agent");
+    const old = await answeredCall("+14155550901");
+    const young = await answeredCall("+14155550902");
+    const oldDeliveries = (await inboxOf(old.call.callSid)).length;
+    expect(oldDeliveries).toBeGreaterThan(3);
+
+    // The old call's deliveries are 31 days old, one of them still failing; its pushes 8 days.
+    await q(`UPDATE inbox SET received_at = ${DAYS(31)} WHERE payload::text LIKE '%' || $1 || '%'`, [old.call.callSid]);
+    await q(
+      `UPDATE inbox SET status = 'failed' WHERE id = (SELECT id FROM inbox WHERE payload::text LIKE '%' || $1 || '%' ORDER BY received_at DESC LIMIT 1)`,
+      [old.call.callSid],
+    );
+    await q(`UPDATE outbox SET created_at = ${DAYS(8)} WHERE payload->>'callId' = $1`, [old.callId]);
+    const [pushes] = await q<{ n: number }>(`SELECT count(*)::int AS n FROM outbox WHERE payload->>'callId' = $1`, [old.callId]);
+    const oldPushes = pushes!.n;
+    expect(oldPushes).toBeGreaterThan(0);
+    // An old push never dispatched stays, whatever its age.
+    await q(`INSERT INTO outbox (topic, payload, status, created_at) VALUES ('call.update', $1, 'pending', ${DAYS(9)})`, [JSON.stringify({ callId: old.callId })]);
+    await q(`UPDATE outbox SET status = 'done' WHERE status = 'pending' AND payload->>'callId' = $1 AND created_at > ${DAYS(1)}`, [young.callId]);
+    await storedPop(old.callId, userId, 8);
+    await storedPop(young.callId, userId, 6);
+    const eventsBefore = await q(`SELECT inbox_id FROM call_events e JOIN calls c ON c.id = e.call_id WHERE c.id = $1`, [old.callId]);
+
+    const purged = await purgeExpired(svc.container);
+    expect(purged).toEqual({ inbox: oldDeliveries - 1, webhookDeliveries: 0, outbox: oldPushes, screenPopCalls: 1 });
+
+    expect(await inboxOf(old.call.callSid)).toEqual(["failed"]);
+    expect((await inboxOf(young.call.callSid)).every((s) => s === "done")).toBe(true);
+    expect(await q(`SELECT status FROM outbox WHERE payload->>'callId' = $1`, [old.callId])).toEqual([{ status: "pending" }]);
+    expect((await q(`SELECT 1 FROM outbox WHERE payload->>'callId' = $1`, [young.callId])).length).toBeGreaterThan(0);
+    expect(await q(`SELECT call_id FROM screen_pop_cards WHERE call_id = ANY($1::uuid[])`, [[old.callId, young.callId]])).toEqual([{ call_id: young.callId }]);
+    expect(await q(`SELECT call_id FROM screen_pops WHERE call_id = ANY($1::uuid[])`, [[old.callId, young.callId]])).toEqual([{ call_id: young.callId }]);
+    // The call and its history stay; its events still name the deliveries they came from.
+    expect(await q(`SELECT inbox_id FROM call_events e JOIN calls c ON c.id = e.call_id WHERE c.id = $1`, [old.callId])).toEqual(eventsBefore);
+
+    expect(await purgeExpired(svc.container)).toEqual({ inbox: 0, webhookDeliveries: 0, outbox: 0, screenPopCalls: 0 });
+  });
+
+  it("keeps the outbound webhooks' log for the delivery retention, and a delivery being replayed", async () => {
+    const [sub] = await q<{ id: string }>(
+      `INSERT INTO webhook_subscriptions (url, secret, events) VALUES ('https://hooks.example.test/a', 'whsec_c2VjcmV0c2VjcmV0c2VjcmV0', '{call.completed}') RETURNING id`,
+    );
+    const delivery = (event: string, status: string, daysAgo: number) =>
+      q(`INSERT INTO webhook_deliveries (subscription_id, event_type, event_id, payload, status, created_at) VALUES ($1, 'call.completed', $2, '{}', $3, ${DAYS(daysAgo)})`, [
+        sub!.id,
+        event,
+        status,
+      ]);
+    await delivery("old-delivered", "delivered", 31);
+    await delivery("old-failed", "failed", 40);
+    await delivery("old-replayed", "pending", 35);
+    await delivery("young", "delivered", 29);
+
+    expect((await purgeExpired(svc.container)).webhookDeliveries).toBe(2);
+    const left = await q<{ event_id: string }>(`SELECT event_id FROM webhook_deliveries WHERE subscription_id = $1 ORDER BY event_id`, [sub!.id]);
+    expect(left.map((r) => r.event_id)).toEqual(["old-replayed", "young"]);
+  });
+
+  // Outbox rows are written in time order: ids and ages go together (the purge relies on it).
+  const oldPushes = async (n: number) => {
+    await q(`DELETE FROM outbox`);
+    await q(`INSERT INTO outbox (topic, payload, status, created_at) SELECT 'call.update', '{}', 'done', ${DAYS(10)} FROM generate_series(1, ${n})`);
+    await q(`INSERT INTO outbox (topic, payload, status) VALUES ('call.update', '{}', 'done')`);
+  };
+
+  it("deletes a backlog in chunks, each its own statement, until nothing older is left", async () => {
+    await oldPushes(25);
+    const chunks: number[] = [];
+    const purge = purgeDispatched(svc.container.ds);
+    const deleted = await purgeInChunks(
+      async (before, limit) => {
+        const n = await purge(before, limit);
+        chunks.push(n);
+        return n;
+      },
+      new Date(Date.now() - 7 * 24 * 3600_000),
+      { chunk: 10, ms: 60_000 },
+    );
+    expect(deleted).toBe(25);
+    expect(chunks).toEqual([10, 10, 5]);
+    expect(await q(`SELECT status FROM outbox`)).toEqual([{ status: "done" }]);
+  });
+
+  it("runs as the maintenance.purge job", async () => {
+    await oldPushes(3);
+    await svc.container.queue.enqueue("maintenance.purge", {});
+    await waitFor(async () => (await q(`SELECT 1 FROM outbox`)).length === 1 || undefined, { what: "the old pushes purged" });
+  });
+});
