@@ -4,7 +4,7 @@ export type { Principal } from "./auth/principal";
 export { actorOf, type Actor, type AuditService } from "./audit/audit.service";
 export { hashPassword, verifyPassword } from "./auth/passwords";
 export { newUserSchema, type PublicUser } from "./users/users.service";
-export { parsePhone, toE164, type ParsedPhone } from "./phones/phone-number";
+export { displayOf, parsePhone, toE164, type ParsedPhone } from "./phones/phone-number";
 export type { ContactMatch, ContactsService } from "./contacts/contacts.service";
 export type { DealsService } from "./deals/deals.service";
 export type { CallerRecordsService } from "./callers/caller-records.service";

@@ -1,10 +1,10 @@
-import { parsePhone, toE164 } from "../../src/crm";
+import { displayOf, parsePhone, toE164 } from "../../src/crm";
 
 describe("parsePhone", () => {
   it("reads E.164, national numbers in the default region, and keeps the extension apart", () => {
-    expect(parsePhone("+1 (415) 555-0100", "US")).toEqual({ kind: "number", e164: "+14155550100", extension: undefined });
-    expect(parsePhone("020 7946 0958", "GB")).toEqual({ kind: "number", e164: "+442079460958", extension: undefined });
-    expect(parsePhone("+14155550100 x123", "US")).toEqual({ kind: "number", e164: "+14155550100", extension: "123" });
+    expect(parsePhone("+1 (415) 555-0100", "US")).toEqual({ kind: "number", e164: "+14155550100", extension: undefined, display: "+1 415 555 0100" });
+    expect(parsePhone("020 7946 0958", "GB")).toEqual({ kind: "number", e164: "+442079460958", extension: undefined, display: "+44 20 7946 0958" });
+    expect(parsePhone("+14155550100 x123", "US")).toMatchObject({ kind: "number", e164: "+14155550100", extension: "123" });
   });
 
   it("tells withheld, internal and invalid input apart", () => {
@@ -24,5 +24,13 @@ describe("parsePhone", () => {
     // The same digits read in another region are another number.
     expect(toE164("020 7946 0958", "GB")).toBe("+442079460958");
     expect(toE164("020 7946 0958", "US")).toBeUndefined();
+    // E.164 is the same number in every region: one entry.
+    expect(parsePhone("+442079460958", "US")).toBe(parsePhone("+442079460958", "GB"));
+  });
+
+  it("formats an E.164 number for people, whatever the default region", () => {
+    expect(displayOf("+442079460958")).toBe("+44 20 7946 0958");
+    expect(displayOf("+14155550100")).toBe("+1 415 555 0100");
+    expect(displayOf("+1")).toBe("+1");
   });
 });

@@ -1,7 +1,7 @@
-import { parsePhoneNumberFromString } from "libphonenumber-js/max";
 import type { EntityManager } from "typeorm";
 import { prepared } from "../../platform/db/prepared";
 import { returningRows } from "../../platform/db/sql";
+import { displayOf } from "../phones/phone-number";
 import type { AuditService } from "../audit/audit.service";
 import type { OutboundEvents } from "../outbound-webhooks/outbound-events";
 
@@ -33,7 +33,7 @@ export class ContactsService {
 
   /** A new contact's name: the caller's (CNAM), else the number formatted for display. */
   nameFor(e164: string, callerName: string | undefined): string {
-    return cleanName(callerName) ?? formatForDisplay(e164);
+    return cleanName(callerName) ?? displayOf(e164);
   }
 
   /** A contact that a call made (see CallerRecordsService): audited and announced. */
@@ -56,7 +56,7 @@ export class ContactsService {
   async nameFromCaller(em: EntityManager, contactId: string, e164: string, callerName: string | undefined): Promise<void> {
     const name = cleanName(callerName);
     if (!name) return;
-    const automatic = formatForDisplay(e164);
+    const automatic = displayOf(e164);
     const renamed = await returningRows(em, `UPDATE contacts SET name = $2, updated_at = now() WHERE id = $1 AND name = $3 RETURNING id`, [contactId, name, automatic]);
     if (renamed.length === 0) return;
     await this.audit.record(em, { actor: INGEST_ACTOR, action: "update", entity: "contact", entityId: contactId, before: { name: automatic }, after: { name } });
@@ -83,8 +83,4 @@ export class ContactsService {
 function cleanName(name: string | undefined): string | undefined {
   const cleaned = name?.replace(/[\p{Cc}\p{Cf}]/gu, "").replace(/\s+/g, " ").trim();
   return cleaned ? cleaned.slice(0, 120) : undefined;
-}
-
-function formatForDisplay(e164: string): string {
-  return parsePhoneNumberFromString(e164)?.formatInternational() ?? e164;
 }
