@@ -49,6 +49,7 @@ const callRequests = Array.from({ length: DELIVERIES_PER_CALL }, (_, i) => ({
   },
 }));
 
+const cpuAtStart = process.cpuUsage();
 const instance = autocannon(
   {
     url,
@@ -61,6 +62,8 @@ const instance = autocannon(
       console.error(err);
       process.exit(1);
     }
+    // This process's own CPU: the load generator shares the cores with what it measures.
+    const used = process.cpuUsage(cpuAtStart);
     process.stdout.write(
       JSON.stringify({
         requests: result.requests.total,
@@ -71,6 +74,7 @@ const instance = autocannon(
         errors: result.errors,
         timeouts: result.timeouts,
         durationSec: result.duration,
+        cpuMs: (used.user + used.system) / 1000,
       }),
     );
   },

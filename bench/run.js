@@ -8,7 +8,7 @@ const os = require("node:os");
 const path = require("node:path");
 const { Client } = require("pg");
 const { trackingBench } = require("./tracking");
-const { cpuSeconds } = require("./cpu");
+const { cpuMeter, cpuSeconds } = require("./cpu");
 const { dropQueueKeys: dropKeys } = require("../scripts/drop-queue-keys");
 
 const root = path.resolve(__dirname, "..");
@@ -76,6 +76,17 @@ function load(url, publicUrl, { seconds = SECONDS, amount = 0, mode = "new-calls
     maxBuffer: 1 << 20,
   });
   return JSON.parse(out.toString());
+}
+
+/**
+ * The load of (a), with the CPU each answered request cost the server, PostgreSQL, Redis and the
+ * load generator: on two shared cores, the sum is what bounds the rate.
+ */
+function measuredLoad(serverPid, url, publicUrl) {
+  const meter = cpuMeter(serverPid);
+  const result = load(url, publicUrl);
+  const cpuMsPerRequest = { ...meter.per(result.requests), loadGenerator: Math.round((result.cpuMs / Math.max(1, result.requests)) * 100) / 100 };
+  return { ...result, cpuMsPerRequest };
 }
 
 /** A baseline server of this folder on a free port, once it accepts connections. */
@@ -226,7 +237,7 @@ async function ingestBench(results) {
     // (a) baseline: bare express + the same signature check.
     const { child: bare, url: barePublic } = await startBaseline("bare-server.js");
     children.push(bare);
-    results.bare = load(`${barePublic}/webhooks/twilio/status`, barePublic);
+    results.bare = measuredLoad(bare.pid, `${barePublic}/webhooks/twilio/status`, barePublic);
     await stop(bare);
 
     step("service: web role");
@@ -248,7 +259,7 @@ async function ingestBench(results) {
     const web = startService("main.js", env);
     children.push(web);
     await waitHttp(`${publicUrl}/readyz`);
-    results.service = load(`${publicUrl}/webhooks/twilio/status`, publicUrl);
+    results.service = measuredLoad(web.pid, `${publicUrl}/webhooks/twilio/status`, publicUrl);
     results.ackRatio = results.service.rps / results.bare.rps;
 
     // (c) one worker drains a backlog: first of new calls from new numbers (every event makes a
@@ -319,8 +330,10 @@ function printResults(results) {
       ["signed Twilio callbacks acked / s (service, web role)", fmt(results.service.rps)],
       ["  ack latency p50 / p99 (ms)", `${results.service.p50} / ${results.service.p99}`],
       ["  non-2xx / errors", `${results.service.non2xx} / ${results.service.errors}`],
+      ["  CPU ms per ack: web / PostgreSQL / Redis (load generator)", `${cpuLine(results.service.cpuMsPerRequest)} (${fmt(results.service.cpuMsPerRequest.loadGenerator, 2)})`],
       ["bare express + signature check / s", fmt(results.bare.rps)],
       ["  latency p50 / p99 (ms)", `${results.bare.p50} / ${results.bare.p99}`],
+      ["  CPU ms per request: server (load generator)", `${fmt(results.bare.cpuMsPerRequest.server, 2)} (${fmt(results.bare.cpuMsPerRequest.loadGenerator, 2)})`],
       ["service / bare ratio", fmt(results.ackRatio, 2)],
       [`queue, new calls from new numbers: backlog of ${results.queue.backlog} applied in (s)`, fmt(results.queue.drainedIn, 1)],
       ["  events applied / s (one worker)", fmt(results.queue.eventsPerSec)],
