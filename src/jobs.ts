@@ -116,15 +116,18 @@ export function startJobs(c: Container, dispatcher: OutboxDispatcher | undefined
   );
 
   // Every worker ticks; the job id (one per interval) lets only one sweep run per interval.
+  let purgeAsked = -1;
   const tick = () => {
     const now = Date.now();
     c.queue
       .enqueue("maintenance.sweep", {}, { jobId: `sweep:${Math.floor(now / SWEEP_INTERVAL_MS)}` })
       .catch((err: Error) => c.log.debug({ err: err.message }, "sweep not scheduled"));
-    // The first tick of each purge interval asks (a finished job keeps its id for an hour).
-    if (now % PURGE_INTERVAL_MS < SWEEP_INTERVAL_MS) {
+    // Once per purge interval from each worker; its job id makes it one run in the cluster.
+    const interval = Math.floor(now / PURGE_INTERVAL_MS);
+    if (interval !== purgeAsked) {
+      purgeAsked = interval;
       c.queue
-        .enqueue("maintenance.purge", {}, { jobId: `purge:${Math.floor(now / PURGE_INTERVAL_MS)}` })
+        .enqueue("maintenance.purge", {}, { jobId: `purge:${interval}` })
         .catch((err: Error) => c.log.debug({ err: err.message }, "purge not scheduled"));
     }
   };

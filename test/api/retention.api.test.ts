@@ -6,10 +6,16 @@ import { answeredCallbacks, drainInbox, newCall, postSigned, voice, type CallScr
 import { waitFor } from "../support/wait-for";
 
 let svc: TestService;
+// The service's own purge (its job, every ten minutes) keeps ten years, so that it can never
+// race the purges these tests run with the default retention (`purge`, below).
+const TEN_YEARS = 3650;
 beforeAll(async () => {
-  svc = await startTestService();
+  svc = await startTestService({ env: { DELIVERY_RETENTION_DAYS: String(TEN_YEARS), PUSH_RETENTION_DAYS: String(TEN_YEARS) } });
 });
 afterAll(async () => svc?.close());
+
+/** A purge run with the default retention: 30 days for deliveries, 7 for pushes. */
+const purge = () => purgeExpired({ ...svc.container, config: { ...svc.container.config, retention: { deliveryDays: 30, pushDays: 7 } } });
 
 const q = <T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> => svc.container.ds.query(sql, params);
 const DAYS = (n: number) => `now() - interval '${n} days'`;
@@ -37,6 +43,8 @@ describe("retention (decision 0015)", () => {
   it("purges applied deliveries, dispatched pushes and pops past their retention, and nothing else", async () => {
     const { userId } = await svc.signIn("agent");
     const old = await answeredCall("+14155550901");
+    // An old push that failed, written before the young call's: kept for its status alone.
+    await q(`INSERT INTO outbox (topic, payload, status) VALUES ('call.update', $1, 'failed')`, [JSON.stringify({ callId: old.callId })]);
     const young = await answeredCall("+14155550902");
     const oldDeliveries = (await inboxOf(old.call.callSid)).length;
     expect(oldDeliveries).toBeGreaterThan(3);
@@ -48,29 +56,29 @@ describe("retention (decision 0015)", () => {
       [old.call.callSid],
     );
     await q(`UPDATE outbox SET created_at = ${DAYS(8)} WHERE payload->>'callId' = $1`, [old.callId]);
-    const [pushes] = await q<{ n: number }>(`SELECT count(*)::int AS n FROM outbox WHERE payload->>'callId' = $1`, [old.callId]);
+    const [pushes] = await q<{ n: number }>(`SELECT count(*)::int AS n FROM outbox WHERE payload->>'callId' = $1 AND status = 'done'`, [old.callId]);
     const oldPushes = pushes!.n;
     expect(oldPushes).toBeGreaterThan(0);
-    // An old push never dispatched stays, whatever its age.
-    await q(`INSERT INTO outbox (topic, payload, status, created_at) VALUES ('call.update', $1, 'pending', ${DAYS(9)})`, [JSON.stringify({ callId: old.callId })]);
     await q(`UPDATE outbox SET status = 'done' WHERE status = 'pending' AND payload->>'callId' = $1 AND created_at > ${DAYS(1)}`, [young.callId]);
     await storedPop(old.callId, userId, 8);
     await storedPop(young.callId, userId, 6);
     const eventsBefore = await q(`SELECT inbox_id FROM call_events e JOIN calls c ON c.id = e.call_id WHERE c.id = $1`, [old.callId]);
 
-    const purged = await purgeExpired(svc.container);
+    const purged = await purge();
     expect(purged).toEqual({ inbox: oldDeliveries - 1, webhookDeliveries: 0, outbox: oldPushes, screenPopCalls: 1 });
 
     expect(await inboxOf(old.call.callSid)).toEqual(["failed"]);
-    expect((await inboxOf(young.call.callSid)).every((s) => s === "done")).toBe(true);
-    expect(await q(`SELECT status FROM outbox WHERE payload->>'callId' = $1`, [old.callId])).toEqual([{ status: "pending" }]);
+    const youngDeliveries = await inboxOf(young.call.callSid);
+    expect(youngDeliveries.length).toBe(oldDeliveries);
+    expect(youngDeliveries.every((s) => s === "done")).toBe(true);
+    expect(await q(`SELECT status FROM outbox WHERE payload->>'callId' = $1`, [old.callId])).toEqual([{ status: "failed" }]);
     expect((await q(`SELECT 1 FROM outbox WHERE payload->>'callId' = $1`, [young.callId])).length).toBeGreaterThan(0);
     expect(await q(`SELECT call_id FROM screen_pop_cards WHERE call_id = ANY($1::uuid[])`, [[old.callId, young.callId]])).toEqual([{ call_id: young.callId }]);
     expect(await q(`SELECT call_id FROM screen_pops WHERE call_id = ANY($1::uuid[])`, [[old.callId, young.callId]])).toEqual([{ call_id: young.callId }]);
     // The call and its history stay; its events still name the deliveries they came from.
     expect(await q(`SELECT inbox_id FROM call_events e JOIN calls c ON c.id = e.call_id WHERE c.id = $1`, [old.callId])).toEqual(eventsBefore);
 
-    expect(await purgeExpired(svc.container)).toEqual({ inbox: 0, webhookDeliveries: 0, outbox: 0, screenPopCalls: 0 });
+    expect(await purge()).toEqual({ inbox: 0, webhookDeliveries: 0, outbox: 0, screenPopCalls: 0 });
   });
 
   it("keeps the outbound webhooks' log for the delivery retention, and a delivery being replayed", async () => {
@@ -88,38 +96,47 @@ describe("retention (decision 0015)", () => {
     await delivery("old-replayed", "pending", 35);
     await delivery("young", "delivered", 29);
 
-    expect((await purgeExpired(svc.container)).webhookDeliveries).toBe(2);
+    expect((await purge()).webhookDeliveries).toBe(2);
     const left = await q<{ event_id: string }>(`SELECT event_id FROM webhook_deliveries WHERE subscription_id = $1 ORDER BY event_id`, [sub!.id]);
     expect(left.map((r) => r.event_id)).toEqual(["old-replayed", "young"]);
   });
 
   // Outbox rows are written in time order: ids and ages go together (the purge relies on it).
-  const oldPushes = async (n: number) => {
+  // One old row in three failed: read past, kept.
+  const oldPushes = async (n: number, daysAgo = 10) => {
     await q(`DELETE FROM outbox`);
-    await q(`INSERT INTO outbox (topic, payload, status, created_at) SELECT 'call.update', '{}', 'done', ${DAYS(10)} FROM generate_series(1, ${n})`);
+    await q(
+      `INSERT INTO outbox (topic, payload, status, created_at)
+       SELECT 'call.update', '{}', CASE WHEN i % 3 = 0 THEN 'failed' ELSE 'done' END, ${DAYS(daysAgo)} FROM generate_series(1, ${n}) AS i`,
+    );
     await q(`INSERT INTO outbox (topic, payload, status) VALUES ('call.update', '{}', 'done')`);
   };
 
-  it("deletes a backlog in chunks, each its own statement, until nothing older is left", async () => {
-    await oldPushes(25);
+  it("deletes a backlog in chunks, each its own statement, until it reaches rows young enough to stay", async () => {
+    await oldPushes(36);
     const chunks: number[] = [];
-    const purge = purgeDispatched(svc.container.ds);
+    const dispatched = purgeDispatched(svc.container.ds);
     const deleted = await purgeInChunks(
       async (before, limit) => {
-        const n = await purge(before, limit);
-        chunks.push(n);
-        return n;
+        const step = await dispatched(before, limit);
+        chunks.push(step.deleted);
+        return step;
       },
       new Date(Date.now() - 7 * 24 * 3600_000),
       { chunk: 10, ms: 60_000 },
     );
-    expect(deleted).toBe(25);
-    expect(chunks).toEqual([10, 10, 5]);
-    expect(await q(`SELECT status FROM outbox`)).toEqual([{ status: "done" }]);
+    // Statements of ten rows read, 7, 7, 6 and 4 of them dispatched (the rest failed); the
+    // fourth reaches the young row.
+    expect(deleted).toBe(24);
+    expect(chunks).toEqual([7, 7, 6, 4]);
+    expect(await q(`SELECT status, count(*)::int AS n FROM outbox GROUP BY status ORDER BY status`)).toEqual([
+      { status: "done", n: 1 },
+      { status: "failed", n: 12 },
+    ]);
   });
 
-  it("runs as the maintenance.purge job", async () => {
-    await oldPushes(3);
+  it("runs as the maintenance.purge job, with the configured retention", async () => {
+    await oldPushes(2, TEN_YEARS + 1);
     await svc.container.queue.enqueue("maintenance.purge", {});
     await waitFor(async () => (await q(`SELECT 1 FROM outbox`)).length === 1 || undefined, { what: "the old pushes purged" });
   });

@@ -1,5 +1,5 @@
 import "reflect-metadata";
-import { DataSource } from "typeorm";
+import { DataSource, type DataSourceOptions, type MigrationInterface, type QueryRunner } from "typeorm";
 import { allEntities } from "../../src/container";
 import { createDataSource } from "../../src/platform/db/data-source";
 import { migrate } from "../../src/platform/db/migrate";
@@ -75,5 +75,28 @@ describe("migrations from an empty database", () => {
     for (let i = 0; i < ds.migrations.length; i++) await ds.undoLastMigration();
     expect(await tables()).toEqual([]);
     expect(await migrate(ds, log)).toHaveLength(ds.migrations.length);
+  });
+});
+
+describe("the migration runner", () => {
+  it("runs migrations without the pool's statement timeout, which is there for requests", async () => {
+    const own = await createTestDatabase({ empty: true });
+    let timeout: string | undefined;
+    class ReadsTimeout1900000000000 implements MigrationInterface {
+      name = "ReadsTimeout1900000000000";
+      async up(q: QueryRunner): Promise<void> {
+        [{ statement_timeout: timeout }] = await q.query(`SHOW statement_timeout`);
+      }
+      async down(): Promise<void> {}
+    }
+    const pool = await new DataSource({ ...ds.options, url: own.url, migrations: [ReadsTimeout1900000000000] } as DataSourceOptions).initialize();
+    try {
+      expect(await pool.query(`SHOW statement_timeout`)).toEqual([{ statement_timeout: "15s" }]);
+      expect(await migrate(pool, log)).toEqual(["ReadsTimeout1900000000000"]);
+      expect(timeout).toBe("0");
+    } finally {
+      await pool.destroy();
+      await own.drop();
+    }
   });
 });

@@ -3,7 +3,7 @@ import type { DataSource } from "typeorm";
 import { z } from "zod";
 import { AppError } from "../../platform/errors";
 import { cursorAt, KeysetQuery, pageFields, toPage } from "../../platform/db/keyset";
-import { purgeStatement } from "../../platform/db/purge";
+import { purgeStatement, type PurgeStep } from "../../platform/db/purge";
 import { returningRows } from "../../platform/db/sql";
 import { signStandardWebhook } from "../../platform/standard-webhooks";
 import type { Actor, AuditService } from "../audit/audit.service";
@@ -149,9 +149,10 @@ export class OutboundWebhooksService {
 
   /**
    * The delivery log past its retention: sent or given up, created before `before`, oldest
-   * first. A delivery pending again (a replay) is kept.
+   * first (by creation: a delivery replayed that late goes once sent). One pending again (a
+   * replay) is kept.
    */
-  purgeLog(before: Date, limit: number): Promise<number> {
+  purgeLog(before: Date, limit: number): Promise<PurgeStep> {
     return purgeStatement(
       this.ds,
       `gone AS (

@@ -22,7 +22,8 @@ export const advisoryLocksSql = (param: string): string =>
   `(SELECT count(*) FROM (SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest(${param}::text[]) AS k) AS l)`;
 
 /**
- * The uuids of a JSON array parameter, as a subquery for `IN (...)`. A list of ids given as
+ * The uuids of a JSON array parameter, as a subquery for `= ANY(ARRAY(...))` (an `IN (...)` of
+ * it is planned as a hash join, which scans a small table whole). A list of ids given as
  * `uuid[]` can keep a prepared statement from ever getting its generic plan (decision 0010).
  */
 export const uuidsOfJsonArray = (param: string): string => `SELECT value::uuid FROM jsonb_array_elements_text(${param}::jsonb)`;

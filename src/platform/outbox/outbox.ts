@@ -1,6 +1,6 @@
 import type { EntityManager } from "typeorm";
 import { appendOnlyTable, appendRow } from "../db/deferred-writes";
-import { purgeStatement, type PurgeChunk } from "../db/purge";
+import type { PurgeChunk } from "../db/purge";
 
 /** What realtime and outbound webhooks must push; written in the same transaction as the change. */
 export interface OutboxTopics {
@@ -22,17 +22,23 @@ export async function addToOutbox<T extends OutboxTopic>(em: EntityManager, topi
 }
 
 /**
- * Dispatched rows written before `before`, oldest first. Ids follow the order rows were written
- * in, so the oldest are found by key up to the first row young enough to stay, without an index
- * of their own. Pending and failed rows are kept.
+ * Dispatched rows written before `before`, oldest first, without an index of their own: ids
+ * follow the order rows are written in, so each statement reads the next `limit` rows by key
+ * after the last one it read, deletes the dispatched and old among them, and the purge stops at
+ * the first row young enough to stay. Pending and failed rows are kept (and read past).
+ * Stateful: one per purge run.
  */
-export const purgeDispatched = (db: Pick<EntityManager, "query">): PurgeChunk =>
-  purgeStatement(
-    db,
-    `gone AS (
-       DELETE FROM outbox WHERE id = ANY(ARRAY(
-         SELECT id FROM outbox WHERE status = 'done'
-           AND id < COALESCE((SELECT id FROM outbox WHERE created_at >= $1 ORDER BY id LIMIT 1), 9223372036854775807)
-         ORDER BY id LIMIT $2))
-       RETURNING 1)`,
-  );
+export function purgeDispatched(db: Pick<EntityManager, "query">): PurgeChunk {
+  let after = "0";
+  return async (before, limit) => {
+    const [row]: Array<{ deleted: number; last: string | null; read: number; young: boolean }> = await db.query(
+      `WITH next AS (SELECT id, status, created_at FROM outbox WHERE id > $3 ORDER BY id LIMIT $2),
+       gone AS (DELETE FROM outbox WHERE id = ANY(ARRAY(SELECT id FROM next WHERE status = 'done' AND created_at < $1)) RETURNING 1)
+       SELECT (SELECT count(*) FROM gone)::int AS deleted, (SELECT max(id) FROM next)::text AS last,
+         (SELECT count(*) FROM next)::int AS read, EXISTS (SELECT 1 FROM next WHERE created_at >= $1) AS young`,
+      [before, limit, after],
+    );
+    if (row!.last) after = row!.last;
+    return { deleted: row!.deleted, more: row!.read === limit && !row!.young };
+  };
+}
