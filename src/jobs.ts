@@ -108,9 +108,10 @@ export function startJobs(c: Container, dispatcher: OutboxDispatcher | undefined
   c.queue.process(
     "maintenance.purge",
     async () => {
-      const purged = await purgeExpired(c);
+      const { purged, failed } = await purgeExpired(c);
+      for (const [table, n] of Object.entries(purged)) if (n > 0) c.metrics.purgedRows.inc({ table }, n);
       if (Object.values(purged).some((n) => n > 0)) c.log.info({ purged }, "purged what is past its retention");
-      count("maintenance.purge")("done");
+      count("maintenance.purge")(failed.length > 0 ? "partly_failed" : "done");
     },
     1,
   );

@@ -9,12 +9,18 @@ export const PURGE_INTERVAL_MS = 10 * 60_000;
 
 const DAY_MS = 24 * 3600_000;
 
+export interface PurgeRun {
+  /** Rows deleted per table. */
+  purged: Record<string, number>;
+  /** Tables whose purge failed (logged); they are tried again at the next run. */
+  failed: string[];
+}
+
 /**
  * Deletes what is done with and past its retention (docs/decisions/0015-retention.md), table by
- * table, a chunk per statement. Answers the rows purged per table; a table whose purge failed
- * (logged) does not keep the others from theirs, and is tried again at the next run.
+ * table, a chunk per statement. A table whose purge fails does not keep the others from theirs.
  */
-export async function purgeExpired(c: Pick<Container, "ds" | "config" | "crm" | "log">, now = Date.now()): Promise<Record<string, number>> {
+export async function purgeExpired(c: Pick<Container, "ds" | "config" | "crm" | "log">, now = Date.now()): Promise<PurgeRun> {
   const deliveries = new Date(now - c.config.retention.deliveryDays * DAY_MS);
   const pushes = new Date(now - c.config.retention.pushDays * DAY_MS);
   const tables: Array<[string, PurgeChunk, Date]> = [
@@ -23,12 +29,13 @@ export async function purgeExpired(c: Pick<Container, "ds" | "config" | "crm" | 
     ["outbox", purgeDispatched(c.ds), pushes],
     ["screenPopCalls", purgePops(c.ds), pushes],
   ];
-  const purged: Record<string, number> = {};
+  const run: PurgeRun = { purged: {}, failed: [] };
   for (const [table, purge, before] of tables) {
-    purged[table] = await purgeInChunks(purge, before).catch((err: Error) => {
+    run.purged[table] = await purgeInChunks(purge, before).catch((err: Error) => {
       c.log.warn({ table, err: err.message }, "purge failed; it is tried again at the next run");
+      run.failed.push(table);
       return 0;
     });
   }
-  return purged;
+  return run;
 }

@@ -30,6 +30,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly purgedRows = new Counter({
+    name: "retention_purged_rows_total",
+    help: "Rows deleted past their retention (decision 0015), by table",
+    labelNames: ["table"],
+    registers: [this.registry],
+  });
+
   readonly outboundCalls = new Counter({
     name: "outbound_call_attempts_total",
     help: "Click-to-call attempts by result (placed, refused, limited, provider_error)",
