@@ -128,8 +128,8 @@ export const popKey = (callId: string, userId: string) => `${callId}:${userId}`;
 
 /**
  * The pops of calls whose card was last written before `before`, with their cards, oldest first:
- * a call's pops are stored while it rings, so by then it is long over. The cards are locked, so
- * that a call popping again meanwhile (it cannot, being over) would keep both.
+ * a call's pops are stored while it rings, so by then it is long over. A card being written
+ * again at that moment is skipped (SKIP LOCKED), pops and all, until the next run.
  */
 export const purgePops = (ds: DataSource): PurgeChunk =>
   purgeStatement(

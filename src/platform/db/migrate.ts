@@ -14,15 +14,15 @@ export async function migrate(ds: DataSource, log: Logger): Promise<string[]> {
   const runner = ds.createQueryRunner();
   await runner.connect();
   const options = ds.options as DataSourceOptions & { extra?: Record<string, unknown> };
-  const migrations = new DataSource({ ...options, poolSize: 1, extra: { ...options.extra, statement_timeout: 0 } } as DataSourceOptions);
+  const migrationSource = new DataSource({ ...options, poolSize: 1, extra: { ...options.extra, statement_timeout: 0 } } as DataSourceOptions);
   try {
     await runner.query("SELECT pg_advisory_lock($1)", [MIGRATION_LOCK_KEY]);
-    await migrations.initialize();
-    const applied = await migrations.runMigrations({ transaction: "each" });
+    await migrationSource.initialize();
+    const applied = await migrationSource.runMigrations({ transaction: "each" });
     if (applied.length > 0) log.info({ migrations: applied.map((m) => m.name) }, "migrations applied");
     return applied.map((m) => m.name);
   } finally {
-    if (migrations.isInitialized) await migrations.destroy();
+    if (migrationSource.isInitialized) await migrationSource.destroy();
     await runner.query("SELECT pg_advisory_unlock($1)", [MIGRATION_LOCK_KEY]).catch(() => undefined);
     await runner.release();
   }
