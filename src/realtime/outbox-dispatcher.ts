@@ -248,11 +248,15 @@ interface TaskRow {
   attempts: number;
 }
 
-/** The screen-pop rows' pops to store, with their cards: a call already over pops for no one. */
+/**
+ * The screen-pop rows' pops to store, with their cards: only a call still ringing pops. One
+ * answered or over (its ringing row dispatched late: retried, or applied after the answer)
+ * pops for no one, as its dismissal has gone or goes to the agents it found popped.
+ */
 const livePops = (rows: OutboxRow[], contents: Map<string, ScreenPopContent>) =>
   payloads(rows, "screen-pop").flatMap((p) => {
     const content = contents.get(p.callId);
-    return content && content.call.status !== "completed" ? [{ ...p, content }] : [];
+    return content && content.call.status === "ringing" ? [{ ...p, content }] : [];
   });
 
 const payloads = <T extends keyof OutboxTopics>(rows: OutboxRow[], topic: T) =>

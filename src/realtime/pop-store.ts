@@ -10,7 +10,9 @@ const ACK_FLUSH_MS = 20;
 /**
  * The CTEs that store a batch's pops, fed one JSON document (`json`, from popsInput): each call's
  * card once, in `screen_pop_cards` (the latest card built wins), and one narrow `screen_pops` row
- * per (call, agent), answered by `saved` (id, call_id, user_id). Ten agents used to mean ten
+ * per (call, agent), answered by `saved` (id, call_id, user_id). Only calls still ringing as the
+ * statement runs get pops: a call answered since its card was read pops for no one (its
+ * dismissal, dispatched by then or soon, found no pops to dismiss). Ten agents used to mean ten
  * copies of the card, written again by each ack (migration 14). Rows go in key order, so two
  * batches never deadlock. `claimedFrom` names a CTE of claimed outbox rows: only the calls and
  * agents of its `screen-pop` rows are stored.
@@ -21,7 +23,9 @@ export const storePops = (json: string, claimedFrom?: string) => {
     claimedFrom
       ? `WHERE EXISTS (SELECT 1 FROM ${claimedFrom} o WHERE o.topic = 'screen-pop' AND o.payload->>'callId' = i.c${ofAgent ? ` AND o.payload->'userIds' ? ${ofAgent}` : ""})`
       : "";
-  return `pop_input AS (SELECT e->>'c' AS c, e->'u' AS u, e->'p' AS p FROM jsonb_array_elements(${json}::jsonb) AS e),
+  return `pop_all AS (SELECT e->>'c' AS c, e->'u' AS u, e->'p' AS p FROM jsonb_array_elements(${json}::jsonb) AS e),
+   pop_ringing AS (SELECT id FROM calls WHERE id = ANY(ARRAY(SELECT c::uuid FROM pop_all)) AND status = 'ringing'),
+   pop_input AS (SELECT * FROM pop_all WHERE c::uuid = ANY(ARRAY(SELECT id FROM pop_ringing))),
    pop_cards AS (
      INSERT INTO screen_pop_cards (call_id, payload) SELECT i.c::uuid, i.p FROM pop_input i ${claimed()} ORDER BY 1
      ON CONFLICT (call_id) DO UPDATE SET payload = EXCLUDED.payload, updated_at = now()),

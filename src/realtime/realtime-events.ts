@@ -62,4 +62,6 @@ export interface ClientToServerEvents {
 export interface SocketData {
   userId: string;
   role: string;
+  /** When the handshake's token expires (ms since the epoch): the connection ends then. */
+  expiresAt: number;
 }

@@ -112,16 +112,21 @@ export class Realtime {
     if (!result || result.principal.kind !== "user") return next(new Error("unauthorized"));
     socket.data.userId = result.principal.id;
     socket.data.role = result.principal.role;
-    // The handshake is checked once: end the connection when the token expires.
-    const ms = result.expiresAt.getTime() - Date.now();
-    const timer = setTimeout(() => socket.disconnect(true), Math.max(0, Math.min(ms, 2 ** 31 - 1)));
-    timer.unref();
-    socket.once("disconnect", () => clearTimeout(timer));
+    socket.data.expiresAt = result.expiresAt.getTime();
     next();
   }
 
   private async onConnection(socket: AgentSocket): Promise<void> {
     const { userId, role } = socket.data;
+    // The handshake is checked once: end the connection when the token expires. Started here,
+    // not in the middleware: a client gone during the token check never connects, and never
+    // disconnects either, so its timer would have lived (with the socket) until the expiry.
+    const timer = setTimeout(() => socket.disconnect(true), Math.max(0, Math.min(socket.data.expiresAt - Date.now(), 2 ** 31 - 1)));
+    timer.unref();
+    socket.once("disconnect", () => clearTimeout(timer));
+    // A recovered connection is put back in its rooms, a listen room too; but its listening
+    // ended with the disconnect: only listen:start may put it back.
+    if (socket.recovered) for (const room of socket.rooms) if (room.startsWith("listen:")) void socket.leave(room);
     // Handlers first, synchronously: an event sent right after connecting must find them.
     this.registerHandlers(socket);
     clearTimeout(this.offlineTimers.get(userId));
@@ -210,6 +215,9 @@ export class Realtime {
       const reply = typeof ack === "function" ? ack : () => undefined;
       const parsed = listenBody.safeParse(body);
       if (!parsed.success) return reply({ ok: false, error: "validation_failed" });
+      // Nothing to stop on a call this socket does not listen to: no cluster-wide look, no
+      // lock (a flood of stops costs nothing; listening itself is rate-limited at its start).
+      if (!listening.has(parsed.data.callId)) return reply({ ok: true });
       try {
         await leave(parsed.data.callId, "stopped");
         reply({ ok: true });

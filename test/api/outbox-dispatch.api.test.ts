@@ -1,6 +1,6 @@
 import { OutboxDispatcher, PopStore, type Realtime } from "../../src/realtime";
 import { startTestService, type TestService } from "../support/test-service";
-import { newCall, postSigned, voice } from "../support/twilio";
+import { newCall, parentStatus, postSigned, voice } from "../support/twilio";
 
 // The web role runs no dispatcher of its own: the dispatchers below are the only ones.
 let svc: TestService;
@@ -104,5 +104,35 @@ describe("dispatching ringing calls", () => {
     transactions.mockRestore();
     expect(sent).toHaveLength(2);
     expect(await q(`SELECT DISTINCT status FROM screen_pops WHERE call_id = $1`, [callIds[0]])).toEqual([{ status: "dismissed" }]);
+  });
+
+  // Found in review: a ringing call's row dispatched after the answer (retried, raced by another
+  // dispatcher, or its delivery applied late) popped an "in-progress" card that nothing dismissed.
+  it("a call answered before its pops are stored pops for no one, either way", async () => {
+    for (const ringing of [true, false]) {
+      const { callIds } = await ringingCalls(1, ringing ? 5550740 : 5550750);
+      await q(`UPDATE calls SET status = 'in-progress' WHERE id = $1`, [callIds[0]]);
+      const { d, sent } = dispatcher();
+      const { handled } = await d.drain({ ringing });
+      expect(handled).toBe(2);
+      expect(sent).toEqual([]);
+      expect(await q(`SELECT count(*)::int AS n FROM screen_pops WHERE call_id = $1`, [callIds[0]])).toEqual([{ n: 0 }]);
+      expect(await q(`SELECT count(*)::int AS n FROM outbox WHERE status <> 'done'`)).toEqual([{ n: 0 }]);
+    }
+  });
+
+  it("a ringing event applied after the answer writes no pop at all", async () => {
+    const agent = await svc.signIn("agent", { dialTarget: "client:d5550760" });
+    await q(`UPDATE users SET presence = CASE WHEN id = $1 THEN 'available' ELSE 'offline' END`, [agent.userId]);
+    const c = newCall("+14155550760");
+    await postSigned(svc, voice(c)).expect(200);
+    await postSigned(svc, parentStatus(c, "in-progress")).expect(204);
+    const [voiceRow] = await q(`SELECT id FROM inbox WHERE delivery_key = $1`, [`twilio:voice:${c.callSid}`]);
+    const [statusRow] = await q(`SELECT id FROM inbox WHERE source = 'twilio.status' AND payload::text LIKE '%' || $1 || '%'`, [c.callSid]);
+    expect(await svc.container.inbox.process(statusRow.id)).toBe("done");
+    expect(await svc.container.inbox.process(voiceRow.id)).toBe("done");
+    const [call] = await q(`SELECT id, status FROM calls WHERE provider_call_id = $1`, [c.callSid]);
+    expect(call.status).toBe("in-progress");
+    expect(await q(`SELECT count(*)::int AS n FROM outbox WHERE topic = 'screen-pop' AND payload->>'callId' = $1`, [call.id])).toEqual([{ n: 0 }]);
   });
 });

@@ -108,7 +108,8 @@ export class CallIngestService {
     if (report) await this.deps.attribution.afterCallSaved(em, report);
     await this.auditCall(em, before, call, created, inboxId);
     await this.afterChange(em, before, call, created, contact);
-    const ringing = ev.type === "call.started" ? await this.ringingUsers(em, ev) : [];
+    // A ringing event applied after the answer (deliveries come in any order) pops for no one.
+    const ringing = ev.type === "call.started" && call.status === "ringing" ? await this.ringingUsers(em, ev) : [];
     if (ringing.length > 0) {
       const userIds = [...new Set(ringing)].sort();
       await addToOutbox(em, "screen-pop", { callId: call.id, userIds }, `pop:${call.id}:${userIds.join(",")}`);
