@@ -2,7 +2,7 @@ import { io as connect, type Socket } from "socket.io-client";
 import { TokenSigner } from "../../src/crm/auth/tokens";
 import { PopStore, type ScreenPopMessage } from "../../src/realtime";
 import { redisUrl, startTestService, TEST_JWT_SECRET, type TestService } from "../support/test-service";
-import { answeredCallbacks, legStatuses, missedCallbacks, newCall, postSigned, sid, voice } from "../support/twilio";
+import { answeredCallbacks, legStatuses, missedCallbacks, newCall, parentStatus, postSigned, sid, voice } from "../support/twilio";
 import { waitFor } from "../support/wait-for";
 
 let svc: TestService;
@@ -108,6 +108,26 @@ describe("presence", () => {
     a.socket.disconnect();
     await waitFor(async () => (await q(`SELECT presence FROM users WHERE id = $1`, [a.userId]))[0].presence === "offline", { timeoutMs: 10_000, what: "offline" });
   });
+
+  // Found in review: back online while still on the call, the agent came back available and was rung.
+  it("an agent whose connection dropped during a call comes back busy, and is free when the call ends", async () => {
+    const a = await agent("client:pres4");
+    const presence = async () => (await q(`SELECT presence FROM users WHERE id = $1`, [a.userId]))[0].presence;
+    const c = newCall("+14155550404");
+    await postSigned(svc, voice(c)).expect(200);
+    const leg = sid("CA");
+    for (const d of legStatuses(c, leg, a.target, ["initiated", "ringing", "in-progress"])) await postSigned(svc, d).expect(204);
+    await waitFor(async () => (await presence()) === "busy", { what: "busy on the call" });
+    a.socket.disconnect();
+    await waitFor(async () => (await presence()) === "offline", { timeoutMs: 10_000, what: "offline" });
+    const again = open(a.token);
+    await connected(again);
+    await waitFor(async () => (await presence()) !== "offline", { what: "back online" });
+    expect(await presence()).toBe("busy");
+    for (const d of legStatuses(c, leg, a.target, ["completed"])) await postSigned(svc, d).expect(204);
+    await postSigned(svc, parentStatus(c, "completed", { CallDuration: "60" })).expect(204);
+    await waitFor(async () => (await presence()) === "available", { what: "free after the call" });
+  }, 20_000);
 });
 
 describe("screen-pop", () => {

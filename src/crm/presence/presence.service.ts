@@ -2,10 +2,17 @@ import type { DataSource } from "typeorm";
 import type { Presence } from "../entities/user.entity";
 import { prepared } from "../../platform/db/prepared";
 
-/** Offline → available, else as it was: one statement for every socket that connects. */
+/**
+ * Offline → available, or busy while a call they answered is still live (their connection
+ * dropped mid-call: they must not be rung, and the call's end frees them); else as it was. One
+ * statement for every socket that connects; a live call is a recent one (calls_answered_by_idx).
+ */
 const CONNECTED = prepared(
   "presence.connected",
-  `WITH woke AS (UPDATE users SET presence = 'available', presence_changed_at = now() WHERE id = $1 AND presence = 'offline' RETURNING presence)
+  `WITH woke AS (
+     UPDATE users SET presence_changed_at = now(), presence = CASE WHEN EXISTS (
+       SELECT 1 FROM calls WHERE answered_by = $1 AND started_at > now() - interval '12 hours' AND status = 'in-progress') THEN 'busy' ELSE 'available' END
+     WHERE id = $1 AND presence = 'offline' RETURNING presence)
    SELECT COALESCE((SELECT presence FROM woke), (SELECT presence FROM users WHERE id = $1)) AS presence`,
 );
 
@@ -21,7 +28,7 @@ export class PresenceService {
     await this.ds.query(`UPDATE users SET presence = $2, presence_changed_at = now() WHERE id = $1 AND presence <> $2`, [userId, status]);
   }
 
-  /** First socket of a user: offline → available; away and busy are kept. */
+  /** First socket of a user: offline → available (busy on a live call); away and busy are kept. */
   async connected(userId: string): Promise<Presence> {
     const [row] = await this.ds.query(CONNECTED, [userId]);
     return row?.presence ?? "offline";
