@@ -1,5 +1,6 @@
 import { startTestService, type TestService } from "../support/test-service";
 import { drainInbox, missedCallbacks, newCall, postSigned, voice } from "../support/twilio";
+import { waitFor } from "../support/wait-for";
 
 let svc: TestService;
 let alice: { token: string; userId: string };
@@ -103,5 +104,52 @@ describe("GET /api/audit", () => {
     await as(m.token).get(`/api/audit?entity=task&id=${aliceTaskId}`).expect(403);
     await as(sup.token).get("/api/audit?entity=task").expect(400);
     await as(sup.token).get(`/api/audit?entity=recording&id=x`).expect(400);
+  });
+});
+
+// Found in review: a miss and the contact's next, answered call applied in overlapping
+// transactions each looked for the other's row before it committed; the task stayed open.
+describe("a missed call and a later answer of the same contact, in overlapping transactions", () => {
+  it("the answer waits for the miss's task and closes it", async () => {
+    const [contact] = await q(`INSERT INTO contacts (name) VALUES ('Overlap') RETURNING id`);
+    const call = (sid: string, outcome: string, startedAt: string) =>
+      q(
+        `INSERT INTO calls (provider, provider_call_id, direction, from_raw, to_raw, status, outcome, started_at, contact_id)
+         VALUES ('twilio', $1, 'inbound', '+14155550999', '+15005550100', 'completed', $2, $3, $4) RETURNING id`,
+        [sid, outcome, startedAt, contact.id],
+      ).then((rows) => rows[0].id as string);
+    const missed = await call("CAoverlap-missed", "missed", "2026-12-01T10:00:00Z");
+    const tasks = svc.container.crm.callBackTasks;
+    let recorded!: () => void;
+    let release!: () => void;
+    const didRecord = new Promise<void>((r) => (recorded = r));
+    const held = new Promise<void>((r) => (release = r));
+    const miss = svc.container.ds.transaction(async (em) => {
+      await tasks.recordMissedCall(em, { contactId: contact.id, contactName: "Overlap", callId: missed, callStartedAt: new Date("2026-12-01T10:00:00Z"), ownerId: null, slaMinutes: 15 });
+      recorded();
+      await held;
+    });
+    await didRecord;
+    const answer = svc.container.ds.transaction(async (em) => {
+      const answered = await em.query(
+        `INSERT INTO calls (provider, provider_call_id, direction, from_raw, to_raw, status, outcome, started_at, contact_id)
+         VALUES ('twilio', 'CAoverlap-answered', 'inbound', '+14155550999', '+15005550100', 'in-progress', 'answered', '2026-12-01T10:05:00Z', $1) RETURNING id`,
+        [contact.id],
+      );
+      return tasks.closeOnAnsweredCall(em, { contactId: contact.id, callId: answered[0].id, callStartedAt: new Date("2026-12-01T10:05:00Z"), answeredAt: new Date("2026-12-01T10:05:10Z"), byUserId: null });
+    });
+    // The answer either waits for the miss's transaction (as it must) or has already finished.
+    let finished = false;
+    void answer.then(() => (finished = true));
+    await waitFor(
+      async () => finished || (await q(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND wait_event = 'advisory'`)).length > 0 || undefined,
+      { what: "the answer waiting for the miss, or done" },
+    );
+    release();
+    await miss;
+    expect(await answer).toHaveLength(1);
+    expect(await q(`SELECT status, resolution, closed_by_call_id IS NOT NULL AS closed_by_call FROM tasks WHERE contact_id = $1`, [contact.id])).toEqual([
+      { status: "done", resolution: "reached", closed_by_call: true },
+    ]);
   });
 });

@@ -58,11 +58,21 @@ const CLOSE_ON_ANSWERED_CALL = prepared(
    RETURNING t.id, t.time_to_callback_sec`,
 );
 
+/**
+ * A contact's call-back is decided by one transaction at a time. A miss and a later answer of
+ * the same contact are different calls, so their transactions can overlap: each statement
+ * would check for the other's row before it committed, and the task stayed open after the
+ * answer. Taken in a statement of its own, so that the statement after it sees what the
+ * transaction it waited for committed.
+ */
+const LOCK_CONTACT_CALL_BACK = prepared("tasks.lock_contact_call_back", `SELECT pg_advisory_xact_lock(hashtextextended('call-back:' || $1::text, 0))`);
+
 export class CallBackTasksService {
   constructor(private readonly audit: AuditService) {}
 
   /** Idempotent: a call already listed on the open task changes nothing. */
   async recordMissedCall(em: EntityManager, m: MissedCall): Promise<TaskChange | undefined> {
+    await em.query(LOCK_CONTACT_CALL_BACK, [m.contactId]);
     const dueAt = new Date(m.callStartedAt.getTime() + m.slaMinutes * 60_000);
     const rows = await em.query(
       RECORD_MISSED_CALL,
@@ -85,6 +95,7 @@ export class CallBackTasksService {
     em: EntityManager,
     a: { contactId: string; callId: string; callStartedAt: Date; answeredAt: Date; byUserId: string | null },
   ): Promise<string[]> {
+    await em.query(LOCK_CONTACT_CALL_BACK, [a.contactId]);
     const rows = await returningRows<{ id: string; time_to_callback_sec: number }>(
       em,
       CLOSE_ON_ANSWERED_CALL,
