@@ -40,6 +40,8 @@ export type ProcessResult = "done" | "deferred" | "ignored" | "skipped";
 
 /** After this many failed attempts a delivery is parked as `failed` (visible, never dropped). */
 export const MAX_ATTEMPTS = 10;
+/** A failed delivery is available to the sweeper again after 2^attempts s, at most this long. */
+const MAX_FAILURE_BACKOFF_SECONDS = 600;
 /** A delivery waiting for its call (recording, agent leg) is retried with backoff up to this long. */
 const MAX_DEFER_MS = 7 * 24 * 3600_000;
 
@@ -79,10 +81,14 @@ export class InboxProcessor {
       });
     } catch (err) {
       const message = (err as Error).message?.slice(0, 1000) ?? String(err);
+      // Not before a backoff: the sweeper takes a pending row only once it is available again,
+      // so that it adds no attempts to the queue's own retries (it used to park a delivery that
+      // failed for a minute as failed).
       await this.ds
         .query(
           `UPDATE inbox SET attempts = attempts + 1, last_error = $2,
-             status = CASE WHEN attempts + 1 >= $3 THEN 'failed' ELSE status END WHERE id = $1`,
+             status = CASE WHEN attempts + 1 >= $3 THEN 'failed' ELSE status END,
+             available_at = now() + make_interval(secs => LEAST(${MAX_FAILURE_BACKOFF_SECONDS}, 2 ^ attempts)) WHERE id = $1`,
           [inboxId, message, MAX_ATTEMPTS],
         )
         .catch(() => undefined);

@@ -9,7 +9,8 @@ const APPLY_JOBS = ["inbox.apply", "inbox.apply-batch"] as const;
 
 /**
  * Finds inbox deliveries that are not applied and enqueues them again: a lost enqueue (Redis
- * down at intake), a job lost with a crashed process, a deferred delivery whose wait is over.
+ * down at intake), a job lost with a crashed process, a deferred delivery whose wait is over, a
+ * failed one whose backoff is over (InboxProcessor).
  * The job id includes the attempt count, so one attempt is enqueued once.
  *
  * A pending row is taken only if it is also older (by the grace again) than the oldest job
@@ -23,7 +24,7 @@ export async function sweepInbox(ds: DataSource, queue: JobQueue, log: Logger): 
   const queued = await queue.oldestQueued(APPLY_JOBS).catch(() => undefined);
   const rows: Array<{ id: string; attempts: number }> = await ds.query(
     `SELECT id, attempts FROM inbox
-     WHERE (status = 'pending' AND received_at < LEAST(now(), $3::timestamptz) - make_interval(secs => $1))
+     WHERE (status = 'pending' AND available_at <= now() AND received_at < LEAST(now(), $3::timestamptz) - make_interval(secs => $1))
         OR (status = 'deferred' AND available_at <= now())
      ORDER BY received_at LIMIT $2`,
     [PENDING_GRACE_SECONDS, BATCH, queued === undefined ? null : new Date(queued).toISOString()],

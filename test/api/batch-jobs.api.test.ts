@@ -115,6 +115,28 @@ describe("the sweeper and batch jobs", () => {
     }
   });
 
+  // Found in review: each sweep enqueued a failing delivery again at once, next to the queue's own
+  // retries, and it was parked as failed within a minute.
+  it("takes a delivery that failed only once its backoff is over", async () => {
+    const bad = nextCall();
+    const [id] = await insertPending(svc, [
+      { source: "twilio.voice", key: `test:backoff:${bad.callSid}`, payload: { route: "voice", params: voice(bad).params, query: {}, routing: { action: "dial", agents: "x" } }, age: "5 minutes" },
+    ]);
+    await expect(svc.container.inbox.process(id!)).rejects.toThrow();
+    const [row] = await svc.container.ds.query(`SELECT status, attempts, available_at > now() AS waiting FROM inbox WHERE id = $1`, [id]);
+    expect(row).toEqual({ status: "pending", attempts: 1, waiting: true });
+    const swept = jest.spyOn(svc.container.queue, "enqueue");
+    try {
+      await sweepInbox(svc.container.ds, svc.container.queue, createLogger("silent"));
+      expect(swept.mock.calls.map(([, p]) => (p as { inboxId?: string }).inboxId)).not.toContain(id);
+      await svc.container.ds.query(`UPDATE inbox SET available_at = now() - interval '1 second' WHERE id = $1`, [id]);
+      await sweepInbox(svc.container.ds, svc.container.queue, createLogger("silent"));
+      expect(swept.mock.calls.map(([, p]) => (p as { inboxId?: string }).inboxId)).toContain(id);
+    } finally {
+      swept.mockRestore();
+    }
+  });
+
   it("a ringing call's delivery stays a job of its own, even when it was committed with others", async () => {
     const enqueued = jest.spyOn(svc.container.queue, "enqueueMany"); // records, and still enqueues
     try {
