@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import type { Express } from "express";
 import { createApp } from "./app";
 import { startJobs } from "./jobs";
-import { OutboxDispatcher, PopStore, Realtime } from "./realtime";
+import { OutboxDispatcher, PopStore, Realtime, userRoom } from "./realtime";
 import { buildContainer, type Container, type ResolvedConfig } from "./container";
 import type { Config } from "./platform/config";
 import { startEmbeddedPostgres, type EmbeddedPostgres } from "./platform/db/embedded-postgres";
@@ -124,6 +124,8 @@ async function serve(container: Container, opts: StartOptions, afterClose: () =>
     server,
   );
   await realtime.ready();
+  // A user deactivated or given another role: their tokens stop working, and so do their sockets.
+  container.crm.users.onAccessRevoked((userId) => realtime.io.in(userRoom(userId)).disconnectSockets(true));
   // Twilio Media Streams (live listening) reach web processes on raw `ws`; their audio goes to
   // the listeners' sockets, wherever those are connected.
   const mediaStreams = server
@@ -157,6 +159,7 @@ async function serve(container: Container, opts: StartOptions, afterClose: () =>
       await stopJobs();
       // 3. Disconnect every socket; in-flight requests get a moment, then connections are cut.
       mediaStreams?.close();
+      container.crm.users.onAccessRevoked(undefined);
       await realtime.close();
       const force = setTimeout(() => server?.closeAllConnections(), 10_000);
       await closed;

@@ -130,6 +130,23 @@ describe("presence", () => {
   }, 20_000);
 });
 
+describe("access", () => {
+  // Found in review: a deactivated or demoted user kept their sockets (and rooms) until their token expired.
+  it("a user deactivated or given another role loses their open connections at once", async () => {
+    const admin = await svc.signIn("admin");
+    for (const change of [{ isActive: false }, { role: "agent" }]) {
+      const who = await svc.signIn(change.role ? "supervisor" : "agent");
+      const s = open(who.token);
+      await connected(s);
+      const gone = new Promise<string>((resolve) => s.once("disconnect", resolve));
+      await svc.http.patch(`/api/users/${who.userId}`).set("authorization", `Bearer ${admin.token}`).send(change).expect(200);
+      expect(await gone).toBe("io server disconnect");
+      // Their token no longer opens a connection either.
+      await expect(connected(open(who.token))).rejects.toThrow("unauthorized");
+    }
+  });
+});
+
 describe("screen-pop", () => {
   it("reaches exactly the rung agents while the phone rings, with the contract's fields, and is acknowledged", async () => {
     const alice = await agent("client:alice");

@@ -56,6 +56,8 @@ export interface PublicUser {
 export const toPublicUser = (u: User): PublicUser => ({ id: u.id, email: u.email, name: u.name, role: u.role, dialTarget: u.dialTarget });
 
 export class UsersService {
+  private accessRevoked: ((userId: string) => void) | undefined;
+
   constructor(private readonly ds: DataSource, private readonly audit: AuditService) {}
 
   async create(input: unknown, actor: Actor, requestId?: string): Promise<PublicUser> {
@@ -93,7 +95,7 @@ export class UsersService {
     if (!z.uuid().safeParse(id).success) throw new AppError("not_found", "No such user");
     const patch = userPatchSchema.parse(input);
     const passwordHash = patch.password ? await hashPassword(patch.password) : null;
-    return this.ds.transaction(async (em) => {
+    const { updated, revoked } = await this.ds.transaction(async (em) => {
       // Serialises admin changes, so two cannot each remove "another" last admin.
       await em.query(`SELECT pg_advisory_xact_lock(hashtextextended('users:admins', 0))`);
       const before = await em.getRepository(User).findOneBy({ id });
@@ -116,8 +118,16 @@ export class UsersService {
       const shown = (u: User) => ({ ...toPublicUser(u), isActive: u.isActive });
       // The audit says a password changed, never what it is.
       await this.audit.record(em, { actor, action: "update", entity: "user", entityId: id, before: shown(before), after: { ...shown(after), ...(patch.password ? { passwordChanged: true } : {}) }, requestId });
-      return shown(after);
+      return { updated: shown(after), revoked: (before.isActive && !after.isActive) || before.role !== after.role };
     });
+    // Their tokens stopped working with the commit; their open connections end with them.
+    if (revoked) this.accessRevoked?.(id);
+    return updated;
+  }
+
+  /** Who to tell when a user's tokens stop working (deactivated, or another role): realtime ends their sockets. */
+  onAccessRevoked(hook: ((userId: string) => void) | undefined): void {
+    this.accessRevoked = hook;
   }
 
   /** The team, for supervisors and admins: who can take calls and their state. */
