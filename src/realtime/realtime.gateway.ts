@@ -247,16 +247,26 @@ export class Realtime {
     this.io.in(listenRoom(callId)).socketsLeave(listenRoom(callId));
   }
 
-  /** The last connection of a user (on any process) is gone: offline. */
+  /**
+   * The last connection of a user (on any process) is gone: offline. A connection that came
+   * while this ran found the agent not yet offline and left them as they were: it is looked for
+   * again after the write, and wins. If the cluster cannot be asked (Redis down), asked again
+   * after another grace period, so an agent who left is not rung for good.
+   */
   private async maybeOffline(userId: string): Promise<void> {
     this.offlineTimers.delete(userId);
+    const connections = async () => (await this.io.in(userRoom(userId)).fetchSockets()).length;
     try {
-      const sockets = await this.io.in(userRoom(userId)).fetchSockets();
-      if (sockets.length > 0) return;
+      if ((await connections()) > 0) return;
       await this.deps.presence.set(userId, "offline");
-      this.io.to([roleRoom("supervisor"), roleRoom("admin"), userRoom(userId)]).emit("presence:changed", { userId, status: "offline" });
+      const status = (await connections()) > 0 ? await this.deps.presence.connected(userId) : "offline";
+      this.io.to([roleRoom("supervisor"), roleRoom("admin"), userRoom(userId)]).emit("presence:changed", { userId, status });
     } catch (err) {
-      this.deps.log.warn({ err: (err as Error).message }, "presence offline check failed");
+      this.deps.log.warn({ err: (err as Error).message }, "presence offline check failed; trying again");
+      if (this.closing || this.offlineTimers.has(userId)) return;
+      const timer = setTimeout(() => void this.maybeOffline(userId), OFFLINE_GRACE_MS);
+      timer.unref();
+      this.offlineTimers.set(userId, timer);
     }
   }
 
