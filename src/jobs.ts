@@ -6,6 +6,8 @@ import { purgeExpired, PURGE_INTERVAL_MS } from "./retention";
 import { applyBatchJob, InboxBatcher, MAX_BATCH, sweepInbox } from "./webhooks";
 
 export const SWEEP_INTERVAL_MS = 5000;
+/** A pop not acknowledged this long after it was sent (twice the ack timeout) is sent again. */
+const UNACKNOWLEDGED_POP_MS = 10_000;
 /** A worker runs one batch job at once for every this many single ones (WORKER_CONCURRENCY). */
 const SINGLE_JOBS_PER_BATCH_JOB = 8;
 
@@ -100,6 +102,9 @@ export function startJobs(c: Container, dispatcher: OutboxDispatcher | undefined
       // Outbound webhooks go out from here: at most a sweep interval after their event.
       await c.crm.outboundWebhooks.dispatchDue().catch((err: Error) => c.log.warn({ err: err.message }, "outbound webhook dispatch failed"));
       pusher.request(); // also pushes what an earlier failed or crashed dispatch left pending
+      // A pop lost on its way (emitted after its commit, by a process killed before) still
+      // reaches an agent who stays connected while the call rings.
+      await dispatcher?.resendUnacknowledged(UNACKNOWLEDGED_POP_MS).catch((err: Error) => c.log.warn({ err: err.message }, "resending pops failed"));
       count("maintenance.sweep")("done");
     },
     1,

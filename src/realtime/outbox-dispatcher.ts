@@ -220,6 +220,13 @@ export class OutboxDispatcher {
     });
   }
 
+  /** Sends again the pops of ringing calls that nobody acknowledged (see PopStore.unacknowledged); answers how many. */
+  async resendUnacknowledged(olderThanMs: number): Promise<number> {
+    const pops = await this.pops.unacknowledged(olderThanMs);
+    for (const p of pops) this.realtime.sendPop(p.user_id, { popId: p.id, ...p.payload });
+    return pops.length;
+  }
+
   /** The tasks still open among these, as `task:assigned` messages. */
   private async openTasks(em: EntityManager, taskIds: string[]): Promise<Map<string, TaskMessage>> {
     if (taskIds.length === 0) return new Map();

@@ -3,7 +3,7 @@ import type { ScreenPopContent } from "../crm";
 import { COMMIT_WITHOUT_FLUSH_WAIT } from "../platform/db/async-commit";
 import { prepared } from "../platform/db/prepared";
 import { purgeStatement, type PurgeChunk } from "../platform/db/purge";
-import { uuidsOfJsonArray } from "../platform/db/sql";
+import { returningRows, uuidsOfJsonArray } from "../platform/db/sql";
 
 const ACK_FLUSH_MS = 20;
 
@@ -58,6 +58,16 @@ export const MARK_ACKED = prepared(
    WHERE id = ANY(ARRAY(${uuidsOfJsonArray("$1")})) AND status IN ('pending', 'sent') AND ${COMMIT_WITHOUT_FLUSH_WAIT}`,
 );
 
+/** The calls' ringing state is read as of now: a call answered since is not sent again. */
+const UNACKNOWLEDGED = prepared(
+  "screen_pops.unacknowledged",
+  `UPDATE screen_pops p SET sent_at = now()
+   FROM calls c, screen_pop_cards k
+   WHERE c.status = 'ringing' AND c.started_at > now() - interval '1 day' AND p.call_id = c.id AND k.call_id = c.id
+     AND p.status = 'sent' AND p.sent_at < now() - make_interval(secs => $1::double precision / 1000)
+   RETURNING p.id, p.user_id, k.payload`,
+);
+
 export type CallPops = Array<{ callId: string; userIds: string[]; content: ScreenPopContent }>;
 
 /** One entry per call, its agents once each, even when a batch rings an agent twice (owner first, then everyone). */
@@ -106,6 +116,16 @@ export class PopStore {
     const ids = this.acked.splice(0);
     if (ids.length === 0) return;
     await this.ds.query(MARK_ACKED, [JSON.stringify(ids)]).catch(() => undefined);
+  }
+
+  /**
+   * Pops sent more than `olderThanMs` ago and never acknowledged, of calls still ringing (few,
+   * found by calls_live_idx), marked sent again now. A pop emitted and lost (a worker killed
+   * between the commit and the emit, a broadcast lost with Redis) reaches an agent who stays
+   * connected this way; one who connects gets it from the replay anyway.
+   */
+  unacknowledged(olderThanMs: number): Promise<Array<{ id: string; user_id: string; payload: ScreenPopContent }>> {
+    return returningRows(this.ds.manager, UNACKNOWLEDGED, [olderThanMs]);
   }
 
   /** Pops still relevant for a user who (re)connects: their call is still ringing. */

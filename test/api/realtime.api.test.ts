@@ -265,6 +265,22 @@ describe("screen-pop", () => {
     await waitFor(async () => (await status(ginaPop.id)) === "acked", { what: "gina's ack stored" });
   });
 
+  // Found in review: a pop emitted and lost (its process killed after the commit) reached an
+  // agent only if they reconnected.
+  it("a pop nobody acknowledged is sent again while the call rings, to an agent who stayed connected", async () => {
+    const a = await agent("client:resend1");
+    await postSigned(svc, voice(newCall("+14155550505"))).expect(200);
+    await waitFor(() => a.pops.length === 1 || undefined, { what: "the pop" });
+    const popId = a.pops[0]!.popId;
+    await waitFor(async () => (await q(`SELECT status FROM screen_pops WHERE id = $1`, [popId]))[0].status === "acked" || undefined, { what: "acked" });
+    // As if it had never reached them: sent a while ago, never acknowledged.
+    await q(`UPDATE screen_pops SET status = 'sent', acked_at = NULL, sent_at = now() - interval '20 seconds' WHERE id = $1`, [popId]);
+    await svc.container.queue.enqueue("maintenance.sweep", {});
+    await waitFor(() => a.pops.length === 2 || undefined, { what: "the pop sent again" });
+    expect(a.pops[1]!.popId).toBe(popId);
+    await waitFor(async () => (await q(`SELECT status FROM screen_pops WHERE id = $1`, [popId]))[0].status === "acked" || undefined, { what: "acked again" });
+  });
+
   it("on a miss, task:assigned reaches the assignee", async () => {
     const dave = await agent("client:dave");
     const c = newCall("+14155550913");
