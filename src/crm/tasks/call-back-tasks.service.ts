@@ -11,6 +11,12 @@ const LEAST_LOADED_AVAILABLE_AGENT = `SELECT u.id FROM users u LEFT JOIN tasks t
 
 export interface MissedCall {
   contactId: string;
+  /**
+   * The contact was created by this transaction: no other transaction can see it, so none can
+   * decide its call-back meanwhile, and the lock is skipped (a new caller's missed call is the
+   * commonest miss; the lock was a round trip more for each).
+   */
+  contactIsNew?: boolean;
   contactName: string;
   callId: string;
   callStartedAt: Date;
@@ -72,7 +78,7 @@ export class CallBackTasksService {
 
   /** Idempotent: a call already listed on the open task changes nothing. */
   async recordMissedCall(em: EntityManager, m: MissedCall): Promise<TaskChange | undefined> {
-    await em.query(LOCK_CONTACT_CALL_BACK, [m.contactId]);
+    if (!m.contactIsNew) await em.query(LOCK_CONTACT_CALL_BACK, [m.contactId]);
     const dueAt = new Date(m.callStartedAt.getTime() + m.slaMinutes * 60_000);
     const rows = await em.query(
       RECORD_MISSED_CALL,
@@ -93,9 +99,9 @@ export class CallBackTasksService {
   /** A call with the contact was answered: open call-backs for earlier misses are done. */
   async closeOnAnsweredCall(
     em: EntityManager,
-    a: { contactId: string; callId: string; callStartedAt: Date; answeredAt: Date; byUserId: string | null },
+    a: { contactId: string; contactIsNew?: boolean; callId: string; callStartedAt: Date; answeredAt: Date; byUserId: string | null },
   ): Promise<string[]> {
-    await em.query(LOCK_CONTACT_CALL_BACK, [a.contactId]);
+    if (!a.contactIsNew) await em.query(LOCK_CONTACT_CALL_BACK, [a.contactId]);
     const rows = await returningRows<{ id: string; time_to_callback_sec: number }>(
       em,
       CLOSE_ON_ANSWERED_CALL,

@@ -269,12 +269,15 @@ export class CallIngestService {
 
   /** Tasks and pushes that follow from how the call changed. */
   private async afterChange(em: EntityManager, before: CallRow, call: CallRow, created: boolean, known?: ContactMatch): Promise<void> {
+    // A contact this transaction created: no other one can see it yet (see MissedCall.contactIsNew).
+    const contactIsNew = known?.contactId === call.contactId && known.isNew;
     if (call.outcome === "missed" && before.outcome !== "missed" && call.direction === "inbound" && call.contactId) {
       const contact = known?.contactId === call.contactId ? known : await this.contactOf(em, call.contactId);
       const name = contact?.name ?? call.fromRaw;
       const owner = contact?.ownerId ?? null;
       const change = await this.deps.tasks.recordMissedCall(em, {
         contactId: call.contactId,
+        contactIsNew,
         contactName: name,
         callId: call.id,
         callStartedAt: call.startedAt,
@@ -300,6 +303,7 @@ export class CallIngestService {
       if (before.outcome === "missed") await this.deps.tasks.withdrawMissedCall(em, call.id);
       await this.deps.tasks.closeOnAnsweredCall(em, {
         contactId: call.contactId,
+        contactIsNew,
         callId: call.id,
         callStartedAt: call.startedAt,
         answeredAt: call.answeredAt,
