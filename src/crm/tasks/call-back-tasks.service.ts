@@ -1,6 +1,6 @@
 import type { EntityManager } from "typeorm";
 import { prepared } from "../../platform/db/prepared";
-import { returningRows } from "../../platform/db/sql";
+import { returningRows, takeAdvisoryLocks } from "../../platform/db/sql";
 import type { AuditService } from "../audit/audit.service";
 
 const INGEST_ACTOR = { type: "system", id: "ingest" } as const;
@@ -71,14 +71,14 @@ const CLOSE_ON_ANSWERED_CALL = prepared(
  * answer. Taken in a statement of its own, so that the statement after it sees what the
  * transaction it waited for committed.
  */
-const LOCK_CONTACT_CALL_BACK = prepared("tasks.lock_contact_call_back", `SELECT pg_advisory_xact_lock(hashtextextended('call-back:' || $1::text, 0))`);
+const lockCallBack = (em: EntityManager, contactId: string) => takeAdvisoryLocks(em, [`call-back:${contactId}`]);
 
 export class CallBackTasksService {
   constructor(private readonly audit: AuditService) {}
 
   /** Idempotent: a call already listed on the open task changes nothing. */
   async recordMissedCall(em: EntityManager, m: MissedCall): Promise<TaskChange | undefined> {
-    if (!m.contactIsNew) await em.query(LOCK_CONTACT_CALL_BACK, [m.contactId]);
+    if (!m.contactIsNew) await lockCallBack(em, m.contactId);
     const dueAt = new Date(m.callStartedAt.getTime() + m.slaMinutes * 60_000);
     const rows = await em.query(
       RECORD_MISSED_CALL,
@@ -101,7 +101,7 @@ export class CallBackTasksService {
     em: EntityManager,
     a: { contactId: string; contactIsNew?: boolean; callId: string; callStartedAt: Date; answeredAt: Date; byUserId: string | null },
   ): Promise<string[]> {
-    if (!a.contactIsNew) await em.query(LOCK_CONTACT_CALL_BACK, [a.contactId]);
+    if (!a.contactIsNew) await lockCallBack(em, a.contactId);
     const rows = await returningRows<{ id: string; time_to_callback_sec: number }>(
       em,
       CLOSE_ON_ANSWERED_CALL,

@@ -14,7 +14,8 @@ export async function migrate(ds: DataSource, log: Logger): Promise<string[]> {
   const runner = ds.createQueryRunner();
   await runner.connect();
   const options = ds.options as DataSourceOptions & { extra?: Record<string, unknown> };
-  const migrationSource = new DataSource({ ...options, poolSize: 1, extra: { ...options.extra, statement_timeout: 0 } } as DataSourceOptions);
+  // No entities: migrations are plain SQL, and start-up need not build the metadata twice.
+  const migrationSource = new DataSource({ ...options, entities: [], poolSize: 1, extra: { ...options.extra, statement_timeout: 0 } } as DataSourceOptions);
   try {
     await runner.query("SELECT pg_advisory_lock($1)", [MIGRATION_LOCK_KEY]);
     await migrationSource.initialize();

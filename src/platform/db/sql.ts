@@ -1,4 +1,5 @@
 import type { EntityManager } from "typeorm";
+import { prepared } from "./prepared";
 
 /**
  * Runs an UPDATE/DELETE … RETURNING and gives back its rows. TypeORM's raw query() answers
@@ -20,6 +21,10 @@ export const isUniqueViolation = (err: unknown): boolean => (err as { code?: str
  */
 export const advisoryLocksSql = (param: string): string =>
   `(SELECT count(*) FROM (SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest(${param}::text[]) AS k) AS l)`;
+
+/** Takes the transaction-scoped advisory locks named by `keys`, in the array's order (prepared: one generic plan for any keys). */
+const TAKE_ADVISORY_LOCKS = prepared("advisory_locks", `SELECT ${advisoryLocksSql("$1")}`);
+export const takeAdvisoryLocks = (em: Pick<EntityManager, "query">, keys: string[]): Promise<unknown> => em.query(TAKE_ADVISORY_LOCKS, [keys]);
 
 /**
  * The uuids of a JSON array parameter, as a subquery for `= ANY(ARRAY(...))` (an `IN (...)` of

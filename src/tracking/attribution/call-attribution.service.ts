@@ -1,6 +1,6 @@
 import type { EntityManager } from "typeorm";
 import { prepared } from "../../platform/db/prepared";
-import { advisoryLocksSql } from "../../platform/db/sql";
+import { takeAdvisoryLocks } from "../../platform/db/sql";
 import type { ContactsService, DealsService } from "../../crm";
 import type { ProviderCall } from "../providers/provider-call";
 import type { AttributionFields } from "./attribution-fields";
@@ -222,15 +222,12 @@ export class CallAttributionService {
  */
 export async function lockMatching(em: EntityManager, caller: string | null, telephonyCallId: string | null): Promise<void> {
   const keys = matchingKeys(caller, telephonyCallId);
-  if (keys.length > 0) await em.query(LOCK_MATCHING, [keys]);
+  if (keys.length > 0) await takeAdvisoryLocks(em, keys);
 }
 
 /** Always caller first, then call id (unnest keeps the array's order), so the two paths cannot deadlock. */
 const matchingKeys = (caller: string | null, telephonyCallId: string | null): string[] =>
   [caller && `attribution:caller:${caller}`, telephonyCallId && `attribution:call:${telephonyCallId}`].filter((k): k is string => Boolean(k));
-
-/** Takes the advisory locks named by $1 (matchingKeys), in the array's order. */
-const LOCK_MATCHING = prepared("attribution.lock", `SELECT ${advisoryLocksSql("$1")}`);
 
 const PROVIDER_CALL_COLUMNS = `id, provider, provider_call_id, telephony_call_id, caller, tracking_number, business_number, started_at,
   source, medium, campaign, keyword, click_id, click_id_type, landing_page, referrer, first_call`;
