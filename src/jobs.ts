@@ -1,5 +1,5 @@
 import type { Container } from "./container";
-import type { OutboxDispatcher } from "./realtime";
+import type { OutboxDispatcher, PresenceReconciler } from "./realtime";
 import { finalizeStaleRingingCalls } from "./telephony";
 import type { ApplyHints } from "./platform/queue/jobs";
 import { purgeExpired, PURGE_INTERVAL_MS } from "./retention";
@@ -55,7 +55,11 @@ function outboxPusher(c: Container, dispatcher: OutboxDispatcher | undefined) {
  * Job handlers of a worker (or an embedded/all-in-one process): thin shells that call one
  * service each. Returns a stop function that ends the periodic sweep and waits for a push.
  */
-export function startJobs(c: Container, dispatcher: OutboxDispatcher | undefined, listenEnded?: (callId: string) => void): () => Promise<void> {
+export function startJobs(
+  c: Container,
+  realtime: { dispatcher?: OutboxDispatcher; presence?: PresenceReconciler; listenEnded?: (callId: string) => void } = {},
+): () => Promise<void> {
+  const { dispatcher, listenEnded } = realtime;
   const count = (job: string) => (result: string) => c.metrics.jobs.inc({ job, result });
   const pusher = outboxPusher(c, dispatcher);
   // Of the 64 single jobs run at once, by default: 2 transactions apply ringing calls and 2 the rest;
@@ -121,21 +125,32 @@ export function startJobs(c: Container, dispatcher: OutboxDispatcher | undefined
     1,
   );
 
+  c.queue.process(
+    "maintenance.presence",
+    async () => {
+      const result = await realtime.presence?.reconcileCluster();
+      if (result && result.offline + result.restored > 0) c.log.info(result, "presence: agents with no connection left are offline");
+      count("maintenance.presence")("done");
+    },
+    1,
+  );
+
   // Every worker ticks; the job id (one per interval) lets only one sweep run per interval.
-  let purgeAsked = -1;
+  const asked = new Map<string, number>();
+  /** Once per interval from each worker; its job id makes it one run in the cluster. */
+  const oncePer = (job: "maintenance.purge" | "maintenance.presence", prefix: string, intervalMs: number, now: number) => {
+    const interval = Math.floor(now / intervalMs);
+    if (asked.get(job) === interval) return;
+    asked.set(job, interval);
+    c.queue.enqueue(job, {}, { jobId: `${prefix}:${interval}` }).catch((err: Error) => c.log.debug({ err: err.message, job }, "not scheduled"));
+  };
   const tick = () => {
     const now = Date.now();
     c.queue
       .enqueue("maintenance.sweep", {}, { jobId: `sweep:${Math.floor(now / SWEEP_INTERVAL_MS)}` })
       .catch((err: Error) => c.log.debug({ err: err.message }, "sweep not scheduled"));
-    // Once per purge interval from each worker; its job id makes it one run in the cluster.
-    const interval = Math.floor(now / PURGE_INTERVAL_MS);
-    if (interval !== purgeAsked) {
-      purgeAsked = interval;
-      c.queue
-        .enqueue("maintenance.purge", {}, { jobId: `purge:${interval}` })
-        .catch((err: Error) => c.log.debug({ err: err.message }, "purge not scheduled"));
-    }
+    oncePer("maintenance.purge", "purge", PURGE_INTERVAL_MS, now);
+    if (c.config.presenceCheckMs > 0) oncePer("maintenance.presence", "presence", c.config.presenceCheckMs, now);
   };
   const timer = setInterval(tick, SWEEP_INTERVAL_MS);
   timer.unref();

@@ -144,7 +144,11 @@ async function serve(container: Container, opts: StartOptions, afterClose: () =>
       })
     : undefined;
   const dispatcher = new OutboxDispatcher(container.ds, container.crm.callContext, pops, realtime);
-  const stopJobs = opts.role === "web" ? async () => undefined : startJobs(container, dispatcher, (callId) => realtime.listenEnded(callId, "call ended"));
+  const stopJobs = opts.role === "web" ? async () => undefined : startJobs(container, {
+          dispatcher,
+          presence: realtime.presenceReconciler,
+          listenEnded: (callId) => realtime.listenEnded(callId, "call ended"),
+        });
 
   let stopping: Promise<void> | undefined;
   const stop = () =>

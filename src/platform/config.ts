@@ -74,6 +74,7 @@ const envSchema = z
     // At least a week: an applied delivery's key is what makes a provider's late retry a duplicate.
     DELIVERY_RETENTION_DAYS: z.coerce.number().int().min(7).max(3650).default(30),
     PUSH_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(7),
+    PRESENCE_CHECK_SECONDS: z.coerce.number().int().min(0).max(3600).refine((n) => n === 0 || n >= 5, "0 (off) or at least 5").default(60),
     OUTBOUND_CALLER_ID: z
       .string()
       .trim()
@@ -152,6 +153,8 @@ export interface Config {
   demoStepMs: number;
   /** Failed sign-ins in a row that lock an account, and for how long. */
   lockout: { maxFailures: number; lockMinutes: number };
+  /** How often agents presence counts as connected are looked for in the cluster's connections; 0: never. */
+  presenceCheckMs: number;
   /** How long what is done with is kept (docs/decisions/0015-retention.md). */
   retention: {
     /** Applied or ignored inbox deliveries, and the outbound webhooks' delivery log. */
@@ -228,6 +231,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     trackingSessionsPerMinute: e.TRACKING_SESSIONS_PER_MINUTE,
     lockout: { maxFailures: e.LOGIN_MAX_FAILURES, lockMinutes: e.LOGIN_LOCKOUT_MINUTES },
+    presenceCheckMs: e.PRESENCE_CHECK_SECONDS * 1000,
     retention: { deliveryDays: e.DELIVERY_RETENTION_DAYS, pushDays: e.PUSH_RETENTION_DAYS },
     apiAllowedIps: e.API_ALLOWED_IPS?.split(",").map((v) => v.trim()),
     logLevel: e.LOG_LEVEL,

@@ -3,10 +3,11 @@ import { createAdapter } from "@socket.io/redis-streams-adapter";
 import Redis from "ioredis";
 import { Server, type Socket } from "socket.io";
 import { z } from "zod";
-import type { AuthService, CallContextService, PresenceService } from "../crm";
+import type { AuthService, CallContextService, Presence, PresenceService } from "../crm";
 import type { Logger } from "../platform/logger";
 import { closeRedis } from "../platform/redis-close";
 import type { PopStore } from "./pop-store";
+import { PresenceReconciler } from "./presence-reconciler";
 import type { ClientToServerEvents, ListenAudioMessage, ScreenPopMessage, ServerToClientEvents, SocketData } from "./realtime-events";
 
 type IO = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
@@ -16,6 +17,8 @@ const presenceSetSchema = z.object({ status: z.enum(["available", "away"]) }).st
 const OFFLINE_GRACE_MS = 5000;
 const ACK_TIMEOUT_MS = 5000;
 const PRESENCE_RATE = { max: 5, perMs: 10_000 };
+/** How often a process that holds connections re-asserts them in presence (PresenceReconciler). */
+const REASSERT_INTERVAL_MS = 60_000;
 /** listen:start asks Twilio for a stream: as rare as presence changes. */
 const LISTEN_RATE = { max: 5, perMs: 10_000 };
 
@@ -74,6 +77,9 @@ export class Realtime {
   private readonly offlineTimers = new Map<string, NodeJS.Timeout>();
   private readonly attached: boolean;
   private closing = false;
+  private readonly reassertTimer: NodeJS.Timeout | undefined;
+  /** Repairs presence that connections alone cannot keep right (a process that died). */
+  readonly presenceReconciler: PresenceReconciler;
 
   constructor(private readonly deps: RealtimeDeps, httpServer?: http.Server) {
     this.attached = Boolean(httpServer);
@@ -104,6 +110,18 @@ export class Realtime {
     if (httpServer) this.io.attach(httpServer);
     this.io.use((socket, next) => void this.authenticate(socket, next));
     this.io.on("connection", (socket) => void this.onConnection(socket));
+    this.presenceReconciler = new PresenceReconciler(this.io, deps.presence, (userId, status) => this.announcePresence(userId, status), OFFLINE_GRACE_MS);
+    if (httpServer) {
+      this.reassertTimer = setInterval(() => {
+        this.presenceReconciler.reassertLocal().catch((err: Error) => deps.log.warn({ err: err.message }, "re-asserting presence failed"));
+      }, REASSERT_INTERVAL_MS);
+      this.reassertTimer.unref();
+    }
+  }
+
+  /** Supervisors' boards and the user's own tabs learn of a presence change. */
+  private announcePresence(userId: string, status: Presence): void {
+    this.io.to([roleRoom("supervisor"), roleRoom("admin"), userRoom(userId)]).emit("presence:changed", { userId, status });
   }
 
   private async authenticate(socket: AgentSocket, next: (err?: Error) => void): Promise<void> {
@@ -134,7 +152,7 @@ export class Realtime {
     try {
       await socket.join([userRoom(userId), roleRoom(role)]);
       const status = await this.deps.presence.connected(userId);
-      this.io.to([roleRoom("supervisor"), roleRoom("admin"), userRoom(userId)]).emit("presence:changed", { userId, status });
+      this.announcePresence(userId, status);
       if (role === "supervisor" || role === "admin") {
         socket.emit("board:snapshot", { agents: await this.deps.presence.board(), calls: await this.deps.callContext.liveCalls() });
       }
@@ -154,7 +172,7 @@ export class Realtime {
       if (!parsed.success) return reply({ ok: false, error: "validation_failed" });
       try {
         await this.deps.presence.set(userId, parsed.data.status);
-        this.io.to([roleRoom("supervisor"), roleRoom("admin"), userRoom(userId)]).emit("presence:changed", { userId, status: parsed.data.status });
+        this.announcePresence(userId, parsed.data.status);
         reply({ ok: true, status: parsed.data.status });
       } catch {
         reply({ ok: false, error: "unavailable" });
@@ -260,7 +278,7 @@ export class Realtime {
       if ((await connections()) > 0) return;
       await this.deps.presence.set(userId, "offline");
       const status = (await connections()) > 0 ? await this.deps.presence.connected(userId) : "offline";
-      this.io.to([roleRoom("supervisor"), roleRoom("admin"), userRoom(userId)]).emit("presence:changed", { userId, status });
+      this.announcePresence(userId, status);
     } catch (err) {
       this.deps.log.warn({ err: (err as Error).message }, "presence offline check failed; trying again");
       if (this.closing || this.offlineTimers.has(userId)) return;
@@ -306,6 +324,7 @@ export class Realtime {
 
   async close(): Promise<void> {
     this.closing = true;
+    clearInterval(this.reassertTimer);
     for (const t of this.offlineTimers.values()) clearTimeout(t);
     await this.deps.pops.flushAcks();
     if (this.attached) {

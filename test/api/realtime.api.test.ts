@@ -130,6 +130,45 @@ describe("presence", () => {
   }, 20_000);
 });
 
+describe("presence repaired from the cluster's connections", () => {
+  // A process that dies leaves its agents as they were: available, and rung, with no connection.
+  it("the presence check takes agents with no connection anywhere offline, and tells supervisors; connected ones stay", async () => {
+    const live = await agent("client:rec1");
+    const ghost = await svc.signIn("agent", { dialTarget: "client:rec2" });
+    const ghostOnCall = await svc.signIn("agent", { dialTarget: "client:rec3" });
+    await q(`UPDATE users SET presence = 'available' WHERE id = $1`, [ghost.userId]);
+    await q(`UPDATE users SET presence = 'busy' WHERE id = $1`, [ghostOnCall.userId]);
+    const sup = await svc.signIn("supervisor");
+    const supSocket = open(sup.token);
+    const changes = collect<{ userId: string; status: string }>(supSocket, "presence:changed");
+    await connected(supSocket);
+
+    await svc.container.queue.enqueue("maintenance.presence", {});
+    const presenceOf = async (id: string) => (await q(`SELECT presence FROM users WHERE id = $1`, [id]))[0].presence;
+    await waitFor(async () => (await presenceOf(ghost.userId)) === "offline" && (await presenceOf(ghostOnCall.userId)) === "offline", {
+      timeoutMs: 15_000,
+      what: "ghosts offline",
+    });
+    expect(await presenceOf(live.userId)).toBe("available");
+    expect(await presenceOf(sup.userId)).toBe("available");
+    // (Connections closed by earlier tests go offline meanwhile too: only the ghosts are looked at.)
+    const told = () => changes.filter((c) => c.status === "offline" && [ghost.userId, ghostOnCall.userId, live.userId].includes(c.userId));
+    await waitFor(() => told().length >= 2, { what: "supervisor told" });
+    expect(told().map((c) => c.userId).sort()).toEqual([ghost.userId, ghostOnCall.userId].sort());
+  }, 20_000);
+
+  it("a process re-asserts its own connections that presence counts as offline", async () => {
+    const a = await agent("client:rec4");
+    const changes = collect<{ userId: string; status: string }>(a.socket, "presence:changed");
+    // As another process would leave it while this one could not answer the cluster.
+    await q(`UPDATE users SET presence = 'offline' WHERE id = $1`, [a.userId]);
+    expect(await svc.realtime.presenceReconciler.reassertLocal()).toBe(1);
+    expect((await q(`SELECT presence FROM users WHERE id = $1`, [a.userId]))[0].presence).toBe("available");
+    await waitFor(() => changes.some((c) => c.userId === a.userId && c.status === "available"), { what: "told" });
+    expect(await svc.realtime.presenceReconciler.reassertLocal()).toBe(0);
+  });
+});
+
 describe("access", () => {
   // Found in review: a deactivated or demoted user kept their sockets (and rooms) until their token expired.
   it("a user deactivated or given another role loses their open connections at once", async () => {

@@ -63,6 +63,7 @@ suite("two processes, one cluster", () => {
           JWT_SECRET: "multi-node-secret-multi-node-secret-1234",
           TWILIO_AUTH_TOKEN: TOKEN,
           LOG_LEVEL: "warn",
+          PRESENCE_CHECK_SECONDS: "5",
         },
         stdio: ["ignore", "ignore", "inherit"],
       });
@@ -101,6 +102,22 @@ suite("two processes, one cluster", () => {
     await waitFor(() => pops.length === 1, { timeoutMs: 15_000, what: "pop on the agent connected to B" });
     expect(pops[0]!.contact.phones).toEqual(["+14155550321"]);
     await waitFor(async () => (await pg.query(`SELECT status FROM screen_pops WHERE id = $1`, [pops[0]!.popId])).rows[0]?.status === "acked", { what: "ack across processes" });
+
+    // A's presence check sees the agent's connection on B: they stay available.
+    const presenceChecks = async () => {
+      const m = (await request(a).get("/metrics").expect(200)).text.match(/jobs_processed_total\{job="maintenance.presence",result="done"\} (\d+)/);
+      return Number(m?.[1] ?? 0);
+    };
+    const checksBefore = await presenceChecks();
+    await waitFor(async () => (await presenceChecks()) > checksBefore, { timeoutMs: 20_000, what: "a presence check by A" });
+    const presence = async () => (await pg.query(`SELECT presence FROM users WHERE id = $1`, [agentId])).rows[0].presence;
+    expect(await presence()).toBe("available");
+
+    // B dies without a word: nothing of B's takes the agent offline, A's presence check does.
+    const bProcess = procs[1]!;
+    bProcess.kill("SIGKILL");
+    await new Promise<void>((resolve) => (bProcess.exitCode !== null || bProcess.signalCode !== null ? resolve() : bProcess.once("exit", () => resolve())));
+    await waitFor(async () => (await presence()) === "offline", { timeoutMs: 30_000, what: "the agent of the dead process offline" });
     await pg.end();
-  }, 90_000);
+  }, 120_000);
 });

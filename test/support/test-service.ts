@@ -38,6 +38,9 @@ export async function startTestService(opts: { role?: Role; env?: Record<string,
     TWILIO_ACCOUNT_SID: TEST_TWILIO.accountSid,
     TWILIO_AUTH_TOKEN: TEST_TWILIO.authToken,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
+    // Tests mark agents available with no connection open (routing only reads presence); the
+    // presence check would take them offline. Its own tests run it as a job.
+    PRESENCE_CHECK_SECONDS: "0",
     ...opts.env,
   });
   // What embedded mode with no Twilio account turns on (the demo seed and media routes).

@@ -1,6 +1,7 @@
 import type { DataSource } from "typeorm";
 import type { Presence } from "../entities/user.entity";
 import { prepared } from "../../platform/db/prepared";
+import { returningRows } from "../../platform/db/sql";
 
 /**
  * Offline → available, or busy while a call they answered is still live (their connection
@@ -15,6 +16,11 @@ const CONNECTED = prepared(
      WHERE id = $1 AND presence = 'offline' RETURNING presence)
    SELECT COALESCE((SELECT presence FROM woke), (SELECT presence FROM users WHERE id = $1)) AS presence`,
 );
+
+/** CONNECTED for many users at once (a process re-asserting its connections): answers those it changed. */
+const CONNECTED_MANY = `UPDATE users u SET presence_changed_at = now(), presence = CASE WHEN EXISTS (
+     SELECT 1 FROM calls WHERE answered_by = u.id AND started_at > now() - interval '12 hours' AND status = 'in-progress') THEN 'busy' ELSE 'available' END
+   WHERE u.id = ANY($1::uuid[]) AND u.presence = 'offline' RETURNING u.id, u.presence`;
 
 /**
  * Agent presence, as routing reads it: `available` agents ring. Connections make an agent
@@ -32,6 +38,30 @@ export class PresenceService {
   async connected(userId: string): Promise<Presence> {
     const [row] = await this.ds.query(CONNECTED, [userId]);
     return row?.presence ?? "offline";
+  }
+
+  /** Offline → available (busy on a live call) for each of these users; answers those it changed. */
+  async connectedMany(userIds: string[]): Promise<Array<{ userId: string; presence: Presence }>> {
+    if (userIds.length === 0) return [];
+    const rows = await returningRows<{ id: string; presence: Presence }>(this.ds.manager, CONNECTED_MANY, [userIds]);
+    return rows.map((r) => ({ userId: r.id, presence: r.presence }));
+  }
+
+  /** Users whom presence counts as connected (available, away or busy). */
+  async notOffline(): Promise<string[]> {
+    const rows: Array<{ id: string }> = await this.ds.query(`SELECT id FROM users WHERE presence <> 'offline'`);
+    return rows.map((r) => r.id);
+  }
+
+  /** Offline, those of these users who were not; answers them. */
+  async setOffline(userIds: string[]): Promise<string[]> {
+    if (userIds.length === 0) return [];
+    const rows = await returningRows<{ id: string }>(
+      this.ds.manager,
+      `UPDATE users SET presence = 'offline', presence_changed_at = now() WHERE id = ANY($1::uuid[]) AND presence <> 'offline' RETURNING id`,
+      [userIds],
+    );
+    return rows.map((r) => r.id);
   }
 
   async of(userId: string): Promise<Presence> {

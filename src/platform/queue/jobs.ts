@@ -23,6 +23,8 @@ export interface JobPayloads {
   "maintenance.sweep": Record<string, never>;
   /** Periodic: deletes what is done with and past its retention (decision 0015). */
   "maintenance.purge": Record<string, never>;
+  /** Periodic: agents presence counts as connected who have no connection left anywhere go offline. */
+  "maintenance.presence": Record<string, never>;
 }
 
 export type JobName = keyof JobPayloads;
@@ -30,7 +32,7 @@ export type JobName = keyof JobPayloads;
 /** What the intake tells the worker about a delivery besides its row. */
 export type ApplyHints = Omit<JobPayloads["inbox.apply"], "inboxId">;
 
-export const JOB_NAMES = ["inbox.apply", "inbox.apply-batch", "outbox.dispatch", "maintenance.sweep", "maintenance.purge"] as const satisfies readonly JobName[];
+export const JOB_NAMES = ["inbox.apply", "inbox.apply-batch", "outbox.dispatch", "maintenance.sweep", "maintenance.purge", "maintenance.presence"] as const satisfies readonly JobName[];
 
 export interface JobContext {
   attempt: number;
