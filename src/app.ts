@@ -15,7 +15,7 @@ import { consoleSite } from "./platform/http/console-site";
 import { projectRoot } from "./platform/paths";
 import { openApiDocument } from "./openapi";
 import { marketingReportsRouter, publicTrackingRouter, trackingAdminRouter } from "./tracking";
-import { pbxRouter, trackingWebhookRouter, twilioRouter } from "./webhooks";
+import { inboxAdminRouter, pbxRouter, trackingWebhookRouter, twilioRouter } from "./webhooks";
 
 export const API_BODY_LIMIT = "256kb";
 
@@ -89,6 +89,7 @@ export function createApp(c: Container): Express {
     }),
   );
 
+  app.use("/api/inbox", c.crm.authenticated, inboxAdminRouter({ inbox: c.inboxAdmin }));
   app.use("/api/tracking", c.crm.authenticated, trackingAdminRouter({ numbers: c.tracking.numbers }));
   app.use("/api/reports", c.crm.authenticated, marketingReportsRouter({ reports: c.tracking.reports }));
 

@@ -13,7 +13,7 @@ import type { JobQueue } from "./platform/queue/jobs";
 import { realtimeEntities } from "./realtime";
 import { createTelephony, decodeTwilioDelivery, pbxEventSchema, pbxToCallEvents, telephonyEntities, type Telephony, type TwilioDelivery } from "./telephony";
 import { createTracking, TRACKING_PROVIDERS, trackingEntities, type Tracking } from "./tracking";
-import { countPendingInbox, InboxProcessor, WebhookIntake, webhooksEntities, type InboxHandler } from "./webhooks";
+import { countPendingInbox, InboxAdminService, InboxProcessor, WebhookIntake, webhooksEntities, type InboxHandler } from "./webhooks";
 
 /** Configuration once the runtime has resolved what embedded mode supplies itself. */
 export interface ResolvedConfig extends Config {
@@ -32,6 +32,7 @@ export interface Container {
   tracking: Tracking;
   intake: WebhookIntake;
   inbox: InboxProcessor;
+  inboxAdmin: InboxAdminService;
   ready(): Promise<Readiness>;
   close(): Promise<void>;
 }
@@ -101,6 +102,7 @@ export async function buildContainer(
     tracking,
     intake: new WebhookIntake(ds, queue, log),
     inbox: new InboxProcessor(ds, handlers, log, queue),
+    inboxAdmin: new InboxAdminService(ds, crm.audit, queue, log),
     async ready() {
       const [database, queueOk] = await Promise.all([pingDatabase(ds), queue.ping()]);
       return { database, queue: queueOk };

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { crmApiSchemas as crm } from "./crm";
 import { clickToCallBody, listCallsQuery, pbxEventSchema } from "./telephony";
+import { listInboxQuery } from "./webhooks";
 import {
   attributionQuerySchema,
   callRailSchema,
@@ -360,6 +361,25 @@ const PATHS: Record<string, Partial<Record<"get" | "post" | "put" | "patch" | "d
   },
   "/api/webhooks/deliveries": { get: { summary: "The delivery log, newest first (kept DELIVERY_RETENTION_DAYS)", tags: ["outbound webhooks"], access: ["admin"], query: crm.listDeliveries, responses: { "200": "{ items, nextCursor }", ...AUTHED } } },
   "/api/webhooks/deliveries/{id}/replay": { post: { summary: "Send a delivery again (same webhook-id)", tags: ["outbound webhooks"], access: ["admin"], pathParams: ["id"], responses: { "200": "{ id, status }", "404": ERR("No such delivery"), ...AUTHED } } },
+  "/api/inbox/deliveries": {
+    get: {
+      summary: "Provider deliveries not applied yet, newest first: failed (the default), deferred or pending",
+      tags: ["webhooks"],
+      access: ["admin"],
+      query: listInboxQuery,
+      responses: { "200": "{ items: [{ id, source, deliveryKey, status, attempts, lastError, receivedAt, availableAt }], nextCursor }", ...AUTHED },
+    },
+  },
+  "/api/inbox/deliveries/{id}": { get: { summary: "One delivery, with the provider's payload as received", tags: ["webhooks"], access: ["admin"], pathParams: ["id"], responses: { "200": "The delivery and its payload", "404": ERR("No such delivery"), ...AUTHED } } },
+  "/api/inbox/deliveries/{id}/retry": {
+    post: {
+      summary: "Apply a failed or deferred delivery again, with a fresh set of attempts",
+      tags: ["webhooks"],
+      access: ["admin"],
+      pathParams: ["id"],
+      responses: { "200": "The delivery, pending", "404": ERR("No such delivery"), "409": ERR("Applied, ignored or already pending"), ...AUTHED },
+    },
+  },
   "/api/reports/funnel": { get: { summary: "Deals opened in the period and how many reached each stage of a pipeline (format=csv)", tags: ["reports"], access: ["supervisor", "marketer", "admin"], query: crm.funnel, responses: { "200": "{ from, to, pipeline, deals, items: [{ position, stage, kind, deals, conversion }] }", "404": ERR("No such pipeline"), ...AUTHED } } },
   "/api/reports/agents": { get: { summary: "Per agent: answered, missed while rung, average handle time, call-backs within SLA, median time to call back (format=csv)", tags: ["reports"], access: ["supervisor", "admin"], query: crm.period, responses: { "200": "{ from, to, items }", ...AUTHED } } },
   "/api/reports/missed-calls": { get: { summary: "Missed calls and their call-backs: within SLA, late, never, open (format=csv)", tags: ["reports"], access: ["supervisor", "admin"], query: crm.period, responses: { "200": "{ from, to, items, withinSlaRate }", ...AUTHED } } },

@@ -11,3 +11,5 @@ export { pbxRouter } from "./pbx.router";
 export { signStandardWebhook, verifyStandardWebhook } from "../platform/standard-webhooks";
 export { trackingWebhookRouter, type TrackingWebhookSecrets } from "./tracking.router";
 export { signCallRail } from "./callrail-signature";
+export { InboxAdminService, listInboxQuery } from "./inbox-admin.service";
+export { inboxAdminRouter } from "./inbox-admin.router";

@@ -148,6 +148,8 @@ describe("fuzzing every public route", () => {
     ["get", "/api/contacts"],
     ["get", "/api/calls"],
     ["get", "/api/reports/agents"],
+    ["get", "/api/inbox/deliveries"],
+    ["post", "/api/inbox/deliveries/{id}/retry"],
   ];
   it.each(REST)("%s %s with a valid token", async (method, path) => {
     const id = fc.oneof(fc.uuid(), nasty.filter((s) => s.length > 0 && !s.includes("/") && !s.includes("?") && !s.includes("#")));
