@@ -2,6 +2,7 @@ import type { Container } from "./container";
 import { purgeInChunks, type PurgeChunk } from "./platform/db/purge";
 import { purgeDispatched } from "./platform/outbox";
 import { purgePops } from "./realtime";
+import { purgePoolExhaustions, purgeStaleSessions } from "./tracking";
 import { purgeSettledDeliveries } from "./webhooks";
 
 /** How often the purge runs (one run per interval in the whole cluster: its job id). */
@@ -23,11 +24,14 @@ export interface PurgeRun {
 export async function purgeExpired(c: Pick<Container, "ds" | "config" | "crm" | "log">, now = Date.now()): Promise<PurgeRun> {
   const deliveries = new Date(now - c.config.retention.deliveryDays * DAY_MS);
   const pushes = new Date(now - c.config.retention.pushDays * DAY_MS);
+  const sessions = new Date(now - c.config.retention.trackingSessionDays * DAY_MS);
   const tables: Array<[string, PurgeChunk, Date]> = [
     ["inbox", purgeSettledDeliveries(c.ds), deliveries],
     ["webhookDeliveries", (before, limit) => c.crm.outboundWebhooks.purgeLog(before, limit), deliveries],
     ["outbox", purgeDispatched(c.ds), pushes],
     ["screenPopCalls", purgePops(c.ds), pushes],
+    ["trackingSessions", purgeStaleSessions(c.ds), sessions],
+    ["trackingPoolExhaustions", purgePoolExhaustions(c.ds), sessions],
   ];
   const run: PurgeRun = { purged: {}, failed: [] };
   for (const [table, purge, before] of tables) {

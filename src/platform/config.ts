@@ -74,6 +74,7 @@ const envSchema = z
     // At least a week: an applied delivery's key is what makes a provider's late retry a duplicate.
     DELIVERY_RETENTION_DAYS: z.coerce.number().int().min(7).max(3650).default(30),
     PUSH_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(7),
+    TRACKING_SESSION_RETENTION_DAYS: z.coerce.number().int().min(7).max(3650).default(90),
     PRESENCE_CHECK_SECONDS: z.coerce.number().int().min(0).max(3600).refine((n) => n === 0 || n >= 5, "0 (off) or at least 5").default(60),
     OUTBOUND_CALLER_ID: z
       .string()
@@ -161,6 +162,8 @@ export interface Config {
     deliveryDays: number;
     /** Dispatched outbox rows, and screen-pops with their cards. */
     pushDays: number;
+    /** Website sessions not seen since, and pool exhaustions. */
+    trackingSessionDays: number;
   };
   /** When set, /api is answered only to these addresses or ranges (the website's session route excepted). */
   apiAllowedIps: string[] | undefined;
@@ -232,7 +235,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trackingSessionsPerMinute: e.TRACKING_SESSIONS_PER_MINUTE,
     lockout: { maxFailures: e.LOGIN_MAX_FAILURES, lockMinutes: e.LOGIN_LOCKOUT_MINUTES },
     presenceCheckMs: e.PRESENCE_CHECK_SECONDS * 1000,
-    retention: { deliveryDays: e.DELIVERY_RETENTION_DAYS, pushDays: e.PUSH_RETENTION_DAYS },
+    retention: { deliveryDays: e.DELIVERY_RETENTION_DAYS, pushDays: e.PUSH_RETENTION_DAYS, trackingSessionDays: e.TRACKING_SESSION_RETENTION_DAYS },
     apiAllowedIps: e.API_ALLOWED_IPS?.split(",").map((v) => v.trim()),
     logLevel: e.LOG_LEVEL,
     trustProxy: e.TRUST_PROXY,

@@ -8,3 +8,4 @@ export { genericTrackingSchema, callRailSchema } from "./providers/provider-call
 export { sessionRequestSchema } from "./sessions/tracking-sessions.service";
 export { newNumberSchema, newPoolSchema, poolPatchSchema } from "./numbers/tracking-numbers.service";
 export { attributionQuerySchema, poolQuerySchema } from "./reports/marketing-reports";
+export { purgePoolExhaustions, purgeStaleSessions } from "./sessions/retention";

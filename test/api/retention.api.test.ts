@@ -10,13 +10,15 @@ let svc: TestService;
 // race the purges these tests run with the default retention (`purge`, below).
 const TEN_YEARS = 3650;
 beforeAll(async () => {
-  svc = await startTestService({ env: { DELIVERY_RETENTION_DAYS: String(TEN_YEARS), PUSH_RETENTION_DAYS: String(TEN_YEARS) } });
+  svc = await startTestService({
+    env: { DELIVERY_RETENTION_DAYS: String(TEN_YEARS), PUSH_RETENTION_DAYS: String(TEN_YEARS), TRACKING_SESSION_RETENTION_DAYS: String(TEN_YEARS) },
+  });
 });
 afterAll(async () => svc?.close());
 
-/** A purge run with the default retention: 30 days for deliveries, 7 for pushes. */
+/** A purge run with the default retention: 30 days for deliveries, 7 for pushes, 90 for website sessions. */
 const purge = async () => {
-  const run = await purgeExpired({ ...svc.container, config: { ...svc.container.config, retention: { deliveryDays: 30, pushDays: 7 } } });
+  const run = await purgeExpired({ ...svc.container, config: { ...svc.container.config, retention: { deliveryDays: 30, pushDays: 7, trackingSessionDays: 90 } } });
   expect(run.failed).toEqual([]);
   return run.purged;
 };
@@ -69,7 +71,7 @@ describe("retention (decision 0015)", () => {
     const eventsBefore = await q(`SELECT inbox_id FROM call_events e JOIN calls c ON c.id = e.call_id WHERE c.id = $1`, [old.callId]);
 
     const purged = await purge();
-    expect(purged).toEqual({ inbox: oldDeliveries - 1, webhookDeliveries: 0, outbox: oldPushes, screenPopCalls: 1 });
+    expect(purged).toEqual({ inbox: oldDeliveries - 1, webhookDeliveries: 0, outbox: oldPushes, screenPopCalls: 1, trackingSessions: 0, trackingPoolExhaustions: 0 });
 
     expect(await inboxOf(old.call.callSid)).toEqual(["failed"]);
     const youngDeliveries = await inboxOf(young.call.callSid);
@@ -82,7 +84,7 @@ describe("retention (decision 0015)", () => {
     // The call and its history stay; its events still name the deliveries they came from.
     expect(await q(`SELECT inbox_id FROM call_events e JOIN calls c ON c.id = e.call_id WHERE c.id = $1`, [old.callId])).toEqual(eventsBefore);
 
-    expect(await purge()).toEqual({ inbox: 0, webhookDeliveries: 0, outbox: 0, screenPopCalls: 0 });
+    expect(await purge()).toEqual({ inbox: 0, webhookDeliveries: 0, outbox: 0, screenPopCalls: 0, trackingSessions: 0, trackingPoolExhaustions: 0 });
   });
 
   it("keeps the outbound webhooks' log for the delivery retention, and a delivery being replayed", async () => {
@@ -103,6 +105,41 @@ describe("retention (decision 0015)", () => {
     expect((await purge()).webhookDeliveries).toBe(2);
     const left = await q<{ event_id: string }>(`SELECT event_id FROM webhook_deliveries WHERE subscription_id = $1 ORDER BY event_id`, [sub!.id]);
     expect(left.map((r) => r.event_id)).toEqual(["old-replayed", "young"]);
+  });
+
+  it("purges website sessions not seen for the retention, and old pool exhaustions; calls keep their attribution", async () => {
+    const admin = (await svc.signIn("admin")).token;
+    await svc.http.post("/api/tracking/pools").set("authorization", `Bearer ${admin}`).send({ name: "retention", holdMinutes: 30 }).expect(201);
+    await svc.http.post("/api/tracking/numbers").set("authorization", `Bearer ${admin}`).send({ number: "+15005550261", pool: "retention" }).expect(201);
+    const lease = (body: Record<string, unknown>) => svc.http.post("/api/tracking/sessions").send({ pool: "retention", ...body });
+    // A visit from an ad, and its call while the number was shown: attributed to the session.
+    const visit = (await lease({ landingPage: "https://shop.example.com/?utm_source=google&utm_campaign=spring" }).expect(200)).body;
+    const call = newCall("+14155550960", visit.number);
+    await postSigned(svc, voice(call)).expect(200);
+    await drainInbox(svc);
+    const attribution = async () =>
+      (await q(`SELECT a.source, a.campaign, a.session_id FROM call_attributions a JOIN calls c ON c.id = a.call_id WHERE c.provider_call_id = $1`, [call.callSid]))[0];
+    expect(await attribution()).toEqual({ source: "google", campaign: "spring", session_id: visit.sessionId });
+    // Two more visits: one long ago but back last week, one young.
+    const returning = (await lease({ landingPage: "https://shop.example.com/" }).expect(200)).body.sessionId;
+    const young = (await lease({ landingPage: "https://shop.example.com/" }).expect(200)).body.sessionId;
+    await q(`UPDATE tracking_numbers SET leased_until = ${DAYS(91)} WHERE leased_session_id = $1`, [visit.sessionId]);
+    await q(`UPDATE tracking_sessions SET created_at = ${DAYS(120)}, last_seen_at = ${DAYS(91)}, lease_expires_at = ${DAYS(91)} WHERE id = $1`, [visit.sessionId]);
+    await q(`UPDATE tracking_sessions SET created_at = ${DAYS(200)}, last_seen_at = ${DAYS(7)}, lease_expires_at = ${DAYS(7)} WHERE id = $1`, [returning]);
+    const [pool] = await q<{ id: string }>(`SELECT id FROM tracking_pools WHERE name = 'retention'`);
+    await q(`INSERT INTO tracking_pool_exhaustions (pool_id, session_id, occurred_at) VALUES ($1, $2, ${DAYS(91)}), ($1, $3, ${DAYS(89)})`, [pool!.id, visit.sessionId, young]);
+
+    expect(await purge()).toMatchObject({ trackingSessions: 1, trackingPoolExhaustions: 1 });
+    const left = await q<{ id: string }>(`SELECT id FROM tracking_sessions WHERE pool_id = $1 ORDER BY created_at`, [pool!.id]);
+    expect(left.map((r) => r.id)).toEqual([returning, young]);
+    // (The visits of this test exhausted the one-number pool too: those are young, and stay.)
+    expect(await q(`SELECT session_id FROM tracking_pool_exhaustions WHERE pool_id = $1 AND occurred_at < ${DAYS(1)}`, [pool!.id])).toEqual([{ session_id: young }]);
+    // The call's attribution keeps what the session knew, and still names it.
+    expect(await attribution()).toEqual({ source: "google", campaign: "spring", session_id: visit.sessionId });
+    expect(await q(`SELECT leased_session_id FROM tracking_numbers WHERE number = '+15005550261'`)).not.toContainEqual({ leased_session_id: visit.sessionId });
+    // The visitor back with the purged session's id is told it is unknown (tracking.js starts a new one).
+    await lease({ sessionId: visit.sessionId, landingPage: "https://shop.example.com/" }).expect(404);
+    expect((await purge()).trackingSessions).toBe(0);
   });
 
   // Outbox rows are written in time order: ids and ages go together (the purge relies on it).
