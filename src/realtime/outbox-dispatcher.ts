@@ -4,7 +4,7 @@ import { COMMIT_WITHOUT_FLUSH_WAIT } from "../platform/db/async-commit";
 import { prepared } from "../platform/db/prepared";
 import type { OutboxTopics } from "../platform/outbox";
 import { popIdsOf, popKey, popsInput, storePops, type PopStore } from "./pop-store";
-import type { TaskMessage } from "./realtime-events";
+import type { PopDelivery, TaskMessage } from "./realtime-events";
 import type { Realtime } from "./realtime.gateway";
 import { roleRoom, userRoom } from "./realtime.gateway";
 
@@ -183,7 +183,10 @@ export class OutboxDispatcher {
     return { contents, live: livePops(rows, contents) };
   }
 
-  /** What to emit once the rows' work is committed, in the rows' order. */
+  /**
+   * What to emit once the rows' work is committed, in the rows' order; the batch's pops go
+   * together, at its first pop's place (a call's pop still comes before its dismissal).
+   */
   private emitsOf(
     rows: OutboxRow[],
     contents: Map<string, ScreenPopContent>,
@@ -191,17 +194,12 @@ export class OutboxDispatcher {
     popped: Map<string, string[]>,
     tasks: Map<string, TaskMessage>,
   ): Emit[] {
+    const pops = popDeliveries(payloads(rows, "screen-pop"), contents, popIds);
+    const firstPop = rows.find((r) => r.topic === "screen-pop");
     return rows.flatMap((row): Emit[] => {
       switch (row.topic) {
-        case "screen-pop": {
-          const p = row.payload as OutboxTopics["screen-pop"];
-          const content = contents.get(p.callId);
-          if (!content) return [];
-          return p.userIds.flatMap((userId) => {
-            const popId = popIds.get(popKey(p.callId, userId));
-            return popId ? [() => this.realtime.sendPop(userId, { popId, ...content })] : [];
-          });
-        }
+        case "screen-pop":
+          return row === firstPop && pops.length > 0 ? [() => this.realtime.sendPops(pops)] : [];
         case "call.update": {
           const u = row.payload as OutboxTopics["call.update"];
           // Answered or over: the pop goes away for everyone it reached.
@@ -223,7 +221,7 @@ export class OutboxDispatcher {
   /** Sends again the pops of ringing calls that nobody acknowledged (see PopStore.unacknowledged); answers how many. */
   async resendUnacknowledged(olderThanMs: number): Promise<number> {
     const pops = await this.pops.unacknowledged(olderThanMs);
-    for (const p of pops) this.realtime.sendPop(p.user_id, { popId: p.id, ...p.payload });
+    this.realtime.sendPops(pops.map((p) => ({ content: p.payload, to: [{ userId: p.user_id, popId: p.id }] })));
     return pops.length;
   }
 
@@ -265,6 +263,23 @@ const livePops = (rows: OutboxRow[], contents: Map<string, ScreenPopContent>) =>
     const content = contents.get(p.callId);
     return content && content.call.status === "ringing" ? [{ ...p, content }] : [];
   });
+
+/** Each call's pops (its card once, each agent's pop id once), of the pops stored. */
+function popDeliveries(rows: Array<OutboxTopics["screen-pop"]>, contents: Map<string, ScreenPopContent>, popIds: Map<string, string>): PopDelivery[] {
+  const byCall = new Map<string, PopDelivery>();
+  for (const p of rows) {
+    const content = contents.get(p.callId);
+    if (!content) continue;
+    for (const userId of p.userIds) {
+      const popId = popIds.get(popKey(p.callId, userId));
+      if (!popId) continue;
+      let call = byCall.get(p.callId);
+      if (!call) byCall.set(p.callId, (call = { content, to: [] }));
+      if (!call.to.some((t) => t.userId === userId)) call.to.push({ userId, popId });
+    }
+  }
+  return [...byCall.values()];
+}
 
 const payloads = <T extends keyof OutboxTopics>(rows: OutboxRow[], topic: T) =>
   rows.filter((r) => r.topic === topic).map((r) => r.payload as OutboxTopics[T]);

@@ -1,8 +1,8 @@
 import type { Server } from "socket.io";
 import type { Presence, PresenceService } from "../crm";
-import type { ClientToServerEvents, ServerToClientEvents, SocketData } from "./realtime-events";
+import type { ClientToServerEvents, ClusterEvents, ServerToClientEvents, SocketData } from "./realtime-events";
 
-type IO = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+type IO = Server<ClientToServerEvents, ServerToClientEvents, ClusterEvents, SocketData>;
 type Announce = (userId: string, status: Presence) => void;
 
 /** Longer than the adapter's own wait for the other processes' answers (5 s). */

@@ -59,6 +59,18 @@ export interface ClientToServerEvents {
   "listen:stop": (body: unknown, ack?: Ack) => void;
 }
 
+/** One call's pops: its card once, and each rung agent's pop id. */
+export interface PopDelivery {
+  content: ScreenPopContent;
+  to: Array<{ userId: string; popId: string }>;
+}
+
+/** Between the processes of the cluster (Socket.IO's server-side emit). */
+export interface ClusterEvents {
+  /** Pops for each process to deliver to its own connections, and to mark acknowledged. */
+  "screen-pops": (calls: PopDelivery[]) => void;
+}
+
 export interface SocketData {
   userId: string;
   role: string;

@@ -8,10 +8,10 @@ import type { Logger } from "../platform/logger";
 import { closeRedis } from "../platform/redis-close";
 import type { PopStore } from "./pop-store";
 import { PresenceReconciler } from "./presence-reconciler";
-import type { ClientToServerEvents, ListenAudioMessage, ScreenPopMessage, ServerToClientEvents, SocketData } from "./realtime-events";
+import type { ClientToServerEvents, ClusterEvents, ListenAudioMessage, PopDelivery, ScreenPopMessage, ServerToClientEvents, SocketData } from "./realtime-events";
 
-type IO = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
-type AgentSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+type IO = Server<ClientToServerEvents, ServerToClientEvents, ClusterEvents, SocketData>;
+type AgentSocket = Socket<ClientToServerEvents, ServerToClientEvents, ClusterEvents, SocketData>;
 
 const presenceSetSchema = z.object({ status: z.enum(["available", "away"]) }).strict();
 const OFFLINE_GRACE_MS = 5000;
@@ -100,7 +100,7 @@ export class Realtime {
           blockTimeInMs: 1000,
         })
       : undefined;
-    this.io = new Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>({
+    this.io = new Server<ClientToServerEvents, ServerToClientEvents, ClusterEvents, SocketData>({
       path: "/socket.io",
       maxHttpBufferSize: 16 * 1024,
       serveClient: false,
@@ -110,6 +110,8 @@ export class Realtime {
     if (httpServer) this.io.attach(httpServer);
     this.io.use((socket, next) => void this.authenticate(socket, next));
     this.io.on("connection", (socket) => void this.onConnection(socket));
+    // Another process's pops: delivered to the connections held here.
+    this.io.on("screen-pops", (calls) => this.deliverPops(calls));
     this.presenceReconciler = new PresenceReconciler(this.io, deps.presence, (userId, status) => this.announcePresence(userId, status), OFFLINE_GRACE_MS);
     if (httpServer) {
       this.reassertTimer = setInterval(() => {
@@ -288,18 +290,59 @@ export class Realtime {
     }
   }
 
-  /** Emits a stored pop with an acknowledgement; the first ack marks it received. */
-  sendPop(userId: string, pop: ScreenPopMessage, socket?: AgentSocket): void {
-    if (this.closing) return; // stored: it is replayed when the agent connects again
-    // A socket acks with (err, reply); a room broadcast with (err, replies[]), one reply per
-    // connection. A room with no connection in it answers at once, without error and with no
-    // replies: nobody received the pop, so it is not acknowledged (it is replayed on connect).
-    type AckEmitter = { timeout(ms: number): { emit(ev: "screen-pop", pop: ScreenPopMessage, cb: (err: Error | null, replies: unknown) => void): void } };
-    const target = (socket ?? this.io.to(userRoom(userId))) as unknown as AckEmitter;
-    target.timeout(ACK_TIMEOUT_MS).emit("screen-pop", pop, (err, replies) => {
-      const received = socket !== undefined || (Array.isArray(replies) && replies.length > 0);
-      if (!err && received) this.deps.pops.markAcked(pop.popId);
-    });
+  /**
+   * Sends stored pops to their agents wherever they are connected: this process delivers to
+   * the connections it holds, and tells the other processes once, for the whole batch, to do
+   * the same with theirs (each marks what its connections acknowledge). A broadcast with an
+   * acknowledgement per pop cost two Redis round trips each (the message, and a count of the
+   * cluster's processes to know how many answers to wait for), and every process decoded every
+   * pop twice over. Lost on the way (Redis away), a pop stays unacknowledged: the sweep sends it
+   * again while its call rings, and the agent's next connection gets it.
+   */
+  sendPops(calls: PopDelivery[]): void {
+    if (this.closing || calls.length === 0) return; // stored: it is replayed when the agent connects again
+    this.deliverPops(calls);
+    if (this.redis) this.io.serverSideEmit("screen-pops", calls);
+  }
+
+  /** Emits stored pops to this process's own connections of their agents. */
+  private deliverPops(calls: PopDelivery[]): void {
+    if (this.closing) return;
+    for (const { content, to } of calls) {
+      for (const { userId, popId } of to) this.sendPop(userId, { popId, ...content });
+    }
+  }
+
+  /**
+   * Emits a stored pop with an acknowledgement to each of this process's connections of the
+   * agent (or to one socket); the first ack marks it received. Socket by socket, not to the
+   * agent's room: a room broadcast with an acknowledgement waits for an answer from every
+   * process of the cluster (it counts them in Redis first), even when told to stay local.
+   */
+  private sendPop(userId: string, pop: ScreenPopMessage, socket?: AgentSocket): void {
+    type AckEmitter = { flags: { local?: boolean }; emit(ev: "screen-pop", pop: ScreenPopMessage, cb: (err: Error | null) => void): void };
+    let received = false;
+    for (const s of socket ? [socket] : this.localSockets(userId)) {
+      const emitter = s.timeout(ACK_TIMEOUT_MS) as unknown as AckEmitter;
+      // With connection state recovery on, Socket.IO hands even one socket's packet to the
+      // adapter, which appends it to the cluster's Redis stream (every process then reads and
+      // decodes it) so that it could be replayed; a packet with an acknowledgement never is.
+      // `local` keeps it off the stream (Socket.IO's own flag; a test checks that pops stay
+      // off the stream).
+      emitter.flags.local = true;
+      emitter.emit("screen-pop", pop, (err) => {
+        if (err || received) return;
+        received = true;
+        this.deps.pops.markAcked(pop.popId);
+      });
+    }
+  }
+
+  /** The agent's connections held by this process. */
+  private localSockets(userId: string): AgentSocket[] {
+    const nsp = this.io.of("/");
+    const ids = nsp.adapter.rooms.get(userRoom(userId));
+    return ids ? [...ids].flatMap((id) => nsp.sockets.get(id) ?? []) : [];
   }
 
   /**

@@ -1,4 +1,4 @@
-import { OutboxDispatcher, PopStore, type Realtime } from "../../src/realtime";
+import { OutboxDispatcher, PopStore, type PopDelivery, type Realtime } from "../../src/realtime";
 import { startTestService, type TestService } from "../support/test-service";
 import { newCall, parentStatus, postSigned, voice } from "../support/twilio";
 
@@ -16,7 +16,9 @@ function dispatcher() {
   const sent: Array<{ userId: string; popId: string; callId: string; pop: Record<string, unknown> }> = [];
   const updates: unknown[] = [];
   const realtime = {
-    sendPop: (userId: string, pop: { popId: string; call: { id: string } }) => sent.push({ userId, popId: pop.popId, callId: pop.call.id, pop }),
+    sendPops: (calls: PopDelivery[]) => {
+      for (const { content, to } of calls) for (const { userId, popId } of to) sent.push({ userId, popId, callId: content.call.id, pop: { popId, ...content } });
+    },
     io: { to: () => ({ emit: (_event: string, update: unknown) => updates.push(update) }) },
   } as unknown as Realtime;
   return { d: new OutboxDispatcher(svc.container.ds, svc.container.crm.callContext, new PopStore(svc.container.ds), realtime), sent, updates };

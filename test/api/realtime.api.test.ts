@@ -1,3 +1,4 @@
+import Redis from "ioredis";
 import { io as connect, type Socket } from "socket.io-client";
 import { TokenSigner } from "../../src/crm/auth/tokens";
 import { PopStore, type ScreenPopMessage } from "../../src/realtime";
@@ -372,6 +373,29 @@ describe("screen-pop content", () => {
 });
 
 describe("cluster", () => {
+  // Found measuring: with connection state recovery on, Socket.IO appended every pop (and every
+  // replayed one) to the cluster's Redis stream, which every process then read and decoded.
+  it("pops, sent or replayed, stay off the cluster's stream", async () => {
+    if (!redisUrl()) return; // one process, no adapter
+    const redis = new Redis(redisUrl()!);
+    try {
+      const stream = `${svc.queuePrefix}:socket.io`;
+      const last = (await redis.xrevrange(stream, "+", "-", "COUNT", 1))[0]?.[0];
+      const a = await agent("client:stream1");
+      await postSigned(svc, voice(newCall("+14155550930"))).expect(200);
+      await waitFor(() => a.pops.length === 1, { what: "pop" });
+      const tab = open(a.token);
+      const replayed = collect<ScreenPopMessage>(tab, "screen-pop");
+      await connected(tab);
+      await waitFor(() => replayed.length === 1, { what: "replay on connect" });
+      const entries = await redis.xrange(stream, last ? `(${last}` : "-", "+");
+      expect(entries.length).toBeGreaterThan(0); // the call's board update and the presence changes
+      expect(entries.filter(([, fields]) => fields.join(" ").includes("screen-pop"))).toEqual([]);
+    } finally {
+      redis.disconnect();
+    }
+  });
+
   it("another installation on the same Redis (its own QUEUE_PREFIX) is not a node of this cluster", async () => {
     if (!redisUrl()) return; // one process, no adapter: nothing to share
     const other = await startTestService();

@@ -13,6 +13,8 @@ export const TEST_PUBLIC_URL = "https://crm.example.test";
 
 export interface TestService extends Service {
   db: TestDatabase;
+  /** Its Bull and Socket.IO keys in Redis start with this. */
+  queuePrefix: string;
   http: ReturnType<typeof request>;
   /** Creates a user and returns a bearer token for it. */
   signIn(role: "agent" | "supervisor" | "marketer" | "admin", extra?: { dialTarget?: string }): Promise<{ token: string; userId: string; email: string }>;
@@ -53,6 +55,7 @@ export async function startTestService(opts: { role?: Role; env?: Record<string,
     ...service,
     db,
     http,
+    queuePrefix,
     async signIn(role, extra = {}) {
       const email = `${role}${++n}-${randomBytes(3).toString("hex")}@example.test`;
       const password = "correct horse battery";
