@@ -5,6 +5,12 @@ import { closeRedis } from "../redis-close";
 import { JOB_NAMES, RETRY, type EnqueueOptions, type JobHandler, type JobName, type JobPayloads, type JobQueue } from "./jobs";
 
 const ENQUEUE_TIMEOUT_MS = 2000;
+/**
+ * How long a close waits for Bull with Redis away. Bull's close waits for the jobs this process
+ * runs, and a job cannot be marked finished without Redis: the close would wait for Redis to
+ * come back. Their work is safe in the database (a delivery stays pending for the sweeper).
+ */
+const CLOSE_WITHOUT_REDIS_MS = 5000;
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -137,10 +143,23 @@ export class BullQueue implements JobQueue {
 
   private closing: Promise<void> | undefined;
 
-  /** Idempotent. Bull's close waits for the jobs this process is running to finish. */
+  /**
+   * Idempotent. Bull's close waits for the jobs this process is running to finish; with Redis
+   * away, for a moment only (CLOSE_WITHOUT_REDIS_MS), then the connections are cut.
+   */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      await Promise.allSettled([...this.queues.values()].map((q) => q.close()));
+      const closed = Promise.allSettled([...this.queues.values()].map((q) => q.close()));
+      let timer: NodeJS.Timeout | undefined;
+      const redisAway = new Promise<void>((resolve) => {
+        const check = () => {
+          if (this.shared.client.status !== "ready") timer = setTimeout(resolve, CLOSE_WITHOUT_REDIS_MS);
+          else timer = setTimeout(check, 250);
+        };
+        check();
+      });
+      await Promise.race([closed, redisAway]);
+      clearTimeout(timer);
       await Promise.allSettled([...this.extra, this.shared.client, this.shared.subscriber].map((r) => closeRedis(r)));
     })();
     return this.closing;
