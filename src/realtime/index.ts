@@ -1,5 +1,6 @@
 export * from "./entities";
-export { listenRoom, Realtime, roleRoom, userRoom, type ListenControl, type RealtimeDeps } from "./realtime.gateway";
+export { Realtime, type ListenControl, type RealtimeDeps } from "./realtime.gateway";
+export { listenRoom, roleRoom, userRoom } from "./rooms";
 export { PopStore, purgePops } from "./pop-store";
 export { OutboxDispatcher } from "./outbox-dispatcher";
 export { PresenceReconciler } from "./presence-reconciler";

@@ -6,7 +6,7 @@ import type { OutboxTopics } from "../platform/outbox";
 import { popIdsOf, popKey, popsInput, storePops, type PopStore } from "./pop-store";
 import type { PopDelivery, TaskMessage } from "./realtime-events";
 import type { Realtime } from "./realtime.gateway";
-import { roleRoom, userRoom } from "./realtime.gateway";
+import { roleRoom, userRoom } from "./rooms";
 
 const BATCH = 100;
 /** A row that keeps failing is parked as `failed` (visible in the table), never blocking others. */

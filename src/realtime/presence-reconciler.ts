@@ -1,5 +1,6 @@
 import type { Server } from "socket.io";
 import type { Presence, PresenceService } from "../crm";
+import { userRoom } from "./rooms";
 import type { ClientToServerEvents, ClusterEvents, ServerToClientEvents, SocketData } from "./realtime-events";
 
 type IO = Server<ClientToServerEvents, ServerToClientEvents, ClusterEvents, SocketData>;
@@ -66,7 +67,7 @@ export class PresenceReconciler {
     const seen = new Set<string>();
     // A few thousand rooms per question at most, so that one message stays small.
     for (let i = 0; i < userIds.length; i += 2000) {
-      const rooms = userIds.slice(i, i + 2000).map((id) => `user:${id}`);
+      const rooms = userIds.slice(i, i + 2000).map(userRoom);
       let timer: NodeJS.Timeout | undefined;
       const late = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error("the cluster did not answer in time")), CLUSTER_ANSWER_MS);

@@ -8,6 +8,7 @@ import type { Logger } from "../platform/logger";
 import { closeRedis } from "../platform/redis-close";
 import type { PopStore } from "./pop-store";
 import { PresenceReconciler } from "./presence-reconciler";
+import { listenRoom, roleRoom, userRoom } from "./rooms";
 import type { ClientToServerEvents, ClusterEvents, ListenAudioMessage, PopDelivery, ScreenPopMessage, ServerToClientEvents, SocketData } from "./realtime-events";
 
 type IO = Server<ClientToServerEvents, ServerToClientEvents, ClusterEvents, SocketData>;
@@ -36,10 +37,6 @@ function tokenBucket(rate: { max: number; perMs: number }): () => boolean {
   };
 }
 
-export const userRoom = (userId: string) => `user:${userId}`;
-export const roleRoom = (role: string) => `role:${role}`;
-/** The sockets of the supervisors listening to a call; nobody else is ever in it. */
-export const listenRoom = (callId: string) => `listen:${callId}`;
 
 const listenBody = z.object({ callId: z.uuid() }).strict();
 

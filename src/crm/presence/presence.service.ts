@@ -3,23 +3,25 @@ import type { Presence } from "../entities/user.entity";
 import { prepared } from "../../platform/db/prepared";
 import { returningRows } from "../../platform/db/sql";
 
+/** A connecting user's presence: busy while a call they answered is live (a recent one: calls_answered_by_idx), else available. */
+const ON_CONNECT = (userId: string) =>
+  `CASE WHEN EXISTS (SELECT 1 FROM calls WHERE answered_by = ${userId} AND started_at > now() - interval '12 hours' AND status = 'in-progress') THEN 'busy' ELSE 'available' END`;
+
 /**
  * Offline → available, or busy while a call they answered is still live (their connection
  * dropped mid-call: they must not be rung, and the call's end frees them); else as it was. One
- * statement for every socket that connects; a live call is a recent one (calls_answered_by_idx).
+ * statement for every socket that connects.
  */
 const CONNECTED = prepared(
   "presence.connected",
   `WITH woke AS (
-     UPDATE users SET presence_changed_at = now(), presence = CASE WHEN EXISTS (
-       SELECT 1 FROM calls WHERE answered_by = $1 AND started_at > now() - interval '12 hours' AND status = 'in-progress') THEN 'busy' ELSE 'available' END
+     UPDATE users SET presence_changed_at = now(), presence = ${ON_CONNECT("$1")}
      WHERE id = $1 AND presence = 'offline' RETURNING presence)
    SELECT COALESCE((SELECT presence FROM woke), (SELECT presence FROM users WHERE id = $1)) AS presence`,
 );
 
 /** CONNECTED for many users at once (a process re-asserting its connections): answers those it changed. */
-const CONNECTED_MANY = `UPDATE users u SET presence_changed_at = now(), presence = CASE WHEN EXISTS (
-     SELECT 1 FROM calls WHERE answered_by = u.id AND started_at > now() - interval '12 hours' AND status = 'in-progress') THEN 'busy' ELSE 'available' END
+const CONNECTED_MANY = `UPDATE users u SET presence_changed_at = now(), presence = ${ON_CONNECT("u.id")}
    WHERE u.id = ANY($1::uuid[]) AND u.presence = 'offline' RETURNING u.id, u.presence`;
 
 /**
