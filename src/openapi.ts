@@ -367,13 +367,13 @@ const PATHS: Record<string, Partial<Record<"get" | "post" | "put" | "patch" | "d
       tags: ["webhooks"],
       access: ["admin"],
       query: listInboxQuery,
-      responses: { "200": "{ items: [{ id, source, deliveryKey, status, attempts, lastError, receivedAt, availableAt }], nextCursor }", ...AUTHED },
+      responses: { "200": "{ items: [{ id, source, deliveryKey, status, attempts (every try, deferrals included), failures (ten park it as failed), lastError, receivedAt, availableAt }], nextCursor }", ...AUTHED },
     },
   },
   "/api/inbox/deliveries/{id}": { get: { summary: "One delivery, with the provider's payload as received", tags: ["webhooks"], access: ["admin"], pathParams: ["id"], responses: { "200": "The delivery and its payload", "404": ERR("No such delivery"), ...AUTHED } } },
   "/api/inbox/deliveries/{id}/retry": {
     post: {
-      summary: "Apply a failed or deferred delivery again, with a fresh set of attempts",
+      summary: "Apply a failed or deferred delivery again, its attempts and failures counted afresh",
       tags: ["webhooks"],
       access: ["admin"],
       pathParams: ["id"],

@@ -20,6 +20,7 @@ const view = (r: Record<string, unknown>) => ({
   deliveryKey: r.delivery_key as string,
   status: r.status as string,
   attempts: r.attempts as number,
+  failures: r.failures as number,
   lastError: (r.last_error as string | null) ?? null,
   receivedAt: new Date(r.received_at as string).toISOString(),
   availableAt: new Date(r.available_at as string).toISOString(),
@@ -27,8 +28,8 @@ const view = (r: Record<string, unknown>) => ({
 
 /**
  * What an administrator sees of the provider deliveries that are not applied, and the way back
- * for one that was parked as `failed` (after ten attempts, or a recording whose call never came
- * in time): once its cause is fixed, a retry gives it a fresh set of attempts.
+ * for one that was parked as `failed` (after ten failures, or a recording whose call never came
+ * in time): once its cause is fixed, a retry counts its tries afresh.
  */
 export class InboxAdminService {
   constructor(
@@ -44,7 +45,7 @@ export class InboxAdminService {
     if (f.source) q.where("source = ?", f.source);
     q.after(f.cursor, "received_at", "id", "<");
     const rows = await this.ds.query(
-      `SELECT id, source, delivery_key, status, attempts, last_error, received_at, available_at, ${cursorAt("received_at")} AS cursor_at
+      `SELECT id, source, delivery_key, status, attempts, failures, last_error, received_at, available_at, ${cursorAt("received_at")} AS cursor_at
        FROM inbox WHERE ${q.whereSql} ORDER BY received_at DESC, id DESC LIMIT ${q.limitSql(f.limit)}`,
       q.params,
     );
@@ -60,22 +61,22 @@ export class InboxAdminService {
   }
 
   /**
-   * A failed or deferred delivery is pending again, with no attempts counted, and is enqueued
+   * A failed or deferred delivery is pending again, with no attempts or failures counted, and is enqueued
    * (if the queue cannot take it now, the sweeper does within seconds). One that is applied,
    * ignored or already pending is left alone (409).
    */
   async retry(actor: Actor, id: string, requestId?: string) {
     if (!uuid.safeParse(id).success) throw new AppError("not_found", "No such delivery");
     const retried = await this.ds.transaction(async (em) => {
-      const [before] = await em.query(`SELECT status, attempts, last_error FROM inbox WHERE id = $1 FOR UPDATE`, [id]);
+      const [before] = await em.query(`SELECT status, attempts, failures, last_error FROM inbox WHERE id = $1 FOR UPDATE`, [id]);
       if (!before) throw new AppError("not_found", "No such delivery");
       if (before.status !== "failed" && before.status !== "deferred") {
         throw new AppError("conflict", `The delivery is ${before.status}: only a failed or deferred one can be retried`);
       }
       const [row] = await returningRows<Record<string, unknown>>(
         em,
-        `UPDATE inbox SET status = 'pending', attempts = 0, available_at = now(), last_error = NULL, processed_at = NULL WHERE id = $1
-         RETURNING id, source, delivery_key, status, attempts, last_error, received_at, available_at`,
+        `UPDATE inbox SET status = 'pending', attempts = 0, failures = 0, available_at = now(), last_error = NULL, processed_at = NULL WHERE id = $1
+         RETURNING id, source, delivery_key, status, attempts, failures, last_error, received_at, available_at`,
         [id],
       );
       await this.audit.record(em, {
@@ -83,8 +84,8 @@ export class InboxAdminService {
         action: "update",
         entity: "inbox_delivery",
         entityId: id,
-        before: { status: before.status, attempts: before.attempts, lastError: before.last_error },
-        after: { status: "pending", attempts: 0, retried: true },
+        before: { status: before.status, attempts: before.attempts, failures: before.failures, lastError: before.last_error },
+        after: { status: "pending", attempts: 0, failures: 0, retried: true },
         requestId,
       });
       return view(row!);

@@ -38,7 +38,11 @@ const BATCH_LOCK_TIMEOUT = "200ms";
 
 export type ProcessResult = "done" | "deferred" | "ignored" | "skipped";
 
-/** After this many failed attempts a delivery is parked as `failed` (visible, never dropped). */
+/**
+ * After this many failures a delivery is parked as `failed` (visible, never dropped). Failures,
+ * not attempts: a delivery deferred while it waited for its call has tried many times without
+ * failing, and one failure (a database restart) must not park it.
+ */
 export const MAX_ATTEMPTS = 10;
 /** A failed delivery is available to the sweeper again after 2^attempts s, at most this long. */
 const MAX_FAILURE_BACKOFF_SECONDS = 600;
@@ -86,9 +90,9 @@ export class InboxProcessor {
       // failed for a minute as failed).
       await this.ds
         .query(
-          `UPDATE inbox SET attempts = attempts + 1, last_error = $2,
-             status = CASE WHEN attempts + 1 >= $3 THEN 'failed' ELSE status END,
-             available_at = now() + make_interval(secs => LEAST(${MAX_FAILURE_BACKOFF_SECONDS}, 2 ^ attempts)) WHERE id = $1`,
+          `UPDATE inbox SET attempts = attempts + 1, failures = failures + 1, last_error = $2,
+             status = CASE WHEN failures + 1 >= $3 THEN 'failed' ELSE status END,
+             available_at = now() + make_interval(secs => LEAST(${MAX_FAILURE_BACKOFF_SECONDS}, 2 ^ failures)) WHERE id = $1`,
           [inboxId, message, MAX_ATTEMPTS],
         )
         .catch(() => undefined);

@@ -123,8 +123,8 @@ describe("the sweeper and batch jobs", () => {
       { source: "twilio.voice", key: `test:backoff:${bad.callSid}`, payload: { route: "voice", params: voice(bad).params, query: {}, routing: { action: "dial", agents: "x" } }, age: "5 minutes" },
     ]);
     await expect(svc.container.inbox.process(id!)).rejects.toThrow();
-    const [row] = await svc.container.ds.query(`SELECT status, attempts, available_at > now() AS waiting FROM inbox WHERE id = $1`, [id]);
-    expect(row).toEqual({ status: "pending", attempts: 1, waiting: true });
+    const [row] = await svc.container.ds.query(`SELECT status, attempts, failures, available_at > now() AS waiting FROM inbox WHERE id = $1`, [id]);
+    expect(row).toEqual({ status: "pending", attempts: 1, failures: 1, waiting: true });
     const swept = jest.spyOn(svc.container.queue, "enqueue");
     try {
       await sweepInbox(svc.container.ds, svc.container.queue, createLogger("silent"));
@@ -135,6 +135,25 @@ describe("the sweeper and batch jobs", () => {
     } finally {
       swept.mockRestore();
     }
+  });
+
+  // Found in review: deferrals counted as attempts, so a recording that had waited for its call
+  // through ten deferrals was parked as failed by its first failure (a database restart).
+  it("parks a delivery after ten failures, and a delivery that only waited is not parked by one", async () => {
+    const bad = () => {
+      const c = nextCall();
+      return { source: "twilio.voice", key: `test:failures:${c.callSid}`, payload: { route: "voice", params: voice(c).params, query: {}, routing: { action: "dial", agents: "x" } } };
+    };
+    const [waited, failing] = await insertPending(svc, [bad(), bad()]);
+    const rowOf = async (id: string) =>
+      (await svc.container.ds.query(`SELECT status, attempts, failures FROM inbox WHERE id = $1`, [id]))[0] as { status: string; attempts: number; failures: number };
+    await svc.container.ds.query(`UPDATE inbox SET status = 'deferred', attempts = 14 WHERE id = $1`, [waited]);
+    await expect(svc.container.inbox.process(waited!)).rejects.toThrow();
+    expect(await rowOf(waited!)).toEqual({ status: "deferred", attempts: 15, failures: 1 });
+
+    await svc.container.ds.query(`UPDATE inbox SET failures = 9, attempts = 9 WHERE id = $1`, [failing]);
+    await expect(svc.container.inbox.process(failing!)).rejects.toThrow();
+    expect(await rowOf(failing!)).toEqual({ status: "failed", attempts: 10, failures: 10 });
   });
 
   it("a ringing call's delivery stays a job of its own, even when it was committed with others", async () => {

@@ -20,7 +20,7 @@ async function parkedRecording() {
   await postSigned(svc, recording(c, recSid)).expect(204);
   const [row] = await q(`SELECT id FROM inbox WHERE source = 'twilio.recording' AND payload->'params'->>'RecordingSid' = $1`, [recSid]);
   await waitFor(async () => (await q(`SELECT status FROM inbox WHERE id = $1`, [row.id]))[0].status === "deferred", { what: "deferred: no such call yet" });
-  await q(`UPDATE inbox SET status = 'failed', attempts = 10, last_error = 'the call never came' WHERE id = $1`, [row.id]);
+  await q(`UPDATE inbox SET status = 'failed', attempts = 12, failures = 10, last_error = 'the call never came' WHERE id = $1`, [row.id]);
   return { c, recSid, inboxId: row.id as string };
 }
 
@@ -29,7 +29,7 @@ describe("provider deliveries not applied (/api/inbox)", () => {
     const { c, recSid, inboxId } = await parkedRecording();
     const list = await asAdmin(svc.http.get("/api/inbox/deliveries")).expect(200);
     expect(list.body.items).toContainEqual(
-      expect.objectContaining({ id: inboxId, source: "twilio.recording", status: "failed", attempts: 10, lastError: "the call never came" }),
+      expect.objectContaining({ id: inboxId, source: "twilio.recording", status: "failed", attempts: 12, failures: 10, lastError: "the call never came" }),
     );
     const one = await asAdmin(svc.http.get(`/api/inbox/deliveries/${inboxId}`)).expect(200);
     expect(one.body.payload.params.RecordingSid).toBe(recSid);
@@ -37,12 +37,12 @@ describe("provider deliveries not applied (/api/inbox)", () => {
     // The call comes after all; retried, the recording attaches to it.
     await postSigned(svc, voice(c)).expect(200);
     const retried = await asAdmin(svc.http.post(`/api/inbox/deliveries/${inboxId}/retry`)).expect(200);
-    expect(retried.body).toMatchObject({ id: inboxId, status: "pending", attempts: 0, lastError: null });
+    expect(retried.body).toMatchObject({ id: inboxId, status: "pending", attempts: 0, failures: 0, lastError: null });
     await waitFor(async () => (await q(`SELECT status FROM inbox WHERE id = $1`, [inboxId]))[0].status === "done", { timeoutMs: 15_000, what: "applied" });
     const recordings = await q(`SELECT r.status FROM recordings r JOIN calls c ON c.id = r.call_id WHERE c.provider_call_id = $1`, [c.callSid]);
     expect(recordings).toEqual([{ status: "completed" }]);
     const audit = await q(`SELECT actor_id, before, after FROM audit_log WHERE entity = 'inbox_delivery' AND entity_id = $1`, [inboxId]);
-    expect(audit).toEqual([{ actor_id: admin.userId, before: expect.objectContaining({ status: "failed", attempts: 10 }), after: expect.objectContaining({ status: "pending", retried: true }) }]);
+    expect(audit).toEqual([{ actor_id: admin.userId, before: expect.objectContaining({ status: "failed", attempts: 12, failures: 10 }), after: expect.objectContaining({ status: "pending", failures: 0, retried: true }) }]);
     expect((await asAdmin(svc.http.get("/api/inbox/deliveries")).expect(200)).body.items.map((d: { id: string }) => d.id)).not.toContain(inboxId);
 
     // Applied: nothing to retry, and nothing changes.
@@ -75,6 +75,6 @@ describe("provider deliveries not applied (/api/inbox)", () => {
     await asAdmin(svc.http.get("/api/inbox/deliveries?sort=x")).expect(400);
     await asAdmin(svc.http.get("/api/inbox/deliveries/not-a-uuid")).expect(404);
     await asAdmin(svc.http.post("/api/inbox/deliveries/00000000-0000-4000-8000-000000000000/retry")).expect(404);
-    expect((await q(`SELECT status, attempts FROM inbox WHERE id = $1`, [inboxId]))[0]).toEqual({ status: "failed", attempts: 10 });
+    expect((await q(`SELECT status, attempts, failures FROM inbox WHERE id = $1`, [inboxId]))[0]).toEqual({ status: "failed", attempts: 12, failures: 10 });
   });
 });

@@ -27,7 +27,7 @@ const tables = async () =>
 describe("migrations from an empty database", () => {
   it("create every table, seed the default pipeline, and are idempotent", async () => {
     expect(await tables()).toEqual([]);
-    expect(await migrate(ds, log)).toEqual(["InitialSchema1764000000000", "SeedDefaultPipeline1764000000001", "OwnNumberLookup1764000000002", "TrackingLeases1764000000003", "TaskClosingCall1764000000004", "TrackingProviderCalls1764000000005", "CallReportColumns1764000000006", "LoginLockout1764000000007", "TaskMissedCallsIndex1764000000008", "OutboundWebhookHealth1764000000009", "ClickToCall1764000000010", "ListenSessions1764000000011", "OwnNumbers1764000000012", "LeanerHotPathIndexes1764000000013", "ScreenPopCards1764000000014", "Retention1764000000015", "TrackingSessionRetention1764000000016"]);
+    expect(await migrate(ds, log)).toEqual(["InitialSchema1764000000000", "SeedDefaultPipeline1764000000001", "OwnNumberLookup1764000000002", "TrackingLeases1764000000003", "TaskClosingCall1764000000004", "TrackingProviderCalls1764000000005", "CallReportColumns1764000000006", "LoginLockout1764000000007", "TaskMissedCallsIndex1764000000008", "OutboundWebhookHealth1764000000009", "ClickToCall1764000000010", "ListenSessions1764000000011", "OwnNumbers1764000000012", "LeanerHotPathIndexes1764000000013", "ScreenPopCards1764000000014", "Retention1764000000015", "TrackingSessionRetention1764000000016", "InboxFailures1764000000017"]);
     expect(await tables()).toEqual(
       expect.arrayContaining(["users", "contacts", "contact_phones", "calls", "call_legs", "call_events", "recordings", "inbox", "outbox", "tasks", "deals", "audit_log", "listen_sessions", "screen_pop_cards"]),
     );

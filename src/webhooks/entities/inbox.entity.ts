@@ -22,8 +22,13 @@ export class InboxItem {
   @Column({ name: "status", type: "text", default: "pending" })
   status: InboxStatus;
 
+  /** Every try: applied, ignored, deferred or failed. Names the try's queue job (`<id>:<attempts>`). */
   @Column({ name: "attempts", type: "integer", default: 0 })
   attempts: number;
+
+  /** The tries that failed: ten park the delivery as `failed`. Deferrals are not failures. */
+  @Column({ name: "failures", type: "integer", default: 0 })
+  failures: number;
 
   @Column({ name: "last_error", type: "text", nullable: true })
   lastError: string | null;
