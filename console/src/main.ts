@@ -10,6 +10,7 @@ import { boardView, onBoardCallUpdate, onBoardPresence, onBoardSnapshot } from "
 import { callbacksView, loadCallbacks } from "./views/callbacks";
 import { contactView, loadContact } from "./views/contact";
 import { contactsView } from "./views/contacts";
+import { deliveriesView, loadDeliveries } from "./views/deliveries";
 import { loginView, setLoginReason } from "./views/login";
 import { availabilitySwitch, loadTasks, onOwnPresence, onTaskAssigned, operatorView } from "./views/operator";
 import { onPopCallUpdate, onScreenPop, popsView } from "./views/pops";
@@ -30,6 +31,7 @@ const PAGES: Page[] = [
   { path: "callbacks", title: "Call-backs & agents", roles: ["supervisor", "admin"], view: callbacksView, load: loadCallbacks },
   { path: "attribution", title: "Attribution", roles: ["marketer", "admin"], view: attributionView, load: loadAttribution },
   { path: "contacts", title: "Contacts", roles: ["agent", "supervisor", "admin"], view: contactsView },
+  { path: "deliveries", title: "Deliveries", roles: ["admin"], view: deliveriesView, load: () => loadDeliveries() },
 ];
 
 /** #/board, #/contacts/<id>… — hash routes, so the service serves one page. */

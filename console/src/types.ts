@@ -108,3 +108,16 @@ export interface Page<T> {
 }
 
 export const DISPOSITIONS = ["interested", "not-interested", "callback-requested", "sale", "wrong-number", "voicemail", "other"] as const;
+
+/** A provider delivery not applied yet (GET /api/inbox/deliveries). */
+export interface Delivery {
+  id: string;
+  source: string;
+  deliveryKey: string;
+  status: "failed" | "deferred" | "pending";
+  attempts: number;
+  failures: number;
+  lastError: string | null;
+  receivedAt: string;
+  availableAt: string;
+}

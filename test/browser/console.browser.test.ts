@@ -13,7 +13,7 @@ import { demoMediaRouter } from "../../src/telephony";
 import { describeInBrowser, launchChromium } from "../support/browser";
 import { as } from "../support/http";
 import { startTestService, TEST_PUBLIC_URL, TEST_TWILIO, type TestService } from "../support/test-service";
-import { drainInbox } from "../support/twilio";
+import { drainInbox, newCall, postSigned, recording, sid, voice } from "../support/twilio";
 import { waitFor } from "../support/wait-for";
 
 const PASSWORD = "correct horse battery";
@@ -259,6 +259,32 @@ describeInBrowser("the console in Chromium", () => {
 
     const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Download CSV" }).click()]);
     expect(download.suggestedFilename()).toMatch(/^attribution-source-.*\.csv$/);
+    await page.close();
+  }, 60_000);
+
+  it("admin: a parked delivery shows with its error and payload, and a retry applies it once its call has come", async () => {
+    const c = newCall("+14155550909");
+    const recSid = sid("RE");
+    await postSigned(svc, recording(c, recSid)).expect(204);
+    const inboxOf = async () => (await svc.container.ds.query(`SELECT id, status FROM inbox WHERE payload->'params'->>'RecordingSid' = $1`, [recSid]))[0];
+    await waitFor(async () => (await inboxOf())?.status === "deferred", { what: "deferred: no such call yet" });
+    const { id } = await inboxOf();
+    // As the processor leaves a recording whose call never came in time.
+    await svc.container.ds.query(`UPDATE inbox SET status = 'failed', attempts = 12, failures = 10, last_error = 'the call never came' WHERE id = $1`, [id]);
+
+    const ada = await user("admin", "Ada Admin");
+    const page = await signInPage(ada.email, "#/deliveries");
+    const row = page.getByTestId("deliveries").locator(`tr[data-delivery-id="${id}"]`);
+    await row.getByText("the call never came").waitFor();
+    expect(await row.locator("td").nth(1).textContent()).toBe("twilio.recording");
+    await row.getByRole("button", { name: "Payload" }).click();
+    await page.locator("pre.payload", { hasText: recSid }).waitFor();
+
+    await postSigned(svc, voice(c)).expect(200); // the call comes after all
+    await row.getByRole("button", { name: "Retry" }).click();
+    await page.getByText("The twilio.recording delivery is queued again.").waitFor();
+    await row.waitFor({ state: "detached" });
+    await waitFor(async () => (await inboxOf())?.status === "done", { what: "the retried recording applied", timeoutMs: 15_000 });
     await page.close();
   }, 60_000);
 
