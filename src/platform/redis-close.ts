@@ -11,3 +11,20 @@ export async function closeRedis(r: Redis, timeoutMs = 2000): Promise<void> {
   clearTimeout(timer);
   r.disconnect();
 }
+
+/**
+ * Keeps the clients made from `r` by duplicate(), for their owner to close. The Socket.IO Redis
+ * Streams adapter makes its own (a stream reader, a subscriber) and stops its reader only once a
+ * blocking read returns, which never happens with Redis down: the read waits for a reconnection,
+ * and the client's reconnection timers kept the process alive after its close.
+ */
+export function keepDuplicates(r: Redis): Redis[] {
+  const made: Redis[] = [];
+  const duplicate = r.duplicate.bind(r);
+  r.duplicate = (override) => {
+    const d = duplicate(override);
+    made.push(d);
+    return d;
+  };
+  return made;
+}

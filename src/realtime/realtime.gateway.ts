@@ -5,7 +5,7 @@ import { Server, type Socket } from "socket.io";
 import { z } from "zod";
 import type { AuthService, CallContextService, Presence, PresenceService } from "../crm";
 import type { Logger } from "../platform/logger";
-import { closeRedis } from "../platform/redis-close";
+import { closeRedis, keepDuplicates } from "../platform/redis-close";
 import type { PopStore } from "./pop-store";
 import { PresenceReconciler } from "./presence-reconciler";
 import { listenRoom, roleRoom, userRoom } from "./rooms";
@@ -74,6 +74,8 @@ export class Realtime {
   private readonly offlineTimers = new Map<string, NodeJS.Timeout>();
   private readonly attached: boolean;
   private closing = false;
+  /** The adapter's own clients (made from `redis`): closed with it, whether Redis answers or not. */
+  private readonly adapterClients: Redis[];
   private readonly reassertTimer: NodeJS.Timeout | undefined;
   /** Repairs presence that connections alone cannot keep right (a process that died). */
   readonly presenceReconciler: PresenceReconciler;
@@ -84,6 +86,7 @@ export class Realtime {
     // write instead of one each; ioredis keeps (p)subscribe out of pipelines by itself.
     this.redis = deps.redisUrl ? new Redis(deps.redisUrl, { maxRetriesPerRequest: null, enableAutoPipelining: true }) : undefined;
     this.redis?.on("error", (err) => deps.log.debug({ err: err.message }, "realtime redis error"));
+    this.adapterClients = this.redis ? keepDuplicates(this.redis) : [];
     const adapter = this.redis
       ? createAdapter(this.redis, {
           // Stream and channels of this installation only: another one on the same Redis (its
@@ -375,6 +378,8 @@ export class Realtime {
       this.io.disconnectSockets(true);
       await Promise.resolve(this.io.of("/").adapter.close());
     }
+    // The adapter is closed (its reader stops after its read): cut that read short.
+    for (const c of this.adapterClients) c.disconnect();
     // Commands in flight (heartbeats, acks) get their replies instead of failing.
     if (this.redis) await closeRedis(this.redis);
   }

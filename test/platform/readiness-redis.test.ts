@@ -1,5 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import net from "node:net";
+import Redis from "ioredis";
 import { startTestService, usesRealServices, type TestService } from "../support/test-service";
 import { newCall, postSigned, voice } from "../support/twilio";
 import { waitFor } from "../support/wait-for";
@@ -29,7 +30,11 @@ suite("readiness when Redis goes away", () => {
   let redis: ChildProcess;
   let svc: TestService;
 
+  // The clients made by duplicating another: the Socket.IO adapter's stream reader and subscriber.
+  let duplicated: jest.SpyInstance<Redis, Parameters<Redis["duplicate"]>>;
+
   beforeAll(async () => {
+    duplicated = jest.spyOn(Redis.prototype, "duplicate");
     port = await freePort();
     redis = startRedis(port);
     await waitFor(() => new Promise<boolean>((r) => net.connect(port, "127.0.0.1").on("connect", function (this: net.Socket) { this.destroy(); r(true); }).on("error", () => r(false))));
@@ -64,4 +69,26 @@ suite("readiness when Redis goes away", () => {
     await waitFor(async () => (await status()) === "done", { timeoutMs: 40_000, what: "inbox row applied after recovery" });
     expect(await svc.container.ds.query(`SELECT count(*)::int AS n FROM calls WHERE provider_call_id = $1`, [c.callSid])).toEqual([{ n: 1 }]);
   }, 90_000);
+
+  // Found running this file alone: the adapter's reader waited for Redis to come back, and its
+  // reconnection timers kept the process alive after the service was closed.
+  it("closes with Redis away, and none of its Redis clients goes on reconnecting", async () => {
+    expect(duplicated).toHaveBeenCalledTimes(2); // the adapter's reader and subscriber
+    redis.kill("SIGKILL");
+    await waitFor(async () => (await svc.http.get("/readyz")).status === 503, { what: "Redis gone" });
+    const closing = svc;
+    svc = undefined as unknown as TestService; // closed here, not again after all
+    await closing.close();
+    // Redis answers on its port again: a client still reconnecting comes within its retry delay
+    // (ioredis: at most 2 s).
+    let connections = 0;
+    const listener = net.createServer((s) => (connections++, s.destroy()));
+    await new Promise<void>((resolve) => listener.listen(port, "127.0.0.1", resolve));
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 3000)); // the absence of a connection is what is measured
+      expect(connections).toBe(0);
+    } finally {
+      await new Promise((resolve) => listener.close(resolve));
+    }
+  }, 30_000);
 });
