@@ -13,7 +13,7 @@ import type { JobQueue } from "./platform/queue/jobs";
 import { realtimeEntities } from "./realtime";
 import { createTelephony, decodeTwilioDelivery, pbxEventSchema, pbxToCallEvents, telephonyEntities, type Telephony, type TwilioDelivery } from "./telephony";
 import { createTracking, TRACKING_PROVIDERS, trackingEntities, type Tracking } from "./tracking";
-import { countPendingInbox, InboxAdminService, InboxProcessor, WebhookIntake, webhooksEntities, type InboxHandler } from "./webhooks";
+import { countFailedInbox, countPendingInbox, InboxAdminService, InboxProcessor, WebhookIntake, webhooksEntities, type InboxHandler } from "./webhooks";
 
 /** Configuration once the runtime has resolved what embedded mode supplies itself. */
 export interface ResolvedConfig extends Config {
@@ -54,7 +54,7 @@ export async function buildContainer(
 ): Promise<Container> {
   const ds = await connectWithRetry(createDataSource(config.databaseUrl, allEntities, { poolSize: config.dbPoolSize, preparedStatements: config.dbPreparedStatements }), log, { attempts: opts.connectAttempts });
   const queue: JobQueue = config.redisUrl ? new BullQueue(config.redisUrl, log, opts.queuePrefix) : new InProcessQueue(log);
-  const metrics = new Metrics({ queueDepth: () => queue.depth(), inboxPending: () => countPendingInbox(ds) });
+  const metrics = new Metrics({ queueDepth: () => queue.depth(), inboxPending: () => countPendingInbox(ds), inboxFailed: () => countFailedInbox(ds) });
   // A merge reaches past the CRM's tables: calls follow the contact, reports count one caller.
   const onContactMerge: ContactMergeHook = async (em, from, into) => {
     await telephony.contactsMerged(em, from, into);

@@ -62,7 +62,7 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  constructor(probes: { queueDepth: () => Promise<number>; inboxPending: () => Promise<number> }) {
+  constructor(probes: { queueDepth: () => Promise<number>; inboxPending: () => Promise<number>; inboxFailed: () => Promise<number> }) {
     collectDefaultMetrics({ register: this.registry });
     new Gauge({
       name: "queue_depth",
@@ -78,6 +78,14 @@ export class Metrics {
       registers: [this.registry],
       async collect() {
         this.set(await probes.inboxPending().catch(() => -1));
+      },
+    });
+    new Gauge({
+      name: "inbox_failed",
+      help: "Webhook deliveries parked as failed after ten failures, until an admin retries them (/api/inbox/deliveries)",
+      registers: [this.registry],
+      async collect() {
+        this.set(await probes.inboxFailed().catch(() => -1));
       },
     });
   }

@@ -1,5 +1,5 @@
 export * from "./entities";
-export { countPendingInbox } from "./inbox.repository";
+export { countFailedInbox, countPendingInbox } from "./inbox.repository";
 export { WebhookIntake } from "./intake.service";
 export { InboxProcessor, type InboxHandler, type InboxOutcome } from "./inbox-processor";
 export { InboxBatcher, MAX_BATCH } from "./inbox-batcher";

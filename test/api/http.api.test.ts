@@ -25,6 +25,12 @@ describe("health and readiness", () => {
     expect(res.text).toMatch(/^inbox_pending 0/m);
     expect(res.text).toContain("# TYPE webhooks_received_total counter");
   });
+
+  it("GET /metrics counts the deliveries parked as failed, for an alert", async () => {
+    expect((await svc.http.get("/metrics").expect(200)).text).toMatch(/^inbox_failed 0$/m);
+    await svc.container.ds.query(`INSERT INTO inbox (source, delivery_key, payload, status, failures) VALUES ('pbx', 'test:metrics:failed', '{}', 'failed', 10)`);
+    expect((await svc.http.get("/metrics").expect(200)).text).toMatch(/^inbox_failed 1$/m);
+  });
 });
 
 describe("error shape", () => {
