@@ -39,12 +39,12 @@ export const storePops = (json: string, claimedFrom?: string) => {
 const SAVE_POPS = prepared("screen_pops.save", `WITH ${storePops("$1")} SELECT id, call_id, user_id FROM saved`);
 /**
  * Every socket that connects asks: found from the calls still ringing (few), then by the pops'
- * key. A pop stored before migration 14 has its card on its own row.
+ * key. Every pop's card is in screen_pop_cards (migration 18 moved the last ones there).
  */
 const REPLAYABLE = prepared(
   "screen_pops.replayable",
-  `SELECT p.id, COALESCE(k.payload, p.payload) AS payload
-   FROM screen_pops p JOIN calls c ON c.id = p.call_id LEFT JOIN screen_pop_cards k ON k.call_id = p.call_id
+  `SELECT p.id, k.payload
+   FROM screen_pops p JOIN calls c ON c.id = p.call_id JOIN screen_pop_cards k ON k.call_id = p.call_id
    WHERE p.user_id = $1 AND p.status <> 'dismissed' AND c.status = 'ringing' ORDER BY p.created_at`,
 );
 /**

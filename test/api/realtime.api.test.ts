@@ -265,25 +265,6 @@ describe("screen-pop", () => {
     await waitFor(async () => (await q(`SELECT status FROM screen_pops WHERE id = $1`, [unacked[0]!.popId]))[0].status === "acked", { what: "acked after replay" });
   });
 
-  it("a pop stored before cards were kept per call (its card on its own row) is still replayed", async () => {
-    const ivan = await svc.signIn("agent", { dialTarget: "client:ivan" });
-    await q(`UPDATE users SET presence = 'available' WHERE id = $1`, [ivan.userId]);
-    await postSigned(svc, voice(newCall("+14155550942"))).expect(200);
-    const popOf = async () => (await q(`SELECT id, call_id FROM screen_pops WHERE user_id = $1`, [ivan.userId]))[0] as { id: string; call_id: string } | undefined;
-    await waitFor(async () => (await popOf()) !== undefined, { what: "ivan's pop stored" });
-    const pop = (await popOf())!;
-    const [{ payload: card }] = await q(`SELECT payload FROM screen_pop_cards WHERE call_id = $1`, [pop.call_id]);
-    // As migration 14 found them: the card on the pop's row, none in screen_pop_cards.
-    await q(`UPDATE screen_pops SET payload = $2 WHERE id = $1`, [pop.id, card]);
-    await q(`DELETE FROM screen_pop_cards WHERE call_id = $1`, [pop.call_id]);
-
-    const s = open(ivan.token);
-    const replayed = collect<ScreenPopMessage>(s, "screen-pop");
-    await connected(s);
-    await waitFor(() => replayed.length === 1, { what: "ivan's pop on connect" });
-    expect(replayed[0]).toEqual({ popId: pop.id, ...card });
-  });
-
   it("a pop for a rung agent with no connection open is not counted as acknowledged until they connect and ack it", async () => {
     const hank = await agent("client:hank");
     // Available with no socket: e.g. within the grace period after their connection dropped.

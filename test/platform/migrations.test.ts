@@ -27,7 +27,7 @@ const tables = async () =>
 describe("migrations from an empty database", () => {
   it("create every table, seed the default pipeline, and are idempotent", async () => {
     expect(await tables()).toEqual([]);
-    expect(await migrate(ds, log)).toEqual(["InitialSchema1764000000000", "SeedDefaultPipeline1764000000001", "OwnNumberLookup1764000000002", "TrackingLeases1764000000003", "TaskClosingCall1764000000004", "TrackingProviderCalls1764000000005", "CallReportColumns1764000000006", "LoginLockout1764000000007", "TaskMissedCallsIndex1764000000008", "OutboundWebhookHealth1764000000009", "ClickToCall1764000000010", "ListenSessions1764000000011", "OwnNumbers1764000000012", "LeanerHotPathIndexes1764000000013", "ScreenPopCards1764000000014", "Retention1764000000015", "TrackingSessionRetention1764000000016", "InboxFailures1764000000017"]);
+    expect(await migrate(ds, log)).toEqual(["InitialSchema1764000000000", "SeedDefaultPipeline1764000000001", "OwnNumberLookup1764000000002", "TrackingLeases1764000000003", "TaskClosingCall1764000000004", "TrackingProviderCalls1764000000005", "CallReportColumns1764000000006", "LoginLockout1764000000007", "TaskMissedCallsIndex1764000000008", "OutboundWebhookHealth1764000000009", "ClickToCall1764000000010", "ListenSessions1764000000011", "OwnNumbers1764000000012", "LeanerHotPathIndexes1764000000013", "ScreenPopCards1764000000014", "Retention1764000000015", "TrackingSessionRetention1764000000016", "InboxFailures1764000000017", "ScreenPopCardsOnly1764000000018"]);
     expect(await tables()).toEqual(
       expect.arrayContaining(["users", "contacts", "contact_phones", "calls", "call_legs", "call_events", "recordings", "inbox", "outbox", "tasks", "deals", "audit_log", "listen_sessions", "screen_pop_cards"]),
     );
@@ -69,6 +69,24 @@ describe("migrations from an empty database", () => {
     // only column changes would mean the two disagree.
     const columnChanges = upQueries.map((q) => q.query).filter((q) => /ALTER TABLE .* (ADD|ALTER|DROP) COLUMN|CREATE TABLE/.test(q));
     expect(columnChanges).toEqual([]);
+  });
+
+  it("migration 18 moves a card left on a pop's row to its call's cards, where the replay reads it", async () => {
+    await ds.undoLastMigration();
+    const [{ id: userId }] = await ds.query(`INSERT INTO users (email, name, role, password_hash) VALUES ('m18@test', 'A', 'agent', 'x') RETURNING id`);
+    const call = async (sid: string) =>
+      (await ds.query(`INSERT INTO calls (provider, provider_call_id, direction, from_raw, to_raw, status, started_at) VALUES ('twilio', $1, 'inbound', '+1', '+2', 'ringing', now()) RETURNING id`, [sid]))[0].id as string;
+    const [old, both] = [await call("CA-m18-old"), await call("CA-m18-both")];
+    // A pop from before migration 14 (its card on its row, none per call), and one whose call also has a card.
+    await ds.query(`INSERT INTO screen_pops (call_id, user_id, status, payload) VALUES ($1, $3, 'sent', '{"card":"old"}'), ($2, $3, 'sent', '{"card":"row"}')`, [old, both, userId]);
+    await ds.query(`INSERT INTO screen_pop_cards (call_id, payload) VALUES ($1, '{"card":"per call"}')`, [both]);
+
+    expect(await migrate(ds, log)).toEqual(["ScreenPopCardsOnly1764000000018"]);
+    expect(await ds.query(`SELECT call_id, payload FROM screen_pop_cards WHERE call_id = ANY($1::uuid[]) ORDER BY payload->>'card'`, [[old, both]])).toEqual([
+      { call_id: old, payload: { card: "old" } },
+      { call_id: both, payload: { card: "per call" } },
+    ]);
+    expect(await ds.query(`SELECT count(*)::int AS n FROM screen_pops WHERE payload IS NOT NULL`)).toEqual([{ n: 0 }]);
   });
 
   it("revert to empty and apply again", async () => {

@@ -18,8 +18,8 @@ export class ScreenPop {
   userId: string;
 
   /**
-   * Only pops stored before migration 14 have their card here; newer ones read it from
-   * `screen_pop_cards`, once per call. Dropped by a later migration.
+   * Neither written nor read: cards are kept once per call in `screen_pop_cards` (migration 14),
+   * and migration 18 moved the last ones there. Dropped by a later release (decision 0005).
    */
   @Column({ name: "payload", type: "jsonb", nullable: true })
   payload: Record<string, unknown> | null;
