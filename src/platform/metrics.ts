@@ -64,28 +64,19 @@ export class Metrics {
 
   constructor(probes: { queueDepth: () => Promise<number>; inboxPending: () => Promise<number>; inboxFailed: () => Promise<number> }) {
     collectDefaultMetrics({ register: this.registry });
+    this.probed("queue_depth", "Jobs waiting, delayed or running", probes.queueDepth);
+    this.probed("inbox_pending", "Verified webhook deliveries not yet applied", probes.inboxPending);
+    this.probed("inbox_failed", "Webhook deliveries parked as failed after ten failures, until an admin retries them (/api/inbox/deliveries)", probes.inboxFailed);
+  }
+
+  /** A gauge read from `probe` at each scrape; -1 when the probe fails (its store is away). */
+  private probed(name: string, help: string, probe: () => Promise<number>): void {
     new Gauge({
-      name: "queue_depth",
-      help: "Jobs waiting, delayed or running",
+      name,
+      help,
       registers: [this.registry],
       async collect() {
-        this.set(await probes.queueDepth().catch(() => -1));
-      },
-    });
-    new Gauge({
-      name: "inbox_pending",
-      help: "Verified webhook deliveries not yet applied",
-      registers: [this.registry],
-      async collect() {
-        this.set(await probes.inboxPending().catch(() => -1));
-      },
-    });
-    new Gauge({
-      name: "inbox_failed",
-      help: "Webhook deliveries parked as failed after ten failures, until an admin retries them (/api/inbox/deliveries)",
-      registers: [this.registry],
-      async collect() {
-        this.set(await probes.inboxFailed().catch(() => -1));
+        this.set(await probe().catch(() => -1));
       },
     });
   }
