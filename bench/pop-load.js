@@ -1,6 +1,8 @@
 // Agents and calls, run as its own process: connects N agent sockets, then sends signed voice
 // webhooks at a fixed rate and times webhook → first screen-pop for each call. Prints JSON.
+// BENCH_POP_TRACE=file appends each call's phase, send time (ms from the first call) and latency.
 const { randomBytes } = require("node:crypto");
+const fs = require("node:fs");
 const { io } = require("socket.io-client");
 const twilio = require("twilio");
 const { cpuMeter } = require("./cpu");
@@ -11,8 +13,14 @@ const agents = Number(agentsArg);
 const rate = Number(rateArg);
 const seconds = Number(secondsArg);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const sent = new Map(); // from → send time
-const latencies = [];
+const sent = new Map(); // from → { t0: send time, phase }
+/** Latencies by phase: the burst's first seconds, and the steady state after them. */
+const latencies = { burst: [], steady: [] };
+/** Seconds of calls at the full rate before the steady state is measured. */
+const BURST_SECONDS = 5;
+const traceFile = process.env.BENCH_POP_TRACE;
+let phase = "warm-up";
+let firstSend;
 
 /**
  * Nearest-rank percentile: the smallest value at or above p% of the samples. (It used to take
@@ -31,9 +39,11 @@ async function main() {
     s.on("screen-pop", (pop, ack) => {
       if (typeof ack === "function") ack({ ok: true });
       const from = pop.call && pop.call.from;
-      const t0 = sent.get(from);
-      if (t0 !== undefined) {
-        latencies.push(performance.now() - t0);
+      const call = sent.get(from);
+      if (call !== undefined) {
+        const ms = performance.now() - call.t0;
+        latencies[call.phase]?.push(ms);
+        if (traceFile) fs.appendFileSync(traceFile, `${call.phase} ${(call.t0 - firstSend).toFixed(1)} ${ms.toFixed(1)}\n`);
         sent.delete(from);
       }
     });
@@ -43,13 +53,18 @@ async function main() {
   let cpuMsPerCall;
   await sleep(1500); // presence settles
   if (rate > 0) {
-    // Warm-up, not counted: a second of calls at 20/s, so a cold process (JIT, first
-    // connections, first plans) is not what the tail measures; both servers get the same.
+    // Warm-up, not counted: a second of calls at 20/s, so that the first calls of a cold
+    // process (JIT, a first connection) are not what the burst measures.
     await sendCalls(20, 1);
     await sleep(1500);
-    latencies.length = 0;
     sent.clear();
-    // The counted calls' CPU (the agents' connecting and the warm-up excluded).
+    // Then the rate, without a pause: its first seconds are a burst from quiet, measured apart
+    // (the pool opens connections, each plans its statements, a backlog forms and drains), and
+    // the steady state after them. Both servers get the same.
+    phase = "burst";
+    await sendCalls(rate, BURST_SECONDS);
+    phase = "steady";
+    // The steady calls' CPU (the agents' connecting, the warm-up and the burst excluded).
     const meter = serverPidArg ? cpuMeter(Number(serverPidArg)) : undefined;
     await sendCalls(rate, seconds);
     await sleep(5000); // late pops count; anything later is lost
@@ -58,7 +73,20 @@ async function main() {
     await sleep(seconds * 1000); // hold the connections while the orchestrator reads memory
   }
   const lost = rate > 0 ? sent.size : 0;
-  process.stdout.write(JSON.stringify({ agents: connected.length, rate, calls: rate * seconds, popped: latencies.length, lost, p50: pct(latencies, 50), p99: pct(latencies, 99), cpuMsPerCall }));
+  const { burst, steady } = latencies;
+  process.stdout.write(
+    JSON.stringify({
+      agents: connected.length,
+      rate,
+      calls: rate * seconds,
+      popped: steady.length,
+      lost,
+      p50: pct(steady, 50),
+      p99: pct(steady, 99),
+      burst: { seconds: rate > 0 ? BURST_SECONDS : 0, calls: rate > 0 ? rate * BURST_SECONDS : 0, popped: burst.length, p50: pct(burst, 50), p99: pct(burst, 99) },
+      cpuMsPerCall,
+    }),
+  );
   for (const s of connected) s.disconnect();
   process.exit(0);
 }
@@ -80,7 +108,8 @@ async function sendCalls(rate, seconds) {
       CallStatus: "ringing",
       Direction: "inbound",
     };
-    sent.set(params.From, performance.now());
+    firstSend ??= performance.now();
+    sent.set(params.From, { t0: performance.now(), phase });
     fetch(`${url}/webhooks/twilio/voice`, {
       method: "POST",
       headers: { "content-type": "application/x-www-form-urlencoded", "x-twilio-signature": twilio.getExpectedTwilioSignature(token, `${publicUrl}/webhooks/twilio/voice`, params) },

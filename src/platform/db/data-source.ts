@@ -21,7 +21,16 @@ export function createDataSource(url: string, entities: EntityList, opts: { pool
     // Fail a query rather than hang a request when PostgreSQL stalls.
     // Hot statements are prepared per connection, unless a pooler in between cannot keep them
     // (PgBouncer in transaction mode before 1.21): DB_PREPARED_STATEMENTS=false.
-    extra: { Client: opts.preparedStatements === false ? Client : PreparingClient, connectionTimeoutMillis: 5000, statement_timeout: 15000, idle_in_transaction_session_timeout: 30000 },
+    // idleTimeoutMillis: with pg's default, a connection idle for 10 s was closed, and a burst of
+    // calls then opened new ones: cold backends that planned every hot statement again (the
+    // first seconds of a burst, docs/performance.md). Kept five minutes, the pool stays warm.
+    extra: {
+      Client: opts.preparedStatements === false ? Client : PreparingClient,
+      idleTimeoutMillis: 300_000,
+      connectionTimeoutMillis: 5000,
+      statement_timeout: 15000,
+      idle_in_transaction_session_timeout: 30000,
+    },
   });
 }
 

@@ -1,0 +1,43 @@
+import "reflect-metadata";
+import type { DataSource } from "typeorm";
+import { allEntities } from "../../src/container";
+import { createDataSource } from "../../src/platform/db/data-source";
+import { createTestDatabase, type TestDatabase } from "../support/test-db";
+
+let db: TestDatabase;
+let ds: DataSource;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  ds = await createDataSource(db.url, allEntities, { poolSize: 1 }).initialize();
+});
+afterAll(async () => {
+  jest.useRealTimers();
+  await ds?.destroy();
+  await db?.drop();
+});
+
+const backend = async (): Promise<number> => (await ds.query(`SELECT pg_backend_pid() AS pid`))[0].pid;
+/** The pg pool under TypeORM: how many connections it holds. */
+const poolSize = () => (ds.driver as unknown as { master: { totalCount: number } }).master.totalCount;
+
+describe("the connection pool", () => {
+  // A burst of calls after a quiet spell used to open new connections: cold backends that
+  // planned every hot statement again (docs/performance.md, 2026-12-03).
+  it("keeps an idle connection past pg's default 10 s, and closes it after five minutes", async () => {
+    const first = await backend();
+    // Fake timers from here: the pool's idle timer is set when the next query gives the connection back.
+    jest.useFakeTimers({ doNotFake: ["nextTick", "setImmediate", "queueMicrotask"] });
+    expect(await backend()).toBe(first);
+    jest.advanceTimersByTime(60_000);
+    expect(poolSize()).toBe(1);
+    expect(await backend()).toBe(first);
+    jest.advanceTimersByTime(300_001);
+    jest.useRealTimers();
+    // The pool ends the idle connection: the next query gets a new backend.
+    const deadline = Date.now() + 5000;
+    while (poolSize() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(poolSize()).toBe(0);
+    expect(await backend()).not.toBe(first);
+  });
+});
