@@ -1,4 +1,5 @@
 import "reflect-metadata";
+import { Socket } from "node:net";
 import type { DataSource } from "typeorm";
 import { allEntities } from "../../src/container";
 import { createDataSource } from "../../src/platform/db/data-source";
@@ -39,5 +40,17 @@ describe("the connection pool", () => {
     while (poolSize() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     expect(poolSize()).toBe(0);
     expect(await backend()).not.toBe(first);
+  });
+
+  it("turns on TCP keepalives for its connections, so that one kept idle is not dropped unseen", async () => {
+    const keepAlive = jest.spyOn(Socket.prototype, "setKeepAlive");
+    const other = await createDataSource(db.url, allEntities, { poolSize: 1 }).initialize();
+    try {
+      await other.query(`SELECT 1`);
+      expect(keepAlive).toHaveBeenCalledWith(true, 60_000);
+    } finally {
+      keepAlive.mockRestore();
+      await other.destroy();
+    }
   });
 });

@@ -27,6 +27,10 @@ export function createDataSource(url: string, entities: EntityList, opts: { pool
     extra: {
       Client: opts.preparedStatements === false ? Client : PreparingClient,
       idleTimeoutMillis: 300_000,
+      // An idle connection kept that long must not be dropped unseen by a NAT or load balancer
+      // in between (AWS's forget after 350 s): TCP keepalives from its first idle minute.
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 60_000,
       connectionTimeoutMillis: 5000,
       statement_timeout: 15000,
       idle_in_transaction_session_timeout: 30000,
