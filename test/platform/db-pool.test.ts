@@ -20,7 +20,7 @@ afterAll(async () => {
 
 const backend = async (): Promise<number> => (await ds.query(`SELECT pg_backend_pid() AS pid`))[0].pid;
 /** The pg pool under TypeORM: how many connections it holds. */
-const poolSize = () => (ds.driver as unknown as { master: { totalCount: number } }).master.totalCount;
+const connectionsHeld = () => (ds.driver as unknown as { master: { totalCount: number } }).master.totalCount;
 
 describe("the connection pool", () => {
   // A burst of calls after a quiet spell used to open new connections: cold backends that
@@ -31,14 +31,14 @@ describe("the connection pool", () => {
     jest.useFakeTimers({ doNotFake: ["nextTick", "setImmediate", "queueMicrotask"] });
     expect(await backend()).toBe(first);
     jest.advanceTimersByTime(60_000);
-    expect(poolSize()).toBe(1);
+    expect(connectionsHeld()).toBe(1);
     expect(await backend()).toBe(first);
     jest.advanceTimersByTime(300_001);
     jest.useRealTimers();
     // The pool ends the idle connection: the next query gets a new backend.
     const deadline = Date.now() + 5000;
-    while (poolSize() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    expect(poolSize()).toBe(0);
+    while (connectionsHeld() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(connectionsHeld()).toBe(0);
     expect(await backend()).not.toBe(first);
   });
 

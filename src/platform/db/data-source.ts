@@ -18,19 +18,19 @@ export function createDataSource(url: string, entities: EntityList, opts: { pool
     migrationsTransactionMode: "each",
     poolSize: opts.poolSize ?? 10,
     applicationName: opts.applicationName ?? "callcenter-crm",
-    // Fail a query rather than hang a request when PostgreSQL stalls.
-    // Hot statements are prepared per connection, unless a pooler in between cannot keep them
-    // (PgBouncer in transaction mode before 1.21): DB_PREPARED_STATEMENTS=false.
-    // idleTimeoutMillis: with pg's default, a connection idle for 10 s was closed, and a burst of
-    // calls then opened new ones: cold backends that planned every hot statement again (the
-    // first seconds of a burst, docs/performance.md). Kept five minutes, the pool stays warm.
     extra: {
+      // Hot statements are prepared per connection, unless a pooler in between cannot keep them
+      // (PgBouncer in transaction mode before 1.21): DB_PREPARED_STATEMENTS=false.
       Client: opts.preparedStatements === false ? Client : PreparingClient,
+      // With pg's default, a connection idle for 10 s was closed, and a burst of calls then
+      // opened new ones: cold backends that planned every hot statement again (the first
+      // seconds of a burst, docs/performance.md). Kept five minutes, the pool stays warm.
       idleTimeoutMillis: 300_000,
       // An idle connection kept that long must not be dropped unseen by a NAT or load balancer
       // in between (AWS's forget after 350 s): TCP keepalives from its first idle minute.
       keepAlive: true,
       keepAliveInitialDelayMillis: 60_000,
+      // Fail a query rather than hang a request when PostgreSQL stalls.
       connectionTimeoutMillis: 5000,
       statement_timeout: 15000,
       idle_in_transaction_session_timeout: 30000,
