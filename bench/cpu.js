@@ -21,20 +21,45 @@ function cpuSeconds(pidOrComm) {
   return ticks / 100;
 }
 
+/** The machine's CPU ticks since boot, all cores: in all, idle (with I/O wait) and stolen by the hypervisor. */
+function machineTicks() {
+  const f = fs.readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = f;
+  return { total: user + nice + system + idle + iowait + irq + softirq + steal, idle: idle + iowait, steal };
+}
+
 /**
- * CPU spent from now until `per(count)` is called, in ms per unit: the server process (`pid`),
- * PostgreSQL (every backend) and Redis.
+ * How busy the whole machine was from now until `share()`, and how much of its time the
+ * hypervisor took (a neighbour's load): a run with steal is slower for reasons outside it.
  */
-function cpuMeter(pid) {
-  const at = () => ({ server: cpuSeconds(pid), postgres: cpuSeconds("postgres"), redis: cpuSeconds("redis-server") });
-  const t0 = at();
+function machineMeter() {
+  const m0 = machineTicks();
   return {
-    per(count) {
-      const t1 = at();
-      const ms = (k) => Math.round(((t1[k] - t0[k]) / Math.max(1, count)) * 1e5) / 1e2;
-      return { server: ms("server"), postgres: ms("postgres"), redis: ms("redis") };
+    share() {
+      const m1 = machineTicks();
+      const pct = (ticks) => Math.round((100 * ticks) / Math.max(1, m1.total - m0.total));
+      const steal = m1.steal - m0.steal;
+      return { busyPct: pct(m1.total - m0.total - (m1.idle - m0.idle) - steal), stealPct: pct(steal) };
     },
   };
 }
 
-module.exports = { cpuSeconds, cpuMeter };
+/**
+ * CPU spent from now until `per(count)` is called, in ms per unit: the server process (`pid`),
+ * PostgreSQL (every backend), Redis, and the process measuring (a load generator shares the
+ * cores with what it loads).
+ */
+function cpuMeter(pid) {
+  const at = () => ({ server: cpuSeconds(pid), postgres: cpuSeconds("postgres"), redis: cpuSeconds("redis-server"), loadGenerator: cpuSeconds(process.pid) });
+  const t0 = at();
+  const machine = machineMeter();
+  return {
+    per(count) {
+      const t1 = at();
+      const ms = (k) => Math.round(((t1[k] - t0[k]) / Math.max(1, count)) * 1e5) / 1e2;
+      return { server: ms("server"), postgres: ms("postgres"), redis: ms("redis"), loadGenerator: ms("loadGenerator"), machine: machine.share() };
+    },
+  };
+}
+
+module.exports = { cpuSeconds, cpuMeter, machineMeter };

@@ -8,7 +8,8 @@ const os = require("node:os");
 const path = require("node:path");
 const { Client } = require("pg");
 const { trackingBench } = require("./tracking");
-const { cpuMeter, cpuSeconds } = require("./cpu");
+const { endRingingCalls } = require("./end-calls");
+const { cpuMeter, cpuSeconds, machineMeter } = require("./cpu");
 const { dropQueueKeys: dropKeys } = require("../scripts/drop-queue-keys");
 
 const root = path.resolve(__dirname, "..");
@@ -194,6 +195,9 @@ async function realtimeBench(results) {
       const service = popLoad(publicUrl, publicUrl, tokensFile, AGENTS, rate, POP_SECONDS, svc.pid);
       const baseline = popLoad(barePublic, barePublic, tokensFile, AGENTS, rate, POP_SECONDS, bare.pid);
       results.pops.push({ rate, service, bare: baseline, p99Ratio: ratio(service.p99, baseline.p99), burstP99Ratio: ratio(service.burst.p99, baseline.burst.p99) });
+      // Every run, and the memory figure after them, starts with no call ringing.
+      const ended = await endRingingCalls({ publicUrl, token: TOKEN, query: (text) => sql(dbUrl(dbName), text) });
+      step(`pops: ${ended} calls ended unanswered`);
     }
 
     step("memory: 1,000 connected agents");
@@ -212,7 +216,8 @@ async function realtimeBench(results) {
     fs.rmSync(tokensFile, { force: true });
   } finally {
     for (const c of children) await stop(c);
-    await sql(PG, `DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch(() => undefined);
+    // BENCH_KEEP_DB=1 keeps the pops run's database, to look at its rows and plans afterwards.
+    if (!process.env.BENCH_KEEP_DB) await sql(PG, `DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch(() => undefined);
     await dropQueueKeys(dbName);
   }
 }
@@ -276,6 +281,7 @@ async function ingestBench(results) {
       const worker = startService("worker.js", { ...env, PORT: String(await freePort()) });
       children.push(worker);
       const cpu0 = { postgres: cpuSeconds("postgres"), redis: cpuSeconds("redis-server") };
+      const machine = machineMeter();
       const t0 = Date.now();
       // Polled on one connection for "anything left", not counted: counting 10,000 pending rows
       // four times a second cost PostgreSQL ~10 ms each time (and a new connection a backend),
@@ -297,6 +303,7 @@ async function ingestBench(results) {
         worker: perEvent(cpuSeconds(worker.pid)),
         postgres: perEvent(cpuSeconds("postgres") - cpu0.postgres),
         redis: perEvent(cpuSeconds("redis-server") - cpu0.redis),
+        machine: machine.share(),
       };
       await stop(worker);
       return { backlog, drainedIn: drainSec, eventsPerSec: backlog / drainSec, leftOver: left, cpuMsPerEvent };
@@ -325,6 +332,7 @@ async function ingestBench(results) {
 
 function printResults(results) {
   const fmt = (n, d = 0) => Number(n).toFixed(d);
+  const machineLine = (c) => (c?.machine ? `${c.machine.busyPct}% / ${c.machine.stealPct}%` : "n/a");
   const cpuLine = (c) => (c ? `${fmt(c.worker ?? c.server, 2)} / ${fmt(c.postgres, 2)} / ${fmt(c.redis, 2)}` : "n/a");
   const rows = [];
   if (results.service) {
@@ -333,18 +341,22 @@ function printResults(results) {
       ["  ack latency p50 / p99 (ms)", `${results.service.p50} / ${results.service.p99}`],
       ["  non-2xx / errors", `${results.service.non2xx} / ${results.service.errors}`],
       ["  CPU ms per ack: web / PostgreSQL / Redis (load generator)", `${cpuLine(results.service.cpuMsPerRequest)} (${fmt(results.service.cpuMsPerRequest.loadGenerator, 2)})`],
+      ["  machine meanwhile: busy / stolen by the hypervisor", machineLine(results.service.cpuMsPerRequest)],
       ["bare express + signature check / s", fmt(results.bare.rps)],
       ["  latency p50 / p99 (ms)", `${results.bare.p50} / ${results.bare.p99}`],
       ["  CPU ms per request: server (load generator)", `${fmt(results.bare.cpuMsPerRequest.server, 2)} (${fmt(results.bare.cpuMsPerRequest.loadGenerator, 2)})`],
+      ["  machine meanwhile: busy / stolen by the hypervisor", machineLine(results.bare.cpuMsPerRequest)],
       ["service / bare ratio", fmt(results.ackRatio, 2)],
       [`queue, new calls from new numbers: backlog of ${results.queue.backlog} applied in (s)`, fmt(results.queue.drainedIn, 1)],
       ["  events applied / s (one worker)", fmt(results.queue.eventsPerSec)],
       ["  CPU ms per event: worker / PostgreSQL / Redis", cpuLine(results.queue.cpuMsPerEvent)],
+      ["  machine meanwhile: busy / stolen by the hypervisor", machineLine(results.queue.cpuMsPerEvent)],
       ["  rows: calls / contacts / tasks", `${results.applied.calls} / ${results.applied.contacts} / ${results.applied.tasks}`],
       [`queue, whole answered calls (8 events each): backlog of ${results.queueCalls.backlog} applied in (s)`, fmt(results.queueCalls.drainedIn, 1)],
       ["  events applied / s (one worker)", fmt(results.queueCalls.eventsPerSec)],
       ["  calls / s", fmt(results.queueCalls.eventsPerSec / 8)],
       ["  CPU ms per event: worker / PostgreSQL / Redis", cpuLine(results.queueCalls.cpuMsPerEvent)],
+      ["  machine meanwhile: busy / stolen by the hypervisor", machineLine(results.queueCalls.cpuMsPerEvent)],
       [
         "  rows added: calls / answered / recordings",
         `${results.appliedCalls.calls - results.applied.calls} / ${results.appliedCalls.answered - results.applied.answered} / ${results.appliedCalls.recordings - results.applied.recordings}`,
@@ -357,9 +369,11 @@ function printResults(results) {
         [`webhook → pop at ${p.rate} calls/s, ${p.service.agents} agents (${results.popTopology}), steady: p50 / p99 (ms)`, `${p.service.p50} / ${p.service.p99}`],
         [`  its first ${p.service.burst.seconds} s, coming from 20 calls/s: p50 / p99 (ms)`, `${p.service.burst.p50} / ${p.service.burst.p99}`],
         [`  popped / lost of ${p.service.burst.calls + p.service.calls} calls`, `${p.service.burst.popped + p.service.popped} / ${p.service.lost}`],
-        ["  CPU ms per call (steady): service / PostgreSQL / Redis", cpuLine(p.service.cpuMsPerCall)],
+        ["  CPU ms per call (steady): service / PostgreSQL / Redis (load generator)", `${cpuLine(p.service.cpuMsPerCall)} (${fmt(p.service.cpuMsPerCall?.loadGenerator, 2)})`],
+        ["  machine meanwhile: busy / stolen by the hypervisor", machineLine(p.service.cpuMsPerCall)],
         [`  bare express + socket.io, steady: p50 / p99 (ms); burst p99; lost`, `${p.bare.p50} / ${p.bare.p99}; ${p.bare.burst.p99}; ${p.bare.lost}`],
-        ["  bare: CPU ms per call, server", p.bare.cpuMsPerCall ? fmt(p.bare.cpuMsPerCall.server, 2) : "n/a"],
+        ["  bare: CPU ms per call, server (load generator)", p.bare.cpuMsPerCall ? `${fmt(p.bare.cpuMsPerCall.server, 2)} (${fmt(p.bare.cpuMsPerCall.loadGenerator, 2)})` : "n/a"],
+        ["  bare: machine meanwhile, busy / stolen", machineLine(p.bare.cpuMsPerCall)],
         ["  p99 ratio service / bare: steady, burst", `${p.p99Ratio === null ? "n/a" : fmt(p.p99Ratio, 1)}, ${p.burstP99Ratio === null ? "n/a" : fmt(p.burstP99Ratio, 1)}`],
       ]),
       ["memory: RSS idle (MB)", String(results.memory.idleRssMb)],
