@@ -5,7 +5,7 @@ const { randomBytes } = require("node:crypto");
 const fs = require("node:fs");
 const { io } = require("socket.io-client");
 const twilio = require("twilio");
-const { cpuMeter } = require("./cpu");
+const { cpuMeter, machineMeter } = require("./cpu");
 
 const [url, token, publicUrl, tokensFile, agentsArg, rateArg, secondsArg, serverPidArg] = process.argv.slice(2);
 const tokens = require(tokensFile);
@@ -64,11 +64,14 @@ async function main() {
     phase = "burst";
     await sendCalls(rate, BURST_SECONDS);
     phase = "steady";
-    // The steady calls' CPU (the agents' connecting, the warm-up and the burst excluded).
+    // The steady calls' CPU (the agents' connecting, the warm-up and the burst excluded), with
+    // the late pops' work; the machine's share while the calls came.
     const meter = serverPidArg ? cpuMeter(Number(serverPidArg)) : undefined;
+    const machine = machineMeter();
     await sendCalls(rate, seconds);
+    const whileSending = machine.share();
     await sleep(5000); // late pops count; anything later is lost
-    cpuMsPerCall = meter?.per(rate * seconds);
+    cpuMsPerCall = meter && { ...meter.per(rate * seconds), machine: whileSending };
   } else {
     await sleep(seconds * 1000); // hold the connections while the orchestrator reads memory
   }
