@@ -332,31 +332,35 @@ async function ingestBench(results) {
 
 function printResults(results) {
   const fmt = (n, d = 0) => Number(n).toFixed(d);
-  const machineLine = (c) => (c?.machine ? `${c.machine.busyPct}% / ${c.machine.stealPct}%` : "n/a");
   const cpuLine = (c) => (c ? `${fmt(c.worker ?? c.server, 2)} / ${fmt(c.postgres, 2)} / ${fmt(c.redis, 2)}` : "n/a");
+  /** A CPU figure, then the load generator's in parentheses. */
+  const withLoadGenerator = (text, c) => `${text} (${fmt(c?.loadGenerator, 2)})`;
+  /** The row under a measured window: how busy the machine was, and how much the hypervisor took. */
+  const machineRow = (c, label = "  machine meanwhile: busy / stolen by the hypervisor") => [label, c?.machine ? `${c.machine.busyPct}% / ${c.machine.stealPct}%` : "n/a"];
+  const ratioText = (r) => (r === null ? "n/a" : fmt(r, 1));
   const rows = [];
   if (results.service) {
     rows.push(
       ["signed Twilio callbacks acked / s (service, web role)", fmt(results.service.rps)],
       ["  ack latency p50 / p99 (ms)", `${results.service.p50} / ${results.service.p99}`],
       ["  non-2xx / errors", `${results.service.non2xx} / ${results.service.errors}`],
-      ["  CPU ms per ack: web / PostgreSQL / Redis (load generator)", `${cpuLine(results.service.cpuMsPerRequest)} (${fmt(results.service.cpuMsPerRequest.loadGenerator, 2)})`],
-      ["  machine meanwhile: busy / stolen by the hypervisor", machineLine(results.service.cpuMsPerRequest)],
+      ["  CPU ms per ack: web / PostgreSQL / Redis (load generator)", withLoadGenerator(cpuLine(results.service.cpuMsPerRequest), results.service.cpuMsPerRequest)],
+      machineRow(results.service.cpuMsPerRequest),
       ["bare express + signature check / s", fmt(results.bare.rps)],
       ["  latency p50 / p99 (ms)", `${results.bare.p50} / ${results.bare.p99}`],
-      ["  CPU ms per request: server (load generator)", `${fmt(results.bare.cpuMsPerRequest.server, 2)} (${fmt(results.bare.cpuMsPerRequest.loadGenerator, 2)})`],
-      ["  machine meanwhile: busy / stolen by the hypervisor", machineLine(results.bare.cpuMsPerRequest)],
+      ["  CPU ms per request: server (load generator)", withLoadGenerator(fmt(results.bare.cpuMsPerRequest.server, 2), results.bare.cpuMsPerRequest)],
+      machineRow(results.bare.cpuMsPerRequest),
       ["service / bare ratio", fmt(results.ackRatio, 2)],
       [`queue, new calls from new numbers: backlog of ${results.queue.backlog} applied in (s)`, fmt(results.queue.drainedIn, 1)],
       ["  events applied / s (one worker)", fmt(results.queue.eventsPerSec)],
       ["  CPU ms per event: worker / PostgreSQL / Redis", cpuLine(results.queue.cpuMsPerEvent)],
-      ["  machine meanwhile: busy / stolen by the hypervisor", machineLine(results.queue.cpuMsPerEvent)],
+      machineRow(results.queue.cpuMsPerEvent),
       ["  rows: calls / contacts / tasks", `${results.applied.calls} / ${results.applied.contacts} / ${results.applied.tasks}`],
       [`queue, whole answered calls (8 events each): backlog of ${results.queueCalls.backlog} applied in (s)`, fmt(results.queueCalls.drainedIn, 1)],
       ["  events applied / s (one worker)", fmt(results.queueCalls.eventsPerSec)],
       ["  calls / s", fmt(results.queueCalls.eventsPerSec / 8)],
       ["  CPU ms per event: worker / PostgreSQL / Redis", cpuLine(results.queueCalls.cpuMsPerEvent)],
-      ["  machine meanwhile: busy / stolen by the hypervisor", machineLine(results.queueCalls.cpuMsPerEvent)],
+      machineRow(results.queueCalls.cpuMsPerEvent),
       [
         "  rows added: calls / answered / recordings",
         `${results.appliedCalls.calls - results.applied.calls} / ${results.appliedCalls.answered - results.applied.answered} / ${results.appliedCalls.recordings - results.applied.recordings}`,
@@ -369,12 +373,12 @@ function printResults(results) {
         [`webhook → pop at ${p.rate} calls/s, ${p.service.agents} agents (${results.popTopology}), steady: p50 / p99 (ms)`, `${p.service.p50} / ${p.service.p99}`],
         [`  its first ${p.service.burst.seconds} s, coming from 20 calls/s: p50 / p99 (ms)`, `${p.service.burst.p50} / ${p.service.burst.p99}`],
         [`  popped / lost of ${p.service.burst.calls + p.service.calls} calls`, `${p.service.burst.popped + p.service.popped} / ${p.service.lost}`],
-        ["  CPU ms per call (steady): service / PostgreSQL / Redis (load generator)", `${cpuLine(p.service.cpuMsPerCall)} (${fmt(p.service.cpuMsPerCall?.loadGenerator, 2)})`],
-        ["  machine while the calls came: busy / stolen by the hypervisor", machineLine(p.service.cpuMsPerCall)],
+        ["  CPU ms per call (steady): service / PostgreSQL / Redis (load generator)", withLoadGenerator(cpuLine(p.service.cpuMsPerCall), p.service.cpuMsPerCall)],
+        machineRow(p.service.cpuMsPerCall, "  machine while the calls came: busy / stolen by the hypervisor"),
         [`  bare express + socket.io, steady: p50 / p99 (ms); burst p99; lost`, `${p.bare.p50} / ${p.bare.p99}; ${p.bare.burst.p99}; ${p.bare.lost}`],
-        ["  bare: CPU ms per call, server (load generator)", p.bare.cpuMsPerCall ? `${fmt(p.bare.cpuMsPerCall.server, 2)} (${fmt(p.bare.cpuMsPerCall.loadGenerator, 2)})` : "n/a"],
-        ["  bare: machine while the calls came, busy / stolen", machineLine(p.bare.cpuMsPerCall)],
-        ["  p99 ratio service / bare: steady, burst", `${p.p99Ratio === null ? "n/a" : fmt(p.p99Ratio, 1)}, ${p.burstP99Ratio === null ? "n/a" : fmt(p.burstP99Ratio, 1)}`],
+        ["  bare: CPU ms per call, server (load generator)", p.bare.cpuMsPerCall ? withLoadGenerator(fmt(p.bare.cpuMsPerCall.server, 2), p.bare.cpuMsPerCall) : "n/a"],
+        machineRow(p.bare.cpuMsPerCall, "  bare: machine while the calls came, busy / stolen"),
+        ["  p99 ratio service / bare: steady, burst", `${ratioText(p.p99Ratio)}, ${ratioText(p.burstP99Ratio)}`],
       ]),
       ["memory: RSS idle (MB)", String(results.memory.idleRssMb)],
       [`memory: RSS with ${results.memory.agentsConnected} agents connected (MB)`, String(results.memory.rssWith1000AgentsMb)],

@@ -4,6 +4,7 @@ import type { DataSource } from "typeorm";
 import { allEntities } from "../../src/container";
 import { createDataSource } from "../../src/platform/db/data-source";
 import { createTestDatabase, type TestDatabase } from "../support/test-db";
+import { waitFor } from "../support/wait-for";
 
 let db: TestDatabase;
 let ds: DataSource;
@@ -36,8 +37,7 @@ describe("the connection pool", () => {
     jest.advanceTimersByTime(300_001);
     jest.useRealTimers();
     // The pool ends the idle connection: the next query gets a new backend.
-    const deadline = Date.now() + 5000;
-    while (connectionsHeld() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await waitFor(() => connectionsHeld() === 0, { timeoutMs: 5000, what: "the idle connection closed" });
     expect(connectionsHeld()).toBe(0);
     expect(await backend()).not.toBe(first);
   });
