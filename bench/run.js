@@ -8,6 +8,7 @@ const os = require("node:os");
 const path = require("node:path");
 const { Client } = require("pg");
 const { trackingBench } = require("./tracking");
+const { generateHistory } = require("./history");
 const { endRingingCalls } = require("./end-calls");
 const { cpuMeter, cpuSeconds, machineMeter } = require("./cpu");
 const { dropQueueKeys: dropKeys } = require("../scripts/drop-queue-keys");
@@ -140,6 +141,7 @@ async function realtimeBench(results) {
   // 100 (one stall of the shared machine was the whole figure).
   const POP_SECONDS = Number(process.env.BENCH_POP_SECONDS || 15);
   const POP_TOPOLOGY = process.env.BENCH_POP_TOPOLOGY || "all";
+  const POP_HISTORY = Number(process.env.BENCH_POP_HISTORY ?? 100_000);
   const dbName = `crm_bench_rt_${Date.now().toString(36)}`;
   await sql(PG, `CREATE DATABASE ${dbName}`);
   const secret = "bench-secret-bench-secret-bench-secret-1234";
@@ -177,6 +179,10 @@ async function realtimeBench(results) {
        FROM generate_series(0, 999) AS i RETURNING id`,
       [AGENTS],
     );
+    if (POP_HISTORY > 0) {
+      step(`pops: generating ${POP_HISTORY} earlier calls`);
+      await generateHistory(sql, dbUrl(dbName), POP_HISTORY);
+    }
     const key = new TextEncoder().encode(secret);
     const tokens = [];
     for (const r of rows) {

@@ -8,8 +8,11 @@ const SESSION_SECONDS = Number(process.env.BENCH_SESSION_SECONDS || 5);
 const POOL_SIZE = 2000;
 const BENCH_SECRET = "bench-secret-bench-secret-bench-secret-1234";
 
-/** Calls, contacts, attributions and deals shaped like a busy account: 8 sources, 40 campaigns, 500 keywords. */
-async function generate(sql, url, calls) {
+/**
+ * Calls, contacts, attributions and deals shaped like a busy account: 8 sources, 40 campaigns,
+ * 500 keywords. `analyze: false` leaves the statistics to the caller (history.js adds rows).
+ */
+async function generate(sql, url, calls, { analyze = true } = {}) {
   const contacts = Math.max(1000, Math.floor(calls / 10));
   await sql(url, `INSERT INTO contacts (name) SELECT 'Caller ' || i FROM generate_series(1, $1) AS i`, [contacts]);
   await sql(
@@ -41,7 +44,7 @@ async function generate(sql, url, calls) {
     env: { ...process.env, DATABASE_URL: url, JWT_SECRET: BENCH_SECRET, LOG_LEVEL: "warn" },
     stdio: ["ignore", "ignore", "inherit"],
   });
-  await sql(url, `ANALYZE`);
+  if (analyze) await sql(url, `ANALYZE`);
 }
 
 async function timeRequest(url, token, times = 5) {
