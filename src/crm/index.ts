@@ -12,7 +12,7 @@ export type { CallBackTasksService } from "./tasks/call-back-tasks.service";
 export { userByDialTargetSql, type AgentsService, type DialableAgent } from "./agents/agents.service";
 export * from "./entities";
 export type { PresenceService } from "./presence/presence.service";
-export { screenPopCardsSql, screenPopContents, type CallContextService, type ScreenPopCardRow, type ScreenPopContent } from "./screen-pop/call-context.service";
+export { screenPopCardsSql, type CallContextService, type ScreenPopContent } from "./screen-pop/call-context.service";
 export type { AuthService } from "./auth/auth.service";
 export { apiSchemas as crmApiSchemas } from "./api-schemas";
 export type { ContactMergeHook } from "./contacts/contact-edits.service";

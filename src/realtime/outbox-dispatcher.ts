@@ -1,9 +1,9 @@
 import type { DataSource, EntityManager } from "typeorm";
-import { screenPopCardsSql, screenPopContents, type CallContextService, type ScreenPopCardRow, type ScreenPopContent } from "../crm";
+import { screenPopCardsSql, type CallContextService, type ScreenPopContent } from "../crm";
 import { COMMIT_WITHOUT_FLUSH_WAIT } from "../platform/db/async-commit";
 import { prepared } from "../platform/db/prepared";
 import type { OutboxTopics } from "../platform/outbox";
-import { popIdsOf, popKey, popsInput, storePops, type PopStore } from "./pop-store";
+import { popIdsOf, popKey, storePops, type PopStore } from "./pop-store";
 import type { PopDelivery, TaskMessage } from "./realtime-events";
 import type { Realtime } from "./realtime.gateway";
 import { roleRoom, userRoom } from "./rooms";
@@ -28,37 +28,54 @@ const CLAIM_AND_MARK_DONE = prepared(
 );
 
 /**
- * The oldest pending rows, read without a lock (see dispatchWithoutTransaction), then the cards
- * of their ringing calls as JSON, in one statement: the rows have no card, the cards no id.
+ * A row whose push needs nothing read but its call's card: a pop, or a ringing call's board
+ * update (`dismisses` below, in SQL). A dismissal reads the agents it popped for, a task is read.
  */
-const PEEK_WITH_CARDS = prepared(
-  "outbox.peek+cards",
-  `WITH pending AS (SELECT id, topic, payload FROM outbox WHERE status = 'pending' AND available_at <= now() ORDER BY id LIMIT ${BATCH}),
-   cards AS (${screenPopCardsSql(`SELECT (payload->>'callId')::uuid FROM pending WHERE topic = 'screen-pop'`)})
-   SELECT id::text, topic, payload, NULL::json AS card FROM pending
-   UNION ALL SELECT NULL, NULL, NULL, to_json(cards) FROM cards`,
-);
+const NEEDS_ONLY_ITS_CARD = `(topic = 'screen-pop' OR (topic = 'call.update' AND payload->>'status' = 'ringing' AND payload->>'answeredBy' IS NULL))`;
 
 /**
- * Claims the rows still pending among `$1` and stores the pops (`$2`, from popsInput) of the
- * screen-pop rows it claimed, in one statement: atomic without a transaction. Rows another
- * dispatcher claimed first are left to it, pops and all. Answers the claimed rows, then the pops
- * (those with a `call_id`). Committed without waiting for the flush, like CLAIM_AND_MARK_DONE.
+ * The way of ringing calls, in one statement and no transaction (atomic all the same): reads the
+ * oldest pending rows, claims those that need only their call's card (still pending: a row
+ * another dispatcher claimed first is left to it), builds the cards of the calls they pop for,
+ * stores the pops of those still ringing, and answers all of it: the claimed rows (`row`), the
+ * cards (`card`), the pops stored (`pop`), and `more` when rows of other kinds were among the
+ * pending (the batch path takes those). The pending rows are read without a lock, in one scan (a
+ * version that locked them first and looked for other kinds in a second scan cost PostgreSQL
+ * more than the round trip it saved). Committed without waiting for the flush, like CLAIM_AND_MARK_DONE.
  */
-const CLAIM_AND_SAVE_POPS = prepared(
-  "outbox.claim+screen_pops.save",
-  `WITH claimed AS (
+const CLAIM_RINGING = prepared(
+  "outbox.claim-ringing+cards+screen_pops.save",
+  `WITH pending AS (
+     SELECT id, ${NEEDS_ONLY_ITS_CARD} AS ringing FROM outbox WHERE status = 'pending' AND available_at <= now() ORDER BY id LIMIT ${BATCH}),
+   claimed AS (
      UPDATE outbox SET status = 'done', attempts = attempts + 1, processed_at = now()
-     WHERE id = ANY($1::bigint[]) AND status = 'pending' AND ${COMMIT_WITHOUT_FLUSH_WAIT} RETURNING id, topic, payload),
-   ${storePops("$2", "claimed")}
-   SELECT id::text, topic, payload, NULL::uuid AS call_id, NULL::uuid AS user_id FROM claimed
-   UNION ALL SELECT id::text, NULL, NULL, call_id, user_id FROM saved`,
+     WHERE id = ANY(ARRAY(SELECT id FROM pending WHERE ringing)) AND status = 'pending' AND ${COMMIT_WITHOUT_FLUSH_WAIT}
+     RETURNING id, topic, payload),
+   cards AS (${screenPopCardsSql(`SELECT (payload->>'callId')::uuid FROM claimed WHERE topic = 'screen-pop'`)}),
+   ${storePops(`SELECT k.id::text AS c, k.content AS p,
+       (SELECT jsonb_agg(DISTINCT u) FROM claimed o CROSS JOIN LATERAL jsonb_array_elements_text(o.payload->'userIds') AS u
+        WHERE o.topic = 'screen-pop' AND o.payload->>'callId' = k.id::text) AS u
+     FROM cards k WHERE k.status = 'ringing'`)}
+   SELECT 'row' AS kind, id::text AS id, topic, payload, NULL::uuid AS call_id, NULL::uuid AS user_id FROM claimed
+   UNION ALL SELECT 'card', id::text, NULL, content, NULL, NULL FROM cards WHERE status = 'ringing'
+   UNION ALL SELECT 'pop', id::text, NULL, NULL, call_id, user_id FROM saved
+   UNION ALL SELECT 'more', NULL, NULL, NULL, NULL, NULL WHERE EXISTS (SELECT 1 FROM pending WHERE ringing IS NOT TRUE)`,
 );
 
 interface OutboxRow {
   id: string;
   topic: keyof OutboxTopics;
   payload: OutboxTopics[keyof OutboxTopics];
+}
+
+/** CLAIM_RINGING's rows, told apart by `kind`. */
+interface RingingResult {
+  kind: "row" | "card" | "pop" | "more";
+  id: string | null;
+  topic: OutboxRow["topic"] | null;
+  payload: OutboxRow["payload"] | ScreenPopContent | null;
+  call_id: string | null;
+  user_id: string | null;
 }
 
 type Emit = () => void;
@@ -84,16 +101,17 @@ export class OutboxDispatcher {
    * Dispatches until nothing is pending. Returns how many rows it handled, and how many batches
    * failed and were replayed row by row (a bad row, or a bug: counted so that it shows).
    * `ringing`: a ringing call was applied since the last drain, so its rows are probably what is
-   * pending, and the way without a transaction is tried first (elsewhere its read of the pending
-   * rows would mostly be wasted: a call's end dismisses pops, a miss assigns a task).
+   * pending, and the one-statement way is taken first (elsewhere it would mostly find nothing:
+   * a call's end dismisses pops, a miss assigns a task); the batch path then takes what is left.
    */
   async drain(opts: { ringing?: boolean } = {}): Promise<{ handled: number; replayed: number }> {
     let handled = 0;
     let replayed = 0;
+    let ringing = opts.ringing === true;
     for (;;) {
-      let n: Dispatched;
+      let n: Dispatched & { more?: boolean };
       try {
-        n = (opts.ringing ? await this.dispatchWithoutTransaction() : undefined) ?? (await this.ds.transaction((em) => this.dispatchBatch(em)));
+        n = ringing ? await this.dispatchRinging() : await this.ds.transaction((em) => this.dispatchBatch(em));
       } catch {
         // Rolled back, rows pending again: row by row, so a bad row cannot hold the others back.
         replayed++;
@@ -102,31 +120,27 @@ export class OutboxDispatcher {
       // Emit once the pops are committed, so an ack always finds its row.
       for (const emit of n.emits) emit();
       handled += n.count;
-      if (n.count < BATCH) return { handled, replayed };
+      if (n.count >= BATCH) continue;
+      if (!n.more) return { handled, replayed };
+      ringing = false;
     }
   }
 
   /**
-   * The common case, ringing calls (their pops and the board's updates), in two round trips and
-   * no transaction, where the batch path takes five: the pending rows are read with their calls'
-   * cards, then one statement claims the rows still pending and stores the pops of those it
-   * claimed. A pop waits for these. Undefined when a row needs more (a dismissal reads the
-   * agents it popped for, a task is read): the batch path takes those.
+   * The common case, ringing calls (their pops and the board's updates), in one round trip where
+   * the batch path takes five (CLAIM_RINGING). A pop waits for it. Rows of other kinds are left
+   * pending (`more`): a call's rows keep their order, as its dismissal and task come after its pop.
    */
-  private async dispatchWithoutTransaction(): Promise<Dispatched | undefined> {
-    const read: Array<OutboxRow & { card: ScreenPopCardRow | null }> = await this.ds.query(PEEK_WITH_CARDS, []);
-    const pending = byId(read.flatMap(({ id, topic, payload, card }) => (card ? [] : [{ id, topic, payload }])));
-    if (pending.length === 0) return { count: 0, emits: [] };
-    if (!pending.every(needsNothingRead)) return undefined;
-    const contents = screenPopContents(read.flatMap((r) => (r.card ? [r.card] : [])));
-    const live = livePops(pending, contents);
-    const rows: Array<OutboxRow & { call_id: string | null; user_id: string | null }> = await this.ds.query(CLAIM_AND_SAVE_POPS, [
-      pending.map((r) => r.id),
-      popsInput(live) ?? "[]",
-    ]);
-    const claimed = byId(rows.filter((r) => r.call_id === null).map(({ id, topic, payload }) => ({ id, topic, payload })));
-    const popIds = popIdsOf(rows.flatMap((r) => (r.call_id && r.user_id ? [{ id: r.id, call_id: r.call_id, user_id: r.user_id }] : [])));
-    return { count: claimed.length, emits: this.emitsOf(claimed, contents, popIds, new Map(), new Map()) };
+  private async dispatchRinging(): Promise<Dispatched & { more: boolean }> {
+    const rows: RingingResult[] = await this.ds.query(CLAIM_RINGING, []);
+    const claimed = byId(rows.filter((r) => r.kind === "row").map((r) => ({ id: r.id!, topic: r.topic!, payload: r.payload as OutboxRow["payload"] })));
+    const contents = new Map(rows.filter((r) => r.kind === "card").map((r) => [r.id!, r.payload as ScreenPopContent]));
+    const popIds = popIdsOf(rows.flatMap((r) => (r.kind === "pop" ? [{ id: r.id!, call_id: r.call_id!, user_id: r.user_id! }] : [])));
+    return {
+      count: claimed.length,
+      emits: this.emitsOf(claimed, contents, popIds, new Map(), new Map()),
+      more: rows.some((r) => r.kind === "more"),
+    };
   }
 
   /** The batch path: rows claimed and marked done in one statement, handled in a few more, in a transaction. */
@@ -286,9 +300,6 @@ const payloads = <T extends keyof OutboxTopics>(rows: OutboxRow[], topic: T) =>
 
 /** A call answered or over no longer pops for anyone. */
 const dismisses = (u: OutboxTopics["call.update"]) => u.status !== "ringing" || u.answeredBy !== null;
-
-/** A ringing call's rows: its pops are built from its card alone, its board update from the row. */
-const needsNothingRead = (r: OutboxRow) => r.topic === "screen-pop" || (r.topic === "call.update" && !dismisses(r.payload as OutboxTopics["call.update"]));
 
 /** RETURNING keeps no order: the rows' order is the order of their pushes. */
 const byId = <R extends { id: string }>(rows: R[]) => rows.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));

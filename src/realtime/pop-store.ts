@@ -8,35 +8,34 @@ import { returningRows, uuidsOfJsonArray } from "../platform/db/sql";
 const ACK_FLUSH_MS = 20;
 
 /**
- * The CTEs that store a batch's pops, fed one JSON document (`json`, from popsInput): each call's
- * card once, in `screen_pop_cards` (the latest card built wins), and one narrow `screen_pops` row
- * per (call, agent), answered by `saved` (id, call_id, user_id). Only calls still ringing as the
- * statement runs get pops: a call answered since its card was read pops for no one (its
- * dismissal, dispatched by then or soon, found no pops to dismiss). Ten agents used to mean ten
- * copies of the card, written again by each ack (migration 14). Rows go in key order, so two
- * batches never deadlock. `claimedFrom` names a CTE of claimed outbox rows: only the calls and
- * agents of its `screen-pop` rows are stored.
+ * The CTEs that store a batch's pops: each call's card once, in `screen_pop_cards` (the latest
+ * card built wins), and one narrow `screen_pops` row per (call, agent), answered by `saved` (id,
+ * call_id, user_id). `input` is a query answering one row per call: `c` its id as text, `u` its
+ * agents' ids as a JSON array, `p` its card. Only calls still ringing as the statement runs get
+ * pops: a call answered since its card was read pops for no one (its dismissal, dispatched by
+ * then or soon, found no pops to dismiss). Ten agents used to mean ten copies of the card,
+ * written again by each ack (migration 14). Rows go in key order, so two batches never deadlock.
+ * The calls are looked up by key, then their status checked (MATERIALIZED keeps the two apart):
+ * with the status in the lookup, the planner, told by its statistics that few calls ring,
+ * scanned every ringing call (`calls_live_idx`) for each batch, thousands in the bench's runs.
  */
-export const storePops = (json: string, claimedFrom?: string) => {
-  /** Only the calls (and, `ofAgent`, the agents) that a claimed row names. */
-  const claimed = (ofAgent?: string) =>
-    claimedFrom
-      ? `WHERE EXISTS (SELECT 1 FROM ${claimedFrom} o WHERE o.topic = 'screen-pop' AND o.payload->>'callId' = i.c${ofAgent ? ` AND o.payload->'userIds' ? ${ofAgent}` : ""})`
-      : "";
-  return `pop_all AS (SELECT e->>'c' AS c, e->'u' AS u, e->'p' AS p FROM jsonb_array_elements(${json}::jsonb) AS e),
-   pop_ringing AS (SELECT id FROM calls WHERE id = ANY(ARRAY(SELECT c::uuid FROM pop_all)) AND status = 'ringing'),
+export const storePops = (input: string) => `pop_all AS (${input}),
+   pop_calls AS MATERIALIZED (SELECT id, status FROM calls WHERE id = ANY(ARRAY(SELECT c::uuid FROM pop_all))),
+   pop_ringing AS (SELECT id FROM pop_calls WHERE status = 'ringing'),
    pop_input AS (SELECT * FROM pop_all WHERE c::uuid = ANY(ARRAY(SELECT id FROM pop_ringing))),
    pop_cards AS (
-     INSERT INTO screen_pop_cards (call_id, payload) SELECT i.c::uuid, i.p FROM pop_input i ${claimed()} ORDER BY 1
+     INSERT INTO screen_pop_cards (call_id, payload) SELECT i.c::uuid, i.p FROM pop_input i ORDER BY 1
      ON CONFLICT (call_id) DO UPDATE SET payload = EXCLUDED.payload, updated_at = now()),
    saved AS (
      INSERT INTO screen_pops (call_id, user_id, status, sent_at)
-     SELECT i.c::uuid, u.id::uuid, 'sent', now() FROM pop_input i CROSS JOIN LATERAL jsonb_array_elements_text(i.u) AS u(id) ${claimed("u.id")}
+     SELECT i.c::uuid, u.id::uuid, 'sent', now() FROM pop_input i CROSS JOIN LATERAL jsonb_array_elements_text(i.u) AS u(id)
      ORDER BY 1, 2
      ON CONFLICT (call_id, user_id) DO UPDATE SET sent_at = now() RETURNING id, call_id, user_id)`;
-};
 
-const SAVE_POPS = prepared("screen_pops.save", `WITH ${storePops("$1")} SELECT id, call_id, user_id FROM saved`);
+/** storePops' input from a JSON array parameter, as popsInput writes it. */
+const popsOfJson = (param: string) => `SELECT e->>'c' AS c, e->'u' AS u, e->'p' AS p FROM jsonb_array_elements(${param}::jsonb) AS e`;
+
+const SAVE_POPS = prepared("screen_pops.save", `WITH ${storePops(popsOfJson("$1"))} SELECT id, call_id, user_id FROM saved`);
 /**
  * Every socket that connects asks: found from the calls still ringing (few), then by the pops'
  * key. Every pop's card is in screen_pop_cards (migration 18 moved the last ones there).

@@ -41,7 +41,7 @@ async function ringingCalls(n: number, firstNumber: number): Promise<{ callIds: 
 }
 
 describe("dispatching ringing calls", () => {
-  it("stores the pops and claims the rows in one statement, with no transaction, then pops each rung agent once", async () => {
+  it("claims the rows, builds the cards and stores the pops in one statement, with no transaction, then pops each rung agent once", async () => {
     const { callIds, agents } = await ringingCalls(2, 5550700);
     const { d, sent, updates } = dispatcher();
     const transactions = jest.spyOn(svc.container.ds, "transaction");
@@ -57,7 +57,7 @@ describe("dispatching ringing calls", () => {
     expect(sent.map((s) => `${s.callId}:${s.userId}:${s.popId}`).sort()).toEqual(stored.map((p: { id: string; call_id: string; user_id: string }) => `${p.call_id}:${p.user_id}:${p.id}`).sort());
     expect(new Set(sent.map((s) => s.userId))).toEqual(new Set(agents));
     expect(await q(`SELECT count(*)::int AS n FROM outbox WHERE status <> 'done'`)).toEqual([{ n: 0 }]);
-    // The cards read with the pending rows (as JSON) are the cards the transactional way reads, and what was stored.
+    // The cards built by the claim are the cards the transactional way reads, and what was stored.
     const cards = await svc.container.crm.callContext.screenPops(callIds);
     for (const { callId, popId, pop } of sent) {
       const { popId: _id, ...content } = pop;
@@ -94,7 +94,7 @@ describe("dispatching ringing calls", () => {
     expect(sent.map((s) => s.callId)).toEqual([callIds[0], callIds[0]]);
   });
 
-  it("a batch with an answered call goes the transactional way, and dismisses the pops it made", async () => {
+  it("with an answered call pending too, its row goes the transactional way after the pops, and dismisses them", async () => {
     const { callIds } = await ringingCalls(1, 5550720);
     await q(`INSERT INTO outbox (topic, payload, dedupe_key) VALUES ('call.update', $1, 'answered-720')`, [
       JSON.stringify({ callId: callIds[0], status: "in-progress", outcome: "answered", answeredBy: null }),

@@ -350,6 +350,8 @@ describe("screen-pop content", () => {
     const billboard = { source: "billboard", medium: "offline", campaign: "highway-101", keyword: null };
     expect(pop.attribution).toEqual(billboard);
     expect(pop.firstTouch).toEqual(billboard);
+    // Built by PostgreSQL, written as JavaScript writes dates.
+    for (const at of [pop.call.startedAt, pop.recentCalls[0]!.startedAt, pop.openTasks[0]!.dueAt]) expect(new Date(at).toISOString()).toBe(at);
   });
 });
 

@@ -20,8 +20,7 @@ const RINGING_PATH = [
   "hot_calls.save_new",
   "hot_inbox.done+audit_log+call_events+outbox+own_numbers",
   "COMMIT",
-  "hot_outbox.peek+cards",
-  "hot_outbox.claim+screen_pops.save",
+  "hot_outbox.claim-ringing+cards+screen_pops.save", // the pops: rows claimed, cards built, pops stored
 ];
 
 /** The test's own polling, told apart from the service's statements. */
@@ -77,7 +76,7 @@ async function ringingPathOfNewCaller(): Promise<string[]> {
 }
 
 describe("the ringing path's statements", () => {
-  it("a new caller's call reaches its stored pops in twelve statements, one transaction", async () => {
+  it("a new caller's call reaches its stored pops in eleven statements, one transaction", async () => {
     const { userId } = await svc.signIn("agent", { dialTarget: "client:budget" });
     await svc.container.ds.query(`UPDATE users SET presence = CASE WHEN id = $1 THEN 'available' ELSE 'offline' END`, [userId]);
     // A process's first call also fills its caches (the default pipeline, the outbound webhooks' subscriptions).

@@ -14,59 +14,54 @@ export interface ScreenPopContent {
   hasEarlierRecordings: boolean;
 }
 
-const iso = (d: Date | string) => new Date(d).toISOString();
-
 /** A data source or a transaction's manager. */
 type Queryable = Pick<EntityManager, "query">;
 
-type Touch = ScreenPopContent["attribution"];
-
-export interface ScreenPopCardRow {
+/** A call's card: its id, whether it still rings, and the pop's content. */
+interface ScreenPopCardRow {
   id: string;
-  direction: string;
-  from_raw: string;
-  to_raw: string;
   status: string;
-  started_at: Date | string;
-  contact_id: string | null;
-  is_first_time_caller: boolean | null;
-  contact_name: string | null;
-  company: string | null;
-  owner_id: string | null;
-  owner_name: string | null;
-  attribution: Touch;
-  first_touch: Touch;
-  phones: string[];
-  open_deals: ScreenPopContent["openDeals"];
-  recent_calls: Array<{ id: string; direction: string; started_at: string; outcome: string | null; duration_sec: number | null; has_recording: boolean }>;
-  open_tasks: Array<{ id: string; type: string; title: string; due_at: string }>;
+  content: ScreenPopContent;
 }
 
-const touch = (alias: string) => `json_build_object('source', ${alias}.source, 'medium', ${alias}.medium, 'campaign', ${alias}.campaign, 'keyword', ${alias}.keyword)`;
+/** A timestamp as JavaScript's `toISOString()` writes it (UTC, milliseconds, `Z`), so cards read alike however they were built. */
+const isoSql = (col: string) => `to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+const touch = (alias: string) => `jsonb_build_object('source', ${alias}.source, 'medium', ${alias}.medium, 'campaign', ${alias}.campaign, 'keyword', ${alias}.keyword)`;
 
 /**
- * Everything a pop shows, per call, as one row: the card, its lists as JSON arrays. `callIds`: a
- * query answering the calls' ids, looked up by key (as `IN (…)`, a generic plan scanned every
- * call while the table was young). The dispatcher reads the cards in the statement that reads
- * its pending rows (one round trip less on a pop's way).
+ * Everything a pop shows, per call, built as JSON by PostgreSQL: the dispatcher stores a
+ * burst's cards and pops in the statement that reads them (one round trip, and no card parsed
+ * and written again by the process). `callIds`: a query answering the calls' ids, looked up by
+ * key (as `IN (…)`, a generic plan scanned every call while the table was young). Without a
+ * contact, the lists are empty and there is no first touch. `overdue` is as of the statement.
  */
 export const screenPopCardsSql = (callIds: string) => `
-  SELECT c.id, c.direction, c.from_raw, c.to_raw, c.status, c.started_at, c.contact_id, c.is_first_time_caller,
-    ct.name AS contact_name, ct.company, u.id AS owner_id, u.name AS owner_name,
-    (SELECT ${touch("a")} FROM call_attributions a WHERE a.call_id = c.id AND a.is_primary LIMIT 1) AS attribution,
-    (SELECT ${touch("f")} FROM call_attributions f WHERE f.id = ct.first_touch_attribution_id) AS first_touch,
-    COALESCE((SELECT json_agg(p.e164 ORDER BY p.created_at) FROM contact_phones p WHERE p.contact_id = c.contact_id), '[]') AS phones,
-    COALESCE((SELECT json_agg(d) FROM (
-      SELECT d.id, d.title, s.name AS stage, d.amount::text AS amount FROM deals d JOIN pipeline_stages s ON s.id = d.stage_id
-      WHERE d.contact_id = c.contact_id AND d.status = 'open' ORDER BY d.created_at DESC LIMIT 5) d), '[]') AS open_deals,
-    COALESCE((SELECT json_agg(r) FROM (
-      SELECT r.id, r.direction, r.started_at, r.outcome, r.duration_sec,
-        EXISTS (SELECT 1 FROM recordings rec WHERE rec.call_id = r.id AND rec.status = 'completed') AS has_recording
-      FROM calls r WHERE r.contact_id = c.contact_id AND r.id <> c.id ORDER BY r.started_at DESC LIMIT 5) r), '[]') AS recent_calls,
-    COALESCE((SELECT json_agg(t) FROM (
+  SELECT c.id, c.status, jsonb_build_object(
+    'call', jsonb_build_object('id', c.id, 'direction', c.direction, 'from', c.from_raw, 'to', c.to_raw, 'status', c.status, 'startedAt', ${isoSql("c.started_at")}),
+    'contact', CASE WHEN c.contact_id IS NOT NULL THEN jsonb_build_object(
+      'id', c.contact_id, 'name', COALESCE(ct.name, ''),
+      'phones', COALESCE((SELECT jsonb_agg(p.e164 ORDER BY p.created_at) FROM contact_phones p WHERE p.contact_id = c.contact_id), '[]'::jsonb),
+      'isNew', COALESCE(c.is_first_time_caller, false), 'company', ct.company,
+      'owner', CASE WHEN u.id IS NOT NULL THEN jsonb_build_object('id', u.id, 'name', COALESCE(u.name, '')) END) END,
+    'openDeals', COALESCE((SELECT jsonb_agg(jsonb_build_object('id', d.id, 'title', d.title, 'stage', d.stage, 'amount', d.amount) ORDER BY d.created_at DESC) FROM (
+      SELECT d.id, d.title, s.name AS stage, d.amount::text AS amount, d.created_at FROM deals d JOIN pipeline_stages s ON s.id = d.stage_id
+      WHERE d.contact_id = c.contact_id AND d.status = 'open' ORDER BY d.created_at DESC LIMIT 5) d), '[]'::jsonb),
+    'recentCalls', COALESCE(recent.calls, '[]'::jsonb),
+    'openTasks', COALESCE((SELECT jsonb_agg(jsonb_build_object('id', t.id, 'type', t.type, 'title', t.title, 'dueAt', ${isoSql("t.due_at")}, 'overdue', t.due_at < now()) ORDER BY t.due_at) FROM (
       SELECT t.id, t.type, t.title, t.due_at FROM tasks t
-      WHERE t.contact_id = c.contact_id AND t.status = 'open' ORDER BY t.due_at LIMIT 10) t), '[]') AS open_tasks
+      WHERE t.contact_id = c.contact_id AND t.status = 'open' ORDER BY t.due_at LIMIT 10) t), '[]'::jsonb),
+    'attribution', (SELECT ${touch("a")} FROM call_attributions a WHERE a.call_id = c.id AND a.is_primary LIMIT 1),
+    'firstTouch', (SELECT ${touch("f")} FROM call_attributions f WHERE f.id = ct.first_touch_attribution_id),
+    'hasEarlierRecordings', COALESCE(recent.any_recording, false)
+  ) AS content
   FROM calls c LEFT JOIN contacts ct ON ct.id = c.contact_id LEFT JOIN users u ON u.id = ct.owner_id
+  LEFT JOIN LATERAL (
+    SELECT jsonb_agg(jsonb_build_object('id', r.id, 'direction', r.direction, 'startedAt', ${isoSql("r.started_at")}, 'outcome', r.outcome,
+        'durationSec', r.duration_sec, 'hasRecording', r.has_recording) ORDER BY r.started_at DESC) AS calls,
+      bool_or(r.has_recording) AS any_recording
+    FROM (SELECT r.id, r.direction, r.started_at, r.outcome, r.duration_sec,
+        EXISTS (SELECT 1 FROM recordings rec WHERE rec.call_id = r.id AND rec.status = 'completed') AS has_recording
+      FROM calls r WHERE r.contact_id = c.contact_id AND r.id <> c.id ORDER BY r.started_at DESC LIMIT 5) r) recent ON true
   WHERE c.id = ANY(ARRAY(${callIds}))`;
 
 /**
@@ -80,39 +75,8 @@ export const screenPopCardsSql = (callIds: string) => `
  */
 const POPS_SQL = prepared("screen_pop.cards", screenPopCardsSql(uuidsOfJsonArray("$1")));
 
-/** Cards as rows of screenPopCardsSql, or as those rows turned to JSON (dates as text), by call id. */
-export const screenPopContents = (rows: ScreenPopCardRow[]): Map<string, ScreenPopContent> => new Map(rows.map((r) => [r.id, toContent(r)]));
-
-function toContent(r: ScreenPopCardRow): ScreenPopContent {
-  const recentCalls = r.recent_calls.map((c) => ({
-    id: c.id,
-    direction: c.direction,
-    startedAt: iso(c.started_at),
-    outcome: c.outcome,
-    durationSec: c.duration_sec,
-    hasRecording: c.has_recording,
-  }));
-  const now = Date.now();
-  return {
-    call: { id: r.id, direction: r.direction, from: r.from_raw, to: r.to_raw, status: r.status, startedAt: iso(r.started_at) },
-    contact: r.contact_id
-      ? {
-          id: r.contact_id,
-          name: r.contact_name ?? "",
-          phones: r.phones,
-          isNew: r.is_first_time_caller === true,
-          company: r.company,
-          owner: r.owner_id ? { id: r.owner_id, name: r.owner_name ?? "" } : null,
-        }
-      : null,
-    openDeals: r.contact_id ? r.open_deals : [],
-    recentCalls: r.contact_id ? recentCalls : [],
-    openTasks: r.contact_id ? r.open_tasks.map((t) => ({ id: t.id, type: t.type, title: t.title, dueAt: iso(t.due_at), overdue: new Date(t.due_at).getTime() < now })) : [],
-    attribution: r.attribution,
-    firstTouch: r.contact_id ? r.first_touch : null,
-    hasEarlierRecordings: r.contact_id ? recentCalls.some((c) => c.hasRecording) : false,
-  };
-}
+/** The pops' content by call id, of rows of screenPopCardsSql. */
+const screenPopContents = (rows: ScreenPopCardRow[]): Map<string, ScreenPopContent> => new Map(rows.map((r) => [r.id, r.content]));
 
 /**
  * What an agent needs on screen while the phone rings: a minimal card built from our own
@@ -145,7 +109,7 @@ export class CallContextService {
         from: r.from_raw,
         status: r.status,
         answeredBy: r.answered_by,
-        startedAt: iso(r.started_at),
+        startedAt: new Date(r.started_at).toISOString(),
         contactName: r.contact_name,
       }),
     );
