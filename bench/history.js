@@ -1,9 +1,9 @@
 // An account's history for the pops runs (BENCH_POP_HISTORY calls, default 100,000): the calls,
 // contacts and deals of tracking.js's data set, plus what the ingest and the pops leave behind
 // (callers' numbers, call-back tasks, settled inbox and outbox rows, acknowledged pops and their
-// cards), then ANALYZE. Measured on empty tables instead, every prepared statement kept the plan
-// it got while its tables were empty (sequential scans of the outbox and of the ringing calls)
-// as they grew by thousands of rows during the run, and PostgreSQL's CPU per call grew with them.
+// cards), vacuumed and analyzed. On empty tables instead, every prepared statement kept the plan
+// it got while they were empty (sequential scans of the outbox, of the callers' numbers) as they
+// grew by thousands of rows during the run, and PostgreSQL's CPU per call grew with them.
 const { generate } = require("./tracking");
 
 async function generateHistory(sql, url, calls) {
