@@ -37,11 +37,12 @@ const NEEDS_ONLY_ITS_CARD = `(topic = 'screen-pop' OR (topic = 'call.update' AND
  * The way of ringing calls, in one statement and no transaction (atomic all the same): reads the
  * oldest pending rows, claims those that need only their call's card (still pending: a row
  * another dispatcher claimed first is left to it), builds the cards of the calls they pop for,
- * stores the pops of those still ringing, and answers all of it: the claimed rows (`row`), the
- * cards (`card`), the pops stored (`pop`), and `more` when rows of other kinds were among the
- * pending (the batch path takes those). The pending rows are read without a lock, in one scan (a
- * version that locked them first and looked for other kinds in a second scan cost PostgreSQL
- * more than the round trip it saved). Committed without waiting for the flush, like CLAIM_AND_MARK_DONE.
+ * stores the pops of those still ringing (storePops decides which), and answers all of it: the
+ * claimed rows (`row`), the cards of ringing calls (`card`), the pops stored (`pop`), and `more`
+ * when rows of other kinds were among the pending (the batch path takes those). The pending rows
+ * are read without a lock, in one scan (a version that locked them first and looked for other
+ * kinds in a second scan cost PostgreSQL more than the round trip it saved). Committed without
+ * waiting for the flush, like CLAIM_AND_MARK_DONE.
  */
 const CLAIM_RINGING = prepared(
   "outbox.claim-ringing+cards+screen_pops.save",
@@ -55,7 +56,7 @@ const CLAIM_RINGING = prepared(
    ${storePops(`SELECT k.id::text AS c, k.content AS p,
        (SELECT jsonb_agg(DISTINCT u) FROM claimed o CROSS JOIN LATERAL jsonb_array_elements_text(o.payload->'userIds') AS u
         WHERE o.topic = 'screen-pop' AND o.payload->>'callId' = k.id::text) AS u
-     FROM cards k WHERE k.status = 'ringing'`)}
+     FROM cards k`)}
    SELECT 'row' AS kind, id::text AS id, topic, payload, NULL::uuid AS call_id, NULL::uuid AS user_id FROM claimed
    UNION ALL SELECT 'card', id::text, NULL, content, NULL, NULL FROM cards WHERE status = 'ringing'
    UNION ALL SELECT 'pop', id::text, NULL, NULL, call_id, user_id FROM saved
