@@ -125,7 +125,7 @@ describe("a missed call and a later answer of the same contact, in overlapping t
     const didRecord = new Promise<void>((r) => (recorded = r));
     const held = new Promise<void>((r) => (release = r));
     const miss = svc.container.ds.transaction(async (em) => {
-      await tasks.recordMissedCall(em, { contactId: contact.id, contactName: "Overlap", callId: missed, callStartedAt: new Date("2026-12-01T10:00:00Z"), ownerId: null, slaMinutes: 15 });
+      await tasks.recordMissedCall(em, { contactId: contact.id, callerNumber: "+14155550999", callId: missed, callStartedAt: new Date("2026-12-01T10:00:00Z"), slaMinutes: 15 });
       recorded();
       await held;
     });

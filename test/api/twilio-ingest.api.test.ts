@@ -215,6 +215,23 @@ describe("call flows", () => {
     expect((await callOf(second.callSid)).deal_id).toBe(deals[0].id);
   });
 
+  it("a known contact's miss is a call-back for their owner, named after them, even when the miss comes in a later delivery", async () => {
+    const owner = await svc.signIn("agent", { dialTarget: "client:owner-of-grace" });
+    const from = nextNumber();
+    const first = newCall(from);
+    await send([voice(first), ...answeredCallbacks(first, agent.target)]);
+    await drainInbox(svc);
+    const { contact_id } = await callOf(first.callSid);
+    await q(`UPDATE contacts SET name = 'Grace Hopper', owner_id = $2 WHERE id = $1`, [contact_id, owner.userId]);
+    const missed = newCall(from);
+    await send([voice(missed)]);
+    await drainInbox(svc); // the call and its contact are applied first: the miss reads the contact anew
+    await send(missedCallbacks(missed, agent.target));
+    await drainInbox(svc);
+    const tasks = await q(`SELECT title, assignee_id, call_id FROM tasks WHERE contact_id = $1 AND type = 'call_back'`, [contact_id]);
+    expect(tasks).toEqual([{ title: "Call back Grace Hopper", assignee_id: owner.userId, call_id: (await callOf(missed.callSid)).id }]);
+  });
+
   it("a later answered call closes the call-back task by itself, with time-to-callback", async () => {
     const from = nextNumber();
     const missed = newCall(from);

@@ -17,10 +17,10 @@ export interface MissedCall {
    * commonest miss; the lock was a round trip more for each).
    */
   contactIsNew?: boolean;
-  contactName: string;
+  /** The task's title names the contact, or this (the caller's number) if the contact is gone. */
+  callerNumber: string;
   callId: string;
   callStartedAt: Date;
-  ownerId: string | null;
   slaMinutes: number;
 }
 
@@ -32,14 +32,17 @@ export interface TaskChange {
 
 /**
  * One statement: skipped when a later call with the contact was already answered (events can
- * arrive late); assigned to the owner, else the least-loaded available agent; a further miss
- * bumps the open task instead.
+ * arrive late); titled with the contact's name and assigned to their owner, else the
+ * least-loaded available agent (the contact is read here, not in a round trip of its own); a
+ * further miss bumps the open task instead.
  */
 const RECORD_MISSED_CALL = prepared(
   "tasks.record_missed_call",
   `INSERT INTO tasks (type, status, title, contact_id, call_id, assignee_id, due_at, attempts, missed_call_ids)
-   SELECT 'call_back', 'open', $1, $2, $3, COALESCE($4::uuid, (${LEAST_LOADED_AVAILABLE_AGENT})), $5, 1, ARRAY[$3]::uuid[]
-   WHERE NOT EXISTS (SELECT 1 FROM calls WHERE contact_id = $2 AND outcome = 'answered' AND started_at > $6)
+   SELECT 'call_back', 'open', left('Call back ' || COALESCE(c.name, $1), 200), $2, $3,
+          COALESCE(c.owner_id, (${LEAST_LOADED_AVAILABLE_AGENT})), $4, 1, ARRAY[$3]::uuid[]
+   FROM (SELECT 1) AS one LEFT JOIN contacts c ON c.id = $2
+   WHERE NOT EXISTS (SELECT 1 FROM calls WHERE contact_id = $2 AND outcome = 'answered' AND started_at > $5)
    ON CONFLICT (contact_id) WHERE type = 'call_back' AND status = 'open'
    DO UPDATE SET attempts = tasks.attempts + 1,
                  missed_call_ids = array_append(tasks.missed_call_ids, $3::uuid),
@@ -80,10 +83,7 @@ export class CallBackTasksService {
   async recordMissedCall(em: EntityManager, m: MissedCall): Promise<TaskChange | undefined> {
     if (!m.contactIsNew) await lockCallBack(em, m.contactId);
     const dueAt = new Date(m.callStartedAt.getTime() + m.slaMinutes * 60_000);
-    const rows = await em.query(
-      RECORD_MISSED_CALL,
-      [`Call back ${m.contactName}`.slice(0, 200), m.contactId, m.callId, m.ownerId, dueAt, m.callStartedAt],
-    );
+    const rows = await em.query(RECORD_MISSED_CALL, [m.callerNumber, m.contactId, m.callId, dueAt, m.callStartedAt]);
     const row = rows[0];
     if (!row) return undefined;
     await this.audit.record(em, {

@@ -262,26 +262,17 @@ export class CallIngestService {
     });
   }
 
-  private async contactOf(em: EntityManager, contactId: string): Promise<{ name: string; ownerId: string | null } | undefined> {
-    const [c] = await em.query(`SELECT name, owner_id FROM contacts WHERE id = $1`, [contactId]);
-    return c ? { name: c.name, ownerId: c.owner_id } : undefined;
-  }
-
   /** Tasks and pushes that follow from how the call changed. */
   private async afterChange(em: EntityManager, before: CallRow, call: CallRow, created: boolean, known?: ContactMatch): Promise<void> {
     // A contact this transaction created: no other one can see it yet (see MissedCall.contactIsNew).
     const contactIsNew = known?.contactId === call.contactId && known.isNew;
     if (call.outcome === "missed" && before.outcome !== "missed" && call.direction === "inbound" && call.contactId) {
-      const contact = known?.contactId === call.contactId ? known : await this.contactOf(em, call.contactId);
-      const name = contact?.name ?? call.fromRaw;
-      const owner = contact?.ownerId ?? null;
       const change = await this.deps.tasks.recordMissedCall(em, {
         contactId: call.contactId,
         contactIsNew,
-        contactName: name,
+        callerNumber: call.fromRaw,
         callId: call.id,
         callStartedAt: call.startedAt,
-        ownerId: owner,
         slaMinutes: this.deps.callbackSlaMinutes,
       });
       if (change?.created && change.assigneeId) {
