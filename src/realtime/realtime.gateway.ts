@@ -37,6 +37,19 @@ function tokenBucket(rate: { max: number; perMs: number }): () => boolean {
   };
 }
 
+/**
+ * Socket.IO (4.8) keeps the timer of an acknowledgement awaited from a socket after the socket
+ * is gone, until it expires: a pop sent just before a disconnect, or before the server closes,
+ * held a 5 s timer, and with it a process that had finished stopping. Calling the socket's
+ * pending acknowledgements clears their timers; the pop's callback ignores a socket that is gone.
+ */
+function settlePendingAcks(socket: AgentSocket): void {
+  const acks = (socket as unknown as { acks?: Map<number, (...args: unknown[]) => void> }).acks;
+  for (const [id, settle] of acks ?? []) {
+    acks?.delete(id);
+    settle(new Error("disconnected"));
+  }
+}
 
 const listenBody = z.object({ callId: z.uuid() }).strict();
 
@@ -143,7 +156,10 @@ export class Realtime {
     // disconnects either, so its timer would have lived (with the socket) until the expiry.
     const timer = setTimeout(() => socket.disconnect(true), Math.max(0, Math.min(socket.data.expiresAt - Date.now(), 2 ** 31 - 1)));
     timer.unref();
-    socket.once("disconnect", () => clearTimeout(timer));
+    socket.once("disconnect", () => {
+      clearTimeout(timer);
+      settlePendingAcks(socket);
+    });
     // A recovered connection is put back in its rooms, a listen room too; but its listening
     // ended with the disconnect: only listen:start may put it back.
     if (socket.recovered) for (const room of socket.rooms) if (room.startsWith("listen:")) void socket.leave(room);
@@ -331,7 +347,8 @@ export class Realtime {
       // off the stream).
       emitter.flags.local = true;
       emitter.emit("screen-pop", pop, (err) => {
-        if (err || received) return;
+        // A socket gone before it answered did not receive the pop (see settlePendingAcks).
+        if (err || received || !s.connected) return;
         received = true;
         this.deps.pops.markAcked(pop.popId);
       });

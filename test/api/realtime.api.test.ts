@@ -286,6 +286,27 @@ describe("screen-pop", () => {
     await waitFor(async () => (await status(ginaPop.id)) === "acked", { what: "gina's ack stored" });
   });
 
+  // Found with Jest's "worker failed to exit gracefully": Socket.IO kept the wait for the ack of a
+  // socket that had gone, a 5 s timer that held the stopped process.
+  it("a pop whose socket goes before acknowledging stays unacknowledged, and nothing waits for its ack any longer", async () => {
+    const iris = await svc.signIn("agent", { dialTarget: "client:iris" });
+    const s = open(iris.token);
+    const received: ScreenPopMessage[] = [];
+    s.on("screen-pop", (pop: ScreenPopMessage) => void received.push(pop)); // never acknowledges
+    await connected(s);
+    await waitFor(async () => (await q(`SELECT presence FROM users WHERE id = $1`, [iris.userId]))[0].presence === "available", { what: "iris available" });
+    const server = svc.realtime.io.of("/").sockets.get(s.id!)!;
+    const pendingAcks = () => (server as unknown as { acks: Map<number, unknown> }).acks.size;
+
+    await postSigned(svc, voice(newCall("+14155550942"))).expect(200);
+    await waitFor(() => received.length === 1, { what: "iris's pop" });
+    expect(pendingAcks()).toBe(1);
+    s.disconnect();
+    await waitFor(() => server.disconnected, { what: "the server saw the socket go" });
+    expect(pendingAcks()).toBe(0);
+    expect((await q(`SELECT status FROM screen_pops WHERE id = $1`, [received[0]!.popId]))[0].status).toBe("sent");
+  });
+
   // Found in review: a pop emitted and lost (its process killed after the commit) reached an
   // agent only if they reconnected.
   it("a pop nobody acknowledged is sent again while the call rings, to an agent who stayed connected", async () => {
