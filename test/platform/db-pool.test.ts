@@ -42,6 +42,10 @@ describe("the connection pool", () => {
     expect(await backend()).not.toBe(first);
   });
 
+  it("asks for no JIT compilation, which cost the month's reports more than it saved", async () => {
+    expect(await ds.query(`SHOW jit`)).toEqual([{ jit: "off" }]);
+  });
+
   it("turns on TCP keepalives for its connections, so that one kept idle is not dropped unseen", async () => {
     const keepAlive = jest.spyOn(Socket.prototype, "setKeepAlive");
     const other = await createDataSource(db.url, allEntities, { poolSize: 1 }).initialize();
