@@ -70,7 +70,7 @@ const UNACKNOWLEDGED = prepared(
 export type CallPops = Array<{ callId: string; userIds: string[]; content: ScreenPopContent }>;
 
 /** One entry per call, its agents once each, even when a batch rings an agent twice (owner first, then everyone). */
-export function popsInput(calls: CallPops): string | undefined {
+function popsInput(calls: CallPops): string | undefined {
   const byCall = new Map<string, { content: ScreenPopContent; userIds: Set<string> }>();
   for (const c of calls) {
     let entry = byCall.get(c.callId);

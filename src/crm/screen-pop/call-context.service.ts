@@ -75,9 +75,6 @@ export const screenPopCardsSql = (callIds: string) => `
  */
 const POPS_SQL = prepared("screen_pop.cards", screenPopCardsSql(uuidsOfJsonArray("$1")));
 
-/** The pops' content by call id, of rows of screenPopCardsSql. */
-const screenPopContents = (rows: ScreenPopCardRow[]): Map<string, ScreenPopContent> => new Map(rows.map((r) => [r.id, r.content]));
-
 /**
  * What an agent needs on screen while the phone rings: a minimal card built from our own
  * records, never a provider's body.
@@ -91,7 +88,8 @@ export class CallContextService {
    */
   async screenPops(callIds: string[], db: Queryable = this.ds): Promise<Map<string, ScreenPopContent>> {
     if (callIds.length === 0) return new Map();
-    return screenPopContents(await db.query(POPS_SQL, [JSON.stringify(callIds)]));
+    const rows: ScreenPopCardRow[] = await db.query(POPS_SQL, [JSON.stringify(callIds)]);
+    return new Map(rows.map((r) => [r.id, r.content]));
   }
 
   /** Calls ringing or in progress, for the supervisors' live board. */
