@@ -17,6 +17,7 @@ import { Retention1764000000015 } from "./1764000000015-Retention";
 import { TrackingSessionRetention1764000000016 } from "./1764000000016-TrackingSessionRetention";
 import { InboxFailures1764000000017 } from "./1764000000017-InboxFailures";
 import { ScreenPopCardsOnly1764000000018 } from "./1764000000018-ScreenPopCardsOnly";
+import { DealReportColumns1764000000019 } from "./1764000000019-DealReportColumns";
 
 /** Every migration, in order. A new migration is a new file added here; shipped ones never change. */
-export const migrations = [InitialSchema1764000000000, SeedDefaultPipeline1764000000001, OwnNumberLookup1764000000002, TrackingLeases1764000000003, TaskClosingCall1764000000004, TrackingProviderCalls1764000000005, CallReportColumns1764000000006, LoginLockout1764000000007, TaskMissedCallsIndex1764000000008, OutboundWebhookHealth1764000000009, ClickToCall1764000000010, ListenSessions1764000000011, OwnNumbers1764000000012, LeanerHotPathIndexes1764000000013, ScreenPopCards1764000000014, Retention1764000000015, TrackingSessionRetention1764000000016, InboxFailures1764000000017, ScreenPopCardsOnly1764000000018];
+export const migrations = [InitialSchema1764000000000, SeedDefaultPipeline1764000000001, OwnNumberLookup1764000000002, TrackingLeases1764000000003, TaskClosingCall1764000000004, TrackingProviderCalls1764000000005, CallReportColumns1764000000006, LoginLockout1764000000007, TaskMissedCallsIndex1764000000008, OutboundWebhookHealth1764000000009, ClickToCall1764000000010, ListenSessions1764000000011, OwnNumbers1764000000012, LeanerHotPathIndexes1764000000013, ScreenPopCards1764000000014, Retention1764000000015, TrackingSessionRetention1764000000016, InboxFailures1764000000017, ScreenPopCardsOnly1764000000018, DealReportColumns1764000000019];

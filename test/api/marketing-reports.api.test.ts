@@ -102,6 +102,21 @@ describe("GET /api/reports/attribution", () => {
     ]);
   });
 
+  it("reports:rebuild labels a deal linked without labels (by the previous release) and rewrites no other row", async () => {
+    const rowVersions = async () =>
+      (await q(`SELECT 'call' AS t, id, xmin::text AS v FROM calls UNION ALL SELECT 'deal', id, xmin::text FROM deals ORDER BY 1, 2`)) as Array<{ t: string; id: string; v: string }>;
+    const [won] = await q(`SELECT id FROM deals WHERE amount = 250.5`);
+    await q(`UPDATE deals SET attr_source = NULL, attr_medium = NULL, attr_campaign = NULL, attr_keyword = NULL WHERE id = $1`, [won.id]);
+    const before = await rowVersions();
+
+    await svc.container.tracking.reports.rebuildReportColumns();
+    const rewritten = (await rowVersions()).filter((r, i) => r.v !== before[i]!.v).map((r) => r.id);
+    expect(rewritten).toEqual([won.id]);
+    expect(await q(`SELECT attr_source, attr_medium, attr_campaign, attr_keyword FROM deals WHERE id = $1`, [won.id])).toEqual([
+      { attr_source: "facebook", attr_medium: "social", attr_campaign: "summer", attr_keyword: null },
+    ]);
+  });
+
   it("refuses bad parameters with 400", async () => {
     for (const query of ["groupBy=phone", "from=2026-03-10&to=2026-03-01", "from=yesterday", "from=2020-01-01&to=2026-01-01", "limit=5", "format=xml"]) {
       const res = await get(`/api/reports/attribution?${query}`);

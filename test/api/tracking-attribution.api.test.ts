@@ -56,10 +56,10 @@ describe("attribution of inbound calls", () => {
     ]);
     const row = await callRow(call);
     const [contact] = await svc.container.ds.query(`SELECT first_touch_attribution_id, last_touch_attribution_id FROM contacts WHERE id = $1`, [row.contact_id]);
-    const [deal] = await svc.container.ds.query(`SELECT attribution_id FROM deals WHERE id = $1`, [row.deal_id]);
+    const [deal] = await svc.container.ds.query(`SELECT attribution_id, attr_source, attr_medium, attr_campaign, attr_keyword FROM deals WHERE id = $1`, [row.deal_id]);
     const [primary] = await svc.container.ds.query(`SELECT id FROM call_attributions WHERE call_id = $1 AND is_primary`, [row.id]);
     expect(contact).toEqual({ first_touch_attribution_id: primary.id, last_touch_attribution_id: primary.id });
-    expect(deal.attribution_id).toBe(primary.id);
+    expect(deal).toEqual({ attribution_id: primary.id, attr_source: "billboard", attr_medium: "offline", attr_campaign: "highway-101", attr_keyword: null });
     expect(row.is_first_time_caller).toBe(true);
 
     const res = await authed(admin).get(`/api/calls/${row.id}`).expect(200);

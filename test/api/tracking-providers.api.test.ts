@@ -88,6 +88,11 @@ describe("POST /webhooks/tracking/generic", () => {
     ]);
     const [reportColumns] = await q(`SELECT attr_source, attr_keyword FROM calls WHERE provider_call_id = $1`, [call.callSid]);
     expect(reportColumns).toEqual({ attr_source: "newsletter", attr_keyword: "new" });
+    // The deal the call opened still points at the primary row, and its copy of the labels followed.
+    const deals = await q(`SELECT d.attribution_id, d.attr_source, d.attr_medium, d.attr_keyword FROM deals d JOIN calls c ON c.id = d.source_call_id WHERE c.provider_call_id = $1`, [
+      call.callSid,
+    ]);
+    expect(deals).toEqual([{ attribution_id: before.id, attr_source: "newsletter", attr_medium: null, attr_keyword: "new" }]);
   });
 
   it("matches by the telephony call id when the tracker knows it, whatever the numbers say", async () => {

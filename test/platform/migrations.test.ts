@@ -27,7 +27,7 @@ const tables = async () =>
 describe("migrations from an empty database", () => {
   it("create every table, seed the default pipeline, and are idempotent", async () => {
     expect(await tables()).toEqual([]);
-    expect(await migrate(ds, log)).toEqual(["InitialSchema1764000000000", "SeedDefaultPipeline1764000000001", "OwnNumberLookup1764000000002", "TrackingLeases1764000000003", "TaskClosingCall1764000000004", "TrackingProviderCalls1764000000005", "CallReportColumns1764000000006", "LoginLockout1764000000007", "TaskMissedCallsIndex1764000000008", "OutboundWebhookHealth1764000000009", "ClickToCall1764000000010", "ListenSessions1764000000011", "OwnNumbers1764000000012", "LeanerHotPathIndexes1764000000013", "ScreenPopCards1764000000014", "Retention1764000000015", "TrackingSessionRetention1764000000016", "InboxFailures1764000000017", "ScreenPopCardsOnly1764000000018"]);
+    expect(await migrate(ds, log)).toEqual(["InitialSchema1764000000000", "SeedDefaultPipeline1764000000001", "OwnNumberLookup1764000000002", "TrackingLeases1764000000003", "TaskClosingCall1764000000004", "TrackingProviderCalls1764000000005", "CallReportColumns1764000000006", "LoginLockout1764000000007", "TaskMissedCallsIndex1764000000008", "OutboundWebhookHealth1764000000009", "ClickToCall1764000000010", "ListenSessions1764000000011", "OwnNumbers1764000000012", "LeanerHotPathIndexes1764000000013", "ScreenPopCards1764000000014", "Retention1764000000015", "TrackingSessionRetention1764000000016", "InboxFailures1764000000017", "ScreenPopCardsOnly1764000000018", "DealReportColumns1764000000019"]);
     expect(await tables()).toEqual(
       expect.arrayContaining(["users", "contacts", "contact_phones", "calls", "call_legs", "call_events", "recordings", "inbox", "outbox", "tasks", "deals", "audit_log", "listen_sessions", "screen_pop_cards"]),
     );
@@ -73,6 +73,7 @@ describe("migrations from an empty database", () => {
 
   it("migration 18 moves a card left on a pop's row to its call's cards, where the replay reads it", async () => {
     await ds.undoLastMigration();
+    await ds.undoLastMigration();
     const [{ id: userId }] = await ds.query(`INSERT INTO users (email, name, role, password_hash) VALUES ('m18@test', 'A', 'agent', 'x') RETURNING id`);
     const call = async (sid: string) =>
       (await ds.query(`INSERT INTO calls (provider, provider_call_id, direction, from_raw, to_raw, status, started_at) VALUES ('twilio', $1, 'inbound', '+1', '+2', 'ringing', now()) RETURNING id`, [sid]))[0].id as string;
@@ -81,12 +82,45 @@ describe("migrations from an empty database", () => {
     await ds.query(`INSERT INTO screen_pops (call_id, user_id, status, payload) VALUES ($1, $3, 'sent', '{"card":"old"}'), ($2, $3, 'sent', '{"card":"row"}')`, [old, both, userId]);
     await ds.query(`INSERT INTO screen_pop_cards (call_id, payload) VALUES ($1, '{"card":"per call"}')`, [both]);
 
-    expect(await migrate(ds, log)).toEqual(["ScreenPopCardsOnly1764000000018"]);
+    expect(await migrate(ds, log)).toEqual(["ScreenPopCardsOnly1764000000018", "DealReportColumns1764000000019"]);
     expect(await ds.query(`SELECT call_id, payload FROM screen_pop_cards WHERE call_id = ANY($1::uuid[]) ORDER BY payload->>'card'`, [[old, both]])).toEqual([
       { call_id: old, payload: { card: "old" } },
       { call_id: both, payload: { card: "per call" } },
     ]);
     expect(await ds.query(`SELECT count(*)::int AS n FROM screen_pops WHERE payload IS NOT NULL`)).toEqual([{ n: 0 }]);
+  });
+
+  it("migration 19 copies the labels of each deal's attribution onto the deal, where the report reads them", async () => {
+    await ds.undoLastMigration();
+    const [call] = await ds.query(
+      `INSERT INTO calls (provider, provider_call_id, direction, from_raw, to_raw, status, started_at) VALUES ('twilio', 'CA-m19', 'inbound', '+1', '+2', 'completed', now()) RETURNING id`,
+    );
+    const [a] = await ds.query(
+      `INSERT INTO call_attributions (call_id, is_primary, method, confidence, source, medium, campaign, keyword) VALUES ($1, true, 'session', 1, 'google', 'cpc', 'fall', 'boots') RETURNING id`,
+      [call.id],
+    );
+    const [stage] = await ds.query(`SELECT id, pipeline_id FROM pipeline_stages ORDER BY position LIMIT 1`);
+    const [contact] = await ds.query(`INSERT INTO contacts (name) VALUES ('M19') RETURNING id`);
+    const deal = (title: string, attributionId: string | null) =>
+      ds.query(`INSERT INTO deals (contact_id, pipeline_id, stage_id, title, source_call_id, attribution_id) VALUES ($1, $2, $3, $4, $5, $6)`, [
+        contact.id,
+        stage.pipeline_id,
+        stage.id,
+        title,
+        call.id,
+        attributionId,
+      ]);
+    await deal("attributed", a.id);
+    await deal("not attributed", null);
+
+    expect(await migrate(ds, log)).toEqual(["DealReportColumns1764000000019"]);
+    expect(await ds.query(`SELECT title, attr_source, attr_medium, attr_campaign, attr_keyword FROM deals WHERE source_call_id = $1 ORDER BY title`, [call.id])).toEqual([
+      { title: "attributed", attr_source: "google", attr_medium: "cpc", attr_campaign: "fall", attr_keyword: "boots" },
+      { title: "not attributed", attr_source: null, attr_medium: null, attr_campaign: null, attr_keyword: null },
+    ]);
+    // The seed goes, so that the revert below reaches an empty database.
+    await ds.query(`DELETE FROM deals WHERE contact_id = $1`, [contact.id]);
+    await ds.query(`DELETE FROM contacts WHERE id = $1`, [contact.id]);
   });
 
   it("revert to empty and apply again", async () => {

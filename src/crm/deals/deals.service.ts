@@ -2,6 +2,15 @@ import type { EntityManager } from "typeorm";
 import { prepared } from "../../platform/db/prepared";
 import type { AuditService } from "../audit/audit.service";
 
+/** The attribution row a deal points at, and the labels the report groups its deals by. */
+export interface DealAttribution {
+  id: string;
+  source: string | null;
+  medium: string | null;
+  campaign: string | null;
+  keyword: string | null;
+}
+
 const INGEST_ACTOR = { type: "system", id: "ingest" } as const;
 
 const STAGE_CACHE_MS = 60_000;
@@ -41,8 +50,17 @@ export class DealsService {
     });
   }
 
-  /** A deal opened by a call carries that call's attribution (for revenue by source). */
-  async attributeOpenedBy(em: EntityManager, callId: string, attributionId: string): Promise<void> {
-    await em.query(`UPDATE deals SET attribution_id = $2 WHERE source_call_id = $1 AND attribution_id IS NULL`, [callId, attributionId]);
+  /**
+   * A deal opened by a call carries that call's primary attribution and its labels (for revenue
+   * by source; the report reads the labels, decision 0007). Called again with the same row when
+   * a tracker's report rewrites it in place.
+   */
+  async attributeOpenedBy(em: EntityManager, callId: string, attribution: DealAttribution): Promise<void> {
+    const a = attribution;
+    await em.query(
+      `UPDATE deals SET attribution_id = $2, attr_source = $3, attr_medium = $4, attr_campaign = $5, attr_keyword = $6
+       WHERE source_call_id = $1 AND (attribution_id IS NULL OR attribution_id = $2)`,
+      [callId, a.id, a.source, a.medium, a.campaign, a.keyword],
+    );
   }
 }

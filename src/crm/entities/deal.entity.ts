@@ -41,6 +41,19 @@ export class Deal {
   @Column({ name: "attribution_id", type: "uuid", nullable: true })
   attributionId: string | null;
 
+  /** The labels of that attribution, for the attribution report (kept by the tracking component). */
+  @Column({ name: "attr_source", type: "text", nullable: true })
+  attrSource: string | null;
+
+  @Column({ name: "attr_medium", type: "text", nullable: true })
+  attrMedium: string | null;
+
+  @Column({ name: "attr_campaign", type: "text", nullable: true })
+  attrCampaign: string | null;
+
+  @Column({ name: "attr_keyword", type: "text", nullable: true })
+  attrKeyword: string | null;
+
   @Column({ name: "lost_reason", type: "text", nullable: true })
   lostReason: string | null;
 

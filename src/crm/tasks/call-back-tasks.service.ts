@@ -67,6 +67,12 @@ const CLOSE_ON_ANSWERED_CALL = prepared(
    RETURNING t.id, t.time_to_callback_sec`,
 );
 
+/** Runs for most answered calls (their agent is known after the answer) and almost always finds nothing: prepared. */
+const CREDIT_CALL_BACK = prepared(
+  "tasks.credit_call_back",
+  `UPDATE tasks SET completed_by = $2, updated_at = now() WHERE closed_by_call_id = $1 AND completed_by IS NULL`,
+);
+
 /**
  * A contact's call-back is decided by one transaction at a time. A miss and a later answer of
  * the same contact are different calls, so their transactions can overlap: each statement
@@ -122,7 +128,7 @@ export class CallBackTasksService {
 
   /** Who answered became known after the answer closed the task: the call-back is theirs. */
   async creditCallBack(em: EntityManager, callId: string, userId: string): Promise<void> {
-    await em.query(`UPDATE tasks SET completed_by = $2, updated_at = now() WHERE closed_by_call_id = $1 AND completed_by IS NULL`, [callId, userId]);
+    await em.query(CREDIT_CALL_BACK, [callId, userId]);
   }
 
   /**

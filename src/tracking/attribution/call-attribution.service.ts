@@ -3,7 +3,7 @@ import { prepared } from "../../platform/db/prepared";
 import { takeAdvisoryLocks } from "../../platform/db/sql";
 import type { ContactsService, DealsService } from "../../crm";
 import type { ProviderCall } from "../providers/provider-call";
-import type { AttributionFields } from "./attribution-fields";
+import type { AttributionFields, AttributionLabels } from "./attribution-fields";
 import { newCallReport, recordAttributionChange, refreshCallerChain, type NewCallReport } from "../reports/report-columns";
 
 /** A session shown the called number while the phone rang, a lease that ended within this, still counts (weakly). */
@@ -91,7 +91,7 @@ export class CallAttributionService {
     if (primaryId) {
       if (reported) await em.query(`UPDATE tracking_provider_calls SET call_id = $2 WHERE id = $1`, [reported.id, call.callId]);
       await this.renewLease(em, rows[0]!.sessionId);
-      await this.touch(em, call.callId, call.contactId, primaryId);
+      await this.touch(em, call.callId, call.contactId, { ...rows[0]!, id: primaryId });
     }
     return newCallReport(call.contactId ?? call.caller, primaryId ? rows[0]! : null, { onlyCall: call.newContact });
   }
@@ -104,7 +104,8 @@ export class CallAttributionService {
   /**
    * A tracker's report for a call we already have: it becomes the primary attribution. The row
    * the contact and deal point at is rewritten in place (its old values kept as a candidate),
-   * so they follow without being touched; a later report from the same tracker updates it.
+   * so they follow (the deal's copy of the labels and the call's report columns are rewritten
+   * with it); a later report from the same tracker updates it.
    */
   async applyProviderReport(em: EntityManager, callId: string, report: ProviderCall): Promise<void> {
     const data = fromProvider(report);
@@ -112,7 +113,7 @@ export class CallAttributionService {
     if (!primary) {
       const primaryId = await this.insert(em, callId, [data]);
       const [call] = await em.query(`SELECT contact_id FROM calls WHERE id = $1`, [callId]);
-      if (primaryId) await this.touch(em, callId, call?.contact_id ?? null, primaryId);
+      if (primaryId) await this.touch(em, callId, call?.contact_id ?? null, { ...data, id: primaryId });
       await recordAttributionChange(em, callId, data);
       return;
     }
@@ -135,6 +136,8 @@ export class CallAttributionService {
        WHERE id = $1`,
       [primary.id, data.source, data.medium, data.campaign, data.keyword, data.clickId, data.clickIdType, data.landingPage, data.referrer, data.trackingNumber, data.provider],
     );
+    // The contact's touches point at the row and follow it; the deal keeps a copy of its labels.
+    await this.deals.attributeOpenedBy(em, callId, { ...data, id: primary.id });
     await recordAttributionChange(em, callId, data);
   }
 
@@ -158,9 +161,9 @@ export class CallAttributionService {
     return primaryId;
   }
 
-  private async touch(em: EntityManager, callId: string, contactId: string | null, attributionId: string): Promise<void> {
-    if (contactId) await this.contacts.recordTouch(em, contactId, attributionId);
-    await this.deals.attributeOpenedBy(em, callId, attributionId);
+  private async touch(em: EntityManager, callId: string, contactId: string | null, primary: AttributionLabels & { id: string }): Promise<void> {
+    if (contactId) await this.contacts.recordTouch(em, contactId, primary.id);
+    await this.deals.attributeOpenedBy(em, callId, primary);
   }
 
   /** The visitor called: their lease is renewed, so a second call soon after lands on them again. */

@@ -84,12 +84,13 @@ export class MarketingReports {
          GROUP BY 1`,
         [from, to],
       ),
-      // Deals opened by calls in the period, grouped by the attribution they carry (the call's primary one).
+      // Deals opened by calls in the period, grouped by the labels of the attribution they carry
+      // (the call's primary one), which the deal keeps: one read of deals_opened_by_call_idx.
       this.ds.query(
-        `SELECT COALESCE(a.${q.groupBy}, '${UNATTRIBUTED}') AS key, count(*)::int AS deals,
+        `SELECT COALESCE(d.attr_${q.groupBy}, '${UNATTRIBUTED}') AS key, count(*)::int AS deals,
            count(*) FILTER (WHERE d.status = 'won')::int AS won,
            COALESCE(sum(d.amount) FILTER (WHERE d.status = 'won'), 0)::float8 AS revenue
-         FROM deals d LEFT JOIN call_attributions a ON a.id = d.attribution_id
+         FROM deals d
          WHERE d.source_call_id IS NOT NULL AND d.created_at >= $1 AND d.created_at < $2
          GROUP BY 1`,
         [from, to],

@@ -63,24 +63,31 @@ export async function refreshCallerChain(em: EntityManager, callerKey: string): 
 }
 
 /**
- * Rebuilds every inbound call's report columns, and the attribution of the deals calls opened,
- * from the calls and their attributions (repairs, bulk loads, tests).
+ * Rebuilds every inbound call's report columns, and the attribution (row and labels) of the
+ * deals calls opened, from the calls and their attributions (repairs, bulk loads, tests, the
+ * deals linked by an older release during a rolling deploy). Writes only the rows that differ,
+ * so a run over columns that are right reads the tables and changes nothing.
  */
 export async function rebuildReportColumns(em: EntityManager): Promise<void> {
   // Maintenance over every call: not bound by the per-statement limit requests have.
   await em.query(`SET LOCAL statement_timeout = 0`);
   await em.query(
-    `UPDATE calls c SET caller_key = COALESCE(c.contact_id::text, c.from_e164),
-       attr_source = a.source, attr_medium = a.medium, attr_campaign = a.campaign, attr_keyword = a.keyword
-     FROM calls x LEFT JOIN call_attributions a ON a.call_id = x.id AND a.is_primary
-     WHERE x.id = c.id AND c.direction = 'inbound'`,
+    `UPDATE calls c SET caller_key = x.caller_key, attr_source = x.source, attr_medium = x.medium, attr_campaign = x.campaign, attr_keyword = x.keyword
+     FROM (SELECT k.id, COALESCE(k.contact_id::text, k.from_e164) AS caller_key, a.source, a.medium, a.campaign, a.keyword
+           FROM calls k LEFT JOIN call_attributions a ON a.call_id = k.id AND a.is_primary WHERE k.direction = 'inbound') x
+     WHERE x.id = c.id AND (c.caller_key, c.attr_source, c.attr_medium, c.attr_campaign, c.attr_keyword)
+       IS DISTINCT FROM (x.caller_key, x.source, x.medium, x.campaign, x.keyword)`,
   );
   await em.query(
     `UPDATE calls c SET ${SET_PREV}
-     FROM (SELECT id, ${PREV_COLUMNS} FROM calls WHERE direction = 'inbound' AND caller_key IS NOT NULL) x WHERE x.id = c.id`,
+     FROM (SELECT id, ${PREV_COLUMNS} FROM calls WHERE direction = 'inbound' AND caller_key IS NOT NULL) x
+     WHERE x.id = c.id AND (c.prev_call_at, c.prev_source_at, c.prev_medium_at, c.prev_campaign_at, c.prev_keyword_at)
+       IS DISTINCT FROM (x.p0, x.p1, x.p2, x.p3, x.p4)`,
   );
   await em.query(
-    `UPDATE deals d SET attribution_id = a.id FROM call_attributions a
-     WHERE a.call_id = d.source_call_id AND a.is_primary AND d.attribution_id IS DISTINCT FROM a.id`,
+    `UPDATE deals d SET attribution_id = a.id, attr_source = a.source, attr_medium = a.medium, attr_campaign = a.campaign, attr_keyword = a.keyword
+     FROM call_attributions a
+     WHERE a.call_id = d.source_call_id AND a.is_primary
+       AND (d.attribution_id, d.attr_source, d.attr_medium, d.attr_campaign, d.attr_keyword) IS DISTINCT FROM (a.id, a.source, a.medium, a.campaign, a.keyword)`,
   );
 }
