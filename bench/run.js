@@ -228,20 +228,23 @@ async function realtimeBench(results) {
   }
 }
 
-/** BENCH_ONLY=ingest,pops,tracking (any of them) runs those parts; unset runs everything. */
+/**
+ * BENCH_ONLY=ingest,pops,tracking (any of them) runs those parts; unset runs everything.
+ * BENCH_ONLY=acks is ingest's first part alone: the acknowledgements beside the bare server.
+ */
 const ONLY = process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(",") : ["ingest", "pops", "tracking"];
 
 async function main() {
   execFileSync(process.execPath, [path.join(root, "scripts/build-if-stale.js")], { stdio: "inherit" });
   const results = { when: new Date().toISOString(), machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version }, seconds: SECONDS, connections: CONNECTIONS };
-  if (ONLY.includes("ingest")) await ingestBench(results);
+  if (ONLY.includes("ingest") || ONLY.includes("acks")) await ingestBench(results, { acksOnly: !ONLY.includes("ingest") });
   if (ONLY.includes("pops")) await realtimeBench(results);
   if (ONLY.includes("tracking")) await trackingBench(results, { sql, dbUrl, freePort, waitHttp, stop, step, root, PG, REDIS, dropQueueKeys, WEB_NODE_FLAGS });
   printResults(results);
 }
 
 /** (a) acks beside a bare server, (c) the queue draining a backlog. */
-async function ingestBench(results) {
+async function ingestBench(results, { acksOnly }) {
   const dbName = `crm_bench_${Date.now().toString(36)}`;
   await sql(PG, `CREATE DATABASE ${dbName}`);
   const children = [];
@@ -274,6 +277,7 @@ async function ingestBench(results) {
     await waitHttp(`${publicUrl}/readyz`);
     results.service = measuredLoad(web.pid, `${publicUrl}/webhooks/twilio/status`, publicUrl);
     results.ackRatio = results.service.rps / results.bare.rps;
+    if (acksOnly) return;
 
     // (c) one worker drains a backlog: first of new calls from new numbers (every event makes a
     // contact, a call, a deal and a task), then of whole answered calls (eight events each).
@@ -357,6 +361,10 @@ function printResults(results) {
       ["  CPU ms per request: server (load generator)", withLoadGenerator(fmt(results.bare.cpuMsPerRequest.server, 2), results.bare.cpuMsPerRequest)],
       machineRow(results.bare.cpuMsPerRequest),
       ["service / bare ratio", fmt(results.ackRatio, 2)],
+    );
+  }
+  if (results.queue) {
+    rows.push(
       [`queue, new calls from new numbers: backlog of ${results.queue.backlog} applied in (s)`, fmt(results.queue.drainedIn, 1)],
       ["  events applied / s (one worker)", fmt(results.queue.eventsPerSec)],
       ["  CPU ms per event: worker / PostgreSQL / Redis", cpuLine(results.queue.cpuMsPerEvent)],

@@ -98,10 +98,16 @@ export class BullQueue implements JobQueue {
     await withTimeout(add(), ENQUEUE_TIMEOUT_MS, `enqueue ${name}`);
   }
 
+  /**
+   * Plain adds, not Bull's addBulk: addBulk wraps them in MULTI … EXEC, two more commands per
+   * call for an atomicity nobody needs (each job stands alone; one that is lost is the sweeper's).
+   * Auto-pipelining still sends the adds of one call, and of concurrent ones, in one write.
+   */
   async enqueueMany<N extends JobName>(name: N, jobs: Array<{ payload: JobPayloads[N]; opts?: EnqueueOptions }>): Promise<void> {
     if (jobs.length === 0) return;
+    const q = this.queue(name);
     await withTimeout(
-      this.queue(name).addBulk(jobs.map((j) => ({ data: j.payload, opts: { jobId: j.opts?.jobId, delay: j.opts?.delayMs } }))),
+      Promise.all(jobs.map((j) => q.add(j.payload, { jobId: j.opts?.jobId, delay: j.opts?.delayMs }))),
       ENQUEUE_TIMEOUT_MS,
       `enqueue ${jobs.length} × ${name}`,
     );
