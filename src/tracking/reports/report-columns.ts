@@ -17,6 +17,9 @@ const PREV_COLUMNS = `
   lag(started_at) OVER (PARTITION BY caller_key, attr_keyword ORDER BY started_at, id) AS p4`;
 
 const SET_PREV = `prev_call_at = x.p0, prev_source_at = x.p1, prev_medium_at = x.p2, prev_campaign_at = x.p3, prev_keyword_at = x.p4`;
+/** Only calls whose chain changed are written (a row version less for each of the others). */
+const PREV_DIFFERS = `(c.prev_call_at, c.prev_source_at, c.prev_medium_at, c.prev_campaign_at, c.prev_keyword_at)
+  IS DISTINCT FROM (x.p0, x.p1, x.p2, x.p3, x.p4)`;
 
 
 /** A new inbound call's report columns: who called (the contact, else the number) and the labels of its attribution. */
@@ -56,8 +59,7 @@ export async function refreshCallerChain(em: EntityManager, callerKey: string): 
   await em.query(
     `UPDATE calls c SET ${SET_PREV}
      FROM (SELECT id, ${PREV_COLUMNS} FROM calls WHERE caller_key = $1 AND direction = 'inbound') x
-     WHERE c.id = x.id AND (c.prev_call_at, c.prev_source_at, c.prev_medium_at, c.prev_campaign_at, c.prev_keyword_at)
-       IS DISTINCT FROM (x.p0, x.p1, x.p2, x.p3, x.p4)`,
+     WHERE c.id = x.id AND ${PREV_DIFFERS}`,
     [callerKey],
   );
 }
@@ -81,8 +83,7 @@ export async function rebuildReportColumns(em: EntityManager): Promise<void> {
   await em.query(
     `UPDATE calls c SET ${SET_PREV}
      FROM (SELECT id, ${PREV_COLUMNS} FROM calls WHERE direction = 'inbound' AND caller_key IS NOT NULL) x
-     WHERE x.id = c.id AND (c.prev_call_at, c.prev_source_at, c.prev_medium_at, c.prev_campaign_at, c.prev_keyword_at)
-       IS DISTINCT FROM (x.p0, x.p1, x.p2, x.p3, x.p4)`,
+     WHERE x.id = c.id AND ${PREV_DIFFERS}`,
   );
   await em.query(
     `UPDATE deals d SET attribution_id = a.id, attr_source = a.source, attr_medium = a.medium, attr_campaign = a.campaign, attr_keyword = a.keyword
