@@ -20,7 +20,7 @@ const SECONDS = Number(process.env.BENCH_SECONDS || 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS || 20);
 /**
  * Each ack load follows one not measured, on both servers: a server runs for days, so its hot
- * path is compiled. Measured cold, both rates were ~8% lower and their ratio the same.
+ * path is compiled. Measured cold, both rates were ~7% lower, their ratio the same.
  */
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 3);
 const BACKLOG = Number(process.env.BENCH_BACKLOG || 10000);
