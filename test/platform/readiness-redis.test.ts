@@ -1,7 +1,8 @@
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import net from "node:net";
+import type { ChildProcess } from "node:child_process";
 import Redis from "ioredis";
 import { startTestService, usesRealServices, type TestService } from "../support/test-service";
+import { freePort, haveRedisServer, startPrivateRedis } from "../support/private-redis";
 import { newCall, postSigned, voice } from "../support/twilio";
 import { waitFor } from "../support/wait-for";
 
@@ -9,21 +10,7 @@ import { waitFor } from "../support/wait-for";
  * Real-services pass only: a private redis-server (never the shared one) is killed under the
  * service and started again; /readyz must follow it, and nothing may crash.
  */
-const haveRedis = spawnSync("redis-server", ["--version"]).status === 0;
-const suite = usesRealServices() && haveRedis ? describe : describe.skip;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function startRedis(port: number): ChildProcess {
-  return spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
-}
+const suite = usesRealServices() && haveRedisServer() ? describe : describe.skip;
 
 suite("readiness when Redis goes away", () => {
   let port: number;
@@ -36,8 +23,7 @@ suite("readiness when Redis goes away", () => {
   beforeAll(async () => {
     duplicated = jest.spyOn(Redis.prototype, "duplicate");
     port = await freePort();
-    redis = startRedis(port);
-    await waitFor(() => new Promise<boolean>((r) => net.connect(port, "127.0.0.1").on("connect", function (this: net.Socket) { this.destroy(); r(true); }).on("error", () => r(false))));
+    redis = await startPrivateRedis(port);
     svc = await startTestService({ env: { REDIS_URL: `redis://127.0.0.1:${port}` } });
   });
   afterAll(async () => {
@@ -63,7 +49,7 @@ suite("readiness when Redis goes away", () => {
     const status = async () => (await svc.container.ds.query(`SELECT status FROM inbox WHERE delivery_key = $1`, [key]))[0]?.status;
     expect(await status()).toBe("pending");
 
-    redis = startRedis(port);
+    redis = await startPrivateRedis(port);
     await waitFor(async () => (await svc.http.get("/readyz")).status === 200, { timeoutMs: 15_000, what: "readyz 200" });
     // ...and applied once Redis is back: the sweeper enqueues what the intake could not.
     await waitFor(async () => (await status()) === "done", { timeoutMs: 40_000, what: "inbox row applied after recovery" });

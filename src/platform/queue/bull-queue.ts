@@ -32,6 +32,8 @@ export class BullQueue implements JobQueue {
   private readonly queues = new Map<JobName, Bull.Queue>();
   private readonly shared: { client: Redis; subscriber: Redis };
   private readonly extra: Redis[] = [];
+  /** The handlers' runs in this process, for a close with Redis away. */
+  private readonly running = new Set<Promise<unknown>>();
 
   constructor(
     private readonly redisUrl: string,
@@ -114,9 +116,13 @@ export class BullQueue implements JobQueue {
   }
 
   process<N extends JobName>(name: N, handler: JobHandler<N>, concurrency = 4): void {
-    void this.queue(name).process(concurrency, async (job) =>
-      handler(job.data as JobPayloads[N], { attempt: job.attemptsMade + 1, jobId: job.id === undefined ? undefined : String(job.id) }),
-    );
+    void this.queue(name).process(concurrency, (job) => {
+      const run = handler(job.data as JobPayloads[N], { attempt: job.attemptsMade + 1, jobId: job.id === undefined ? undefined : String(job.id) });
+      this.running.add(run);
+      const done = () => this.running.delete(run);
+      run.then(done, done);
+      return run;
+    });
   }
 
   async depth(): Promise<number> {
@@ -152,19 +158,25 @@ export class BullQueue implements JobQueue {
   /**
    * Idempotent. Bull's close waits for the jobs this process is running to finish; with Redis
    * away, for a moment only (CLOSE_WITHOUT_REDIS_MS), then the connections are cut.
+   *
+   * Already away at the start, Bull is not asked to wait: its wait first reconnects its blocking
+   * client and leaves that attempt's failure to nobody while a job runs, an unhandled rejection
+   * per queue. The handlers themselves (what holds database work) are waited for here instead.
    */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      const closed = Promise.allSettled([...this.queues.values()].map((q) => q.close()));
+      const redisAway = this.shared.client.status !== "ready";
+      if (redisAway) await withTimeout(Promise.allSettled(this.running), CLOSE_WITHOUT_REDIS_MS, "running jobs").catch(() => undefined);
+      const closed = Promise.allSettled([...this.queues.values()].map((q) => q.close(redisAway)));
       let timer: NodeJS.Timeout | undefined;
-      const redisAway = new Promise<void>((resolve) => {
+      const redisGone = new Promise<void>((resolve) => {
         const check = () => {
           if (this.shared.client.status !== "ready") timer = setTimeout(resolve, CLOSE_WITHOUT_REDIS_MS);
           else timer = setTimeout(check, 250);
         };
         check();
       });
-      await Promise.race([closed, redisAway]);
+      await Promise.race([closed, redisGone]);
       clearTimeout(timer);
       await Promise.allSettled([...this.extra, this.shared.client, this.shared.subscriber].map((r) => closeRedis(r)));
     })();
