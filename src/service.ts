@@ -134,11 +134,13 @@ async function serve(container: Container, opts: StartOptions, afterClose: () =>
         authToken: config.twilio.authToken,
         wanted: (callId, streamSid) => container.telephony.listening.wanted(callId, streamSid),
         audio: (frame) => realtime.relayAudio(frame),
-        ended: (callId, streamSid) =>
-          void container.telephony.listening.streamEnded(streamSid, "call ended").then(
-            () => realtime.listenEnded(callId, "call ended"),
-            (err: Error) => log.warn({ err: err.message, callId }, "ending listen sessions failed"),
-          ),
+        // The listeners are told even when their sessions could not be ended (the sweep ends them
+        // once the call is over): the audio has stopped either way.
+        ended: (callId, streamSid, reason) =>
+          void container.telephony.listening
+            .streamEnded(streamSid, reason)
+            .catch((err: Error) => log.warn({ err: err.message, callId }, "ending listen sessions failed"))
+            .finally(() => realtime.listenEnded(callId, reason)),
         count: (result) => container.metrics.mediaFrames.inc({ result }),
         log,
       })

@@ -120,20 +120,33 @@ describe("live listening", () => {
     agent.socket.on("listen:audio", (a) => leaked.push(a));
 
     const ws = await mediaStream(callId);
+    let closedWith: string | undefined;
+    ws.once("close", (code, reason) => (closedWith = `${code} ${reason.toString()}`));
     send(ws, { event: "connected", protocol: "Call", version: "1.0.0" });
     send(ws, { event: "start", sequenceNumber: "1", streamSid: stream.sid, start: { streamSid: stream.sid, callSid, tracks: ["inbound", "outbound"], mediaFormat: { encoding: "audio/x-mulaw", sampleRate: 8000, channels: 1 } } });
     const sent: Record<string, Buffer[]> = { inbound: [], outbound: [] };
-    for (let i = 0; i < 10; i++) {
-      for (const track of ["inbound", "outbound"] as const) {
-        const bytes = randomBytes(160);
-        sent[track]!.push(bytes);
-        send(ws, media(stream.sid, track, i, bytes));
-      }
-      // Malformed frames in the middle are dropped; the stream goes on.
-      if (i === 4) for (const junk of ["not json", { event: "media", media: { track: "sideways", payload: "x" } }, { event: "media" }, { nope: 1 }]) send(ws, junk);
-    }
     const total = (b: Buffer[]) => Buffer.concat(b).length;
-    await waitFor(() => total(heard.inbound!) === 1600 && total(heard.outbound!) === 1600, { what: `both tracks heard (${total(heard.inbound!)}, ${total(heard.outbound!)})` });
+    const heardAll = (bytes: number) =>
+      waitFor(() => total(heard.inbound!) === bytes && total(heard.outbound!) === bytes, {
+        what: () => `${bytes} bytes of both tracks heard (${total(heard.inbound!)}, ${total(heard.outbound!)}; stream socket ${closedWith ? `closed: ${closedWith}` : "open"})`,
+      });
+    const sendFrames = (from: number, to: number) => {
+      for (let i = from; i < to; i++) {
+        for (const track of ["inbound", "outbound"] as const) {
+          const bytes = randomBytes(160);
+          sent[track]!.push(bytes);
+          send(ws, media(stream.sid, track, i, bytes));
+        }
+        // Malformed frames in the middle are dropped; the stream goes on.
+        if (i === 4) for (const junk of ["not json", { event: "media", media: { track: "sideways", payload: "x" } }, { event: "media" }, { nope: 1 }]) send(ws, junk);
+      }
+    };
+    // Two frames, then a pause: a short piece is not held back until more audio comes.
+    sendFrames(0, 2);
+    await heardAll(320);
+    // Eight more: a full piece of five, and a short one of three.
+    sendFrames(2, 10);
+    await heardAll(1600);
     expect(Buffer.concat(heard.inbound!)).toEqual(Buffer.concat(sent.inbound!));
     expect(Buffer.concat(heard.outbound!)).toEqual(Buffer.concat(sent.outbound!));
     expect(leaked).toEqual([]);
@@ -232,6 +245,48 @@ describe("listen sessions without Twilio's stop", () => {
     ]);
     expect(await early).toBe(true);
     expect(await listening.wanted(callId, `MZ${"f".repeat(32)}`, 200)).toBe(false);
+  });
+
+  it("a failed lookup of a connecting stream is asked again; only one failing to the end rejects", async () => {
+    const sup = await svc.signIn("supervisor");
+    const { callId, callSid } = await liveCall("client:hiccup");
+    const listening = svc.container.telephony.listening;
+    const ds = svc.container.ds;
+    const streamSid = `MZ${"c".repeat(32)}`;
+    await ds.query(`INSERT INTO listen_sessions (call_id, user_id, provider_call_id, stream_sid) VALUES ($1, $2, $3, $4)`, [callId, sup.userId, callSid, streamSid]);
+    const warned = jest.spyOn((listening as unknown as { deps: { log: { warn: (...a: unknown[]) => void } } }).deps.log, "warn");
+    // The table away is a lookup that fails, on the real database.
+    await ds.query(`ALTER TABLE listen_sessions RENAME TO listen_sessions_away`);
+    try {
+      await expect(listening.wanted(callId, streamSid, 300)).rejects.toThrow(/listen_sessions/);
+      const answer = listening.wanted(callId, streamSid, 5000);
+      await waitFor(() => warned.mock.calls.length >= 2, { what: "the failed lookups" });
+      await ds.query(`ALTER TABLE listen_sessions_away RENAME TO listen_sessions`);
+      expect(await answer).toBe(true);
+    } finally {
+      warned.mockRestore();
+      await ds.query(`ALTER TABLE IF EXISTS listen_sessions_away RENAME TO listen_sessions`);
+    }
+  });
+
+  it("a stream that cannot be looked up for the whole patience is closed, and its listeners are told it was lost", async () => {
+    const sup = await socketOf("supervisor");
+    const { callId } = await liveCall("client:lost");
+    expect((await ask(sup.socket, "listen:start", { callId })).ok).toBe(true);
+    const stream = streams.started.at(-1)!;
+    const told = new Promise((resolve) => sup.socket.once("listen:ended", resolve));
+    const ds = svc.container.ds;
+    await ds.query(`ALTER TABLE listen_sessions RENAME TO listen_sessions_away`);
+    try {
+      const ws = await mediaStream(callId);
+      const closed = new Promise<number>((resolve) => ws.once("close", (code) => resolve(code)));
+      send(ws, { event: "start", streamSid: stream.sid, start: { streamSid: stream.sid, callSid: stream.callSid } });
+      send(ws, media(stream.sid, "inbound", 0, randomBytes(160)));
+      expect(await closed).toBe(1011);
+    } finally {
+      await ds.query(`ALTER TABLE IF EXISTS listen_sessions_away RENAME TO listen_sessions`);
+    }
+    expect(await told).toEqual({ callId, reason: "stream lost" });
   });
 
   it("the sweep ends the sessions of calls that are over", async () => {

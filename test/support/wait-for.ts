@@ -1,5 +1,11 @@
-/** Polls until the check returns a truthy value (or stops throwing); fails after the timeout. */
-export async function waitFor<T>(check: () => Promise<T> | T, opts: { timeoutMs?: number; intervalMs?: number; what?: string } = {}): Promise<NonNullable<T>> {
+/**
+ * Polls until the check returns a truthy value (or stops throwing); fails after the timeout.
+ * `what` may be a function, to describe the state at the timeout rather than at the start.
+ */
+export async function waitFor<T>(
+  check: () => Promise<T> | T,
+  opts: { timeoutMs?: number; intervalMs?: number; what?: string | (() => string) } = {},
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + (opts.timeoutMs ?? 10_000);
   let lastError: unknown;
   for (;;) {
@@ -10,7 +16,8 @@ export async function waitFor<T>(check: () => Promise<T> | T, opts: { timeoutMs?
       lastError = err;
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${opts.what ?? "condition"}${lastError ? `: ${(lastError as Error).message}` : ""}`);
+      const what = typeof opts.what === "function" ? opts.what() : (opts.what ?? "condition");
+      throw new Error(`timed out waiting for ${what}${lastError ? `: ${(lastError as Error).message}` : ""}`);
     }
     await new Promise((r) => setTimeout(r, opts.intervalMs ?? 25));
   }

@@ -134,17 +134,25 @@ export class LiveListening {
    * Whether a stream that connected is one we started for this call and still want. Twilio may
    * connect before the session that asked for the stream has committed (the REST answer and our
    * insert are still on their way): a stream not known yet is asked about again for a while.
+   * A failed lookup is asked again too: Twilio does not reconnect a stream we close, so closing
+   * on one database hiccup would leave the supervisor hearing nothing for the rest of the call.
+   * Throws only when the lookup still fails at the end of the patience.
    */
   async wanted(callId: string, streamSid: string, patienceMs = WANTED_PATIENCE_MS): Promise<boolean> {
     if (!z.uuid().safeParse(callId).success) return false;
     const deadline = Date.now() + patienceMs;
     for (;;) {
-      const [row] = await this.deps.ds.query(`SELECT ended_at IS NULL AS live FROM listen_sessions WHERE call_id = $1 AND stream_sid = $2 LIMIT 1`, [
-        callId,
-        streamSid,
-      ]);
-      if (row) return Boolean(row.live);
-      if (Date.now() >= deadline) return false;
+      try {
+        const [row] = await this.deps.ds.query(`SELECT ended_at IS NULL AS live FROM listen_sessions WHERE call_id = $1 AND stream_sid = $2 LIMIT 1`, [
+          callId,
+          streamSid,
+        ]);
+        if (row) return Boolean(row.live);
+        if (Date.now() >= deadline) return false;
+      } catch (err) {
+        if (Date.now() >= deadline) throw err;
+        this.deps.log.warn({ err: (err as Error).message, callId }, "looking up a connecting media stream failed; asking again");
+      }
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }

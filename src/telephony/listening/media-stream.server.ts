@@ -15,9 +15,16 @@ export interface AudioFrame {
   audio: Buffer;
 }
 
+export type StreamEndReason = "call ended" | "stream lost";
+
 const FRAME_LIMIT = 64 * 1024;
 /** Twilio sends 20 ms per message; five make 100 ms, a tenth of the messages to the browser. */
 const FRAMES_PER_RELAY = 5;
+/**
+ * A started piece goes out after this long even if short: a track that pauses, or messages that
+ * arrive late, must not hold the audio already here until more comes.
+ */
+const HOLD_MS = 100;
 /** Frames held per track while a new stream is checked (two seconds of audio). */
 const MAX_WAITING = 100;
 
@@ -41,8 +48,8 @@ export interface MediaStreamDeps {
   /** Is this a stream we started for this call? (Else the socket is closed.) */
   wanted(callId: string, streamSid: string): Promise<boolean>;
   audio(frame: AudioFrame): void;
-  /** The stream is over (stop message or socket closed). */
-  ended(callId: string, streamSid: string): void;
+  /** The stream is over: "call ended" (stop message or socket closed), or "stream lost" (we closed it on an error). */
+  ended(callId: string, streamSid: string, reason: StreamEndReason): void;
   count(result: "relayed" | "dropped"): void;
   log: Logger;
 }
@@ -90,23 +97,26 @@ function serve(ws: WebSocket, callId: string, deps: MediaStreamDeps): void {
   let streamSid: string | undefined;
   // Audio arriving while we check the stream waits (a few frames at most), then flows or is dropped.
   let state: "before-start" | "checking" | "accepted" | "over" = "before-start";
-  const pending: Record<"inbound" | "outbound", { timestamp: number; chunks: Buffer[] }> = {
+  const pending: Record<"inbound" | "outbound", { timestamp: number; chunks: Buffer[]; timer?: NodeJS.Timeout }> = {
     inbound: { timestamp: 0, chunks: [] },
     outbound: { timestamp: 0, chunks: [] },
   };
   const flush = (track: "inbound" | "outbound") => {
     const p = pending[track];
+    clearTimeout(p.timer);
+    p.timer = undefined;
+    // While the stream is checked, its audio waits for the answer (which flushes both tracks).
     if (p.chunks.length === 0 || state !== "accepted") return;
     deps.audio({ callId, track, timestamp: p.timestamp, audio: Buffer.concat(p.chunks) });
     p.chunks = [];
   };
   /** The stream is over: what is left is relayed, and its sessions end (matched by stream id, so a stranger's ends nothing). */
-  const finish = () => {
+  const finish = (reason: StreamEndReason) => {
     flush("inbound");
     flush("outbound");
     const started = state === "accepted" || state === "checking";
     state = "over";
-    if (started) deps.ended(callId, streamSid!);
+    if (started) deps.ended(callId, streamSid!, reason);
   };
 
   ws.on("message", (data, isBinary) => {
@@ -124,13 +134,19 @@ function serve(ws: WebSocket, callId: string, deps: MediaStreamDeps): void {
             if (state !== "checking") return;
             if (!ok) {
               state = "over";
+              deps.log.warn({ callId, streamSid }, "media stream closed: not a stream we asked for, or its sessions ended");
               return ws.close(1008, "not a stream we asked for");
             }
             state = "accepted";
             flush("inbound");
             flush("outbound");
           },
-          () => ws.close(1011, "try again"),
+          (err: Error) => {
+            if (state !== "checking") return;
+            deps.log.error({ err: err.message, callId, streamSid }, "media stream closed: it could not be looked up");
+            finish("stream lost");
+            ws.close(1011, "try again");
+          },
         );
         return;
       }
@@ -138,21 +154,24 @@ function serve(ws: WebSocket, callId: string, deps: MediaStreamDeps): void {
         const m = mediaMessage.safeParse(message);
         const p = m.success ? pending[m.data.media.track] : undefined;
         if (!m.success || !p || (state !== "accepted" && state !== "checking") || p.chunks.length >= MAX_WAITING) return deps.count("dropped");
-        if (p.chunks.length === 0) p.timestamp = m.data.media.timestamp;
+        if (p.chunks.length === 0) {
+          p.timestamp = m.data.media.timestamp;
+          p.timer = setTimeout(() => flush(m.data.media.track), HOLD_MS);
+        }
         p.chunks.push(Buffer.from(m.data.media.payload, "base64"));
         deps.count("relayed");
         if (p.chunks.length >= FRAMES_PER_RELAY) flush(m.data.media.track);
         return;
       }
       case "stop":
-        finish();
+        finish("call ended");
         ws.close(1000);
         return;
       default:
         return; // connected, mark, dtmf: nothing to relay
     }
   });
-  ws.on("close", finish);
+  ws.on("close", () => finish("call ended"));
   ws.on("error", (err) => deps.log.warn({ err: err.message }, "media stream socket error"));
 }
 
