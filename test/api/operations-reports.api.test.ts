@@ -27,8 +27,9 @@ async function play(deliveries: Delivery[]) {
   await drainInbox(svc);
 }
 
-// The legs' callbacks carry timestamps an hour back (see legStatuses): a period from two days back covers them.
-const today = new Date().toISOString().slice(0, 10);
+// The legs' callbacks carry timestamps an hour back (see legStatuses): a period from two days back covers them,
+// and one to tomorrow a run that crosses midnight UTC.
+const until = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
 const since = new Date(Date.now() - 2 * 86_400_000).toISOString().slice(0, 10);
 
 beforeAll(async () => {
@@ -50,7 +51,7 @@ afterAll(async () => svc?.close());
 
 describe("GET /api/reports/agents", () => {
   it("counts per agent what a hand count gives", async () => {
-    const res = await get(`/api/reports/agents?from=${since}&to=${today}`).expect(200);
+    const res = await get(`/api/reports/agents?from=${since}&to=${until}`).expect(200);
     const row = (id: string) => res.body.items.find((r: { agentId: string }) => r.agentId === id);
     // A: answered call 1; rung without answering on calls 2, 4 and 5 (the withheld one).
     expect(row(a.userId)).toMatchObject({ name: "A", answered: 1, missedWhileRung: 3, avgHandleSec: 42, callBacksDone: 0, callBacksWithinSla: 0 });
@@ -63,12 +64,12 @@ describe("GET /api/reports/agents", () => {
 
 describe("GET /api/reports/missed-calls", () => {
   it("follows each missed call to its call-back: within SLA, late, never, open", async () => {
-    const res = await get(`/api/reports/missed-calls?from=${since}&to=${today}`).expect(200);
+    const res = await get(`/api/reports/missed-calls?from=${since}&to=${until}`).expect(200);
     // Missed: call 2 (called back in time by call 3), call 4 (still open), call 5 (withheld: never).
     expect(res.body.items).toEqual([{ missed: 3, withinSla: 1, late: 0, never: 1, open: 1 }]);
     // The call-back was late: past its due time when it closed.
     await q(`UPDATE tasks SET due_at = completed_at - interval '1 minute' WHERE status = 'done'`);
-    const late = await get(`/api/reports/missed-calls?from=${since}&to=${today}&format=csv`).expect(200);
+    const late = await get(`/api/reports/missed-calls?from=${since}&to=${until}&format=csv`).expect(200);
     expect(late.text.trim().split("\n")).toEqual(["missed,withinSla,late,never,open", "3,0,1,1,1"]);
   });
 });
@@ -81,7 +82,7 @@ describe("GET /api/reports/funnel", () => {
     const stage = (name: string) => stages.find((s: { name: string }) => s.name === name).id;
     await svc.http.patch(`/api/deals/${deals[0].id}`).set("authorization", `Bearer ${supervisor}`).send({ stageId: stage("Qualified") }).expect(200);
     await svc.http.patch(`/api/deals/${deals[1].id}`).set("authorization", `Bearer ${supervisor}`).send({ stageId: stage("Won"), amount: 500 }).expect(200);
-    const res = await get(`/api/reports/funnel?from=${since}&to=${today}`).expect(200);
+    const res = await get(`/api/reports/funnel?from=${since}&to=${until}`).expect(200);
     expect(res.body.deals).toBe(3);
     expect(res.body.items.map((r: { stage: string; deals: number; conversion: number }) => [r.stage, r.deals, r.conversion])).toEqual([
       ["New lead", 3, 1],

@@ -71,21 +71,22 @@ describe("handshake", () => {
 
   it("disconnects when the token expires", async () => {
     const a = await svc.signIn("agent");
-    const { token } = await new TokenSigner(TEST_JWT_SECRET, 1.5 / 60).sign(a.userId, "agent");
+    // Three seconds (exp is in whole seconds, so 2–3 s of validity): room for a slow handshake.
+    const { token } = await new TokenSigner(TEST_JWT_SECRET, 3 / 60).sign(a.userId, "agent");
     const s = open(token);
     await connected(s);
-    await waitFor(() => s.disconnected, { timeoutMs: 5000, what: "disconnect at expiry" });
+    await waitFor(() => s.disconnected, { timeoutMs: 10_000, what: "disconnect at expiry" });
   });
 });
 
 describe("presence", () => {
   it("connecting makes an agent available; presence:set away is acknowledged and stored; bad input is refused", async () => {
     const a = await agent("client:pres1");
-    const ack = await a.socket.timeout(2000).emitWithAck("presence:set", { status: "away" });
+    const ack = await a.socket.timeout(10_000).emitWithAck("presence:set", { status: "away" });
     expect(ack).toEqual({ ok: true, status: "away" });
     expect((await q(`SELECT presence FROM users WHERE id = $1`, [a.userId]))[0].presence).toBe("away");
-    expect(await a.socket.timeout(2000).emitWithAck("presence:set", { status: "busy" })).toEqual({ ok: false, error: "validation_failed" });
-    expect(await a.socket.timeout(2000).emitWithAck("presence:set", "garbage")).toEqual({ ok: false, error: "validation_failed" });
+    expect(await a.socket.timeout(10_000).emitWithAck("presence:set", { status: "busy" })).toEqual({ ok: false, error: "validation_failed" });
+    expect(await a.socket.timeout(10_000).emitWithAck("presence:set", "garbage")).toEqual({ ok: false, error: "validation_failed" });
   });
 
   it("an oversized client event drops that connection, and the server carries on", async () => {
@@ -94,13 +95,13 @@ describe("presence", () => {
     await waitFor(() => a.socket.disconnected, { what: "oversized message refused" });
     const again = open(a.token);
     await connected(again);
-    expect(await again.timeout(2000).emitWithAck("presence:set", { status: "away" })).toEqual({ ok: true, status: "away" });
+    expect(await again.timeout(10_000).emitWithAck("presence:set", { status: "away" })).toEqual({ ok: true, status: "away" });
   });
 
   it("rate-limits presence updates", async () => {
     const a = await agent("client:pres2");
     const replies = [];
-    for (let i = 0; i < 8; i++) replies.push(await a.socket.timeout(2000).emitWithAck("presence:set", { status: i % 2 ? "away" : "available" }));
+    for (let i = 0; i < 8; i++) replies.push(await a.socket.timeout(10_000).emitWithAck("presence:set", { status: i % 2 ? "away" : "available" }));
     expect(replies.filter((r) => r.error === "rate_limited").length).toBeGreaterThan(0);
   });
 
@@ -191,7 +192,7 @@ describe("screen-pop", () => {
   it("reaches exactly the rung agents while the phone rings, with the contract's fields, and is acknowledged", async () => {
     const alice = await agent("client:alice");
     const away = await agent("client:away");
-    await away.socket.timeout(2000).emitWithAck("presence:set", { status: "away" });
+    await away.socket.timeout(10_000).emitWithAck("presence:set", { status: "away" });
     const sup = await svc.signIn("supervisor");
     const supSocket = open(sup.token);
     const supPops = collect(supSocket, "screen-pop");
@@ -455,7 +456,9 @@ describe("outbox dispatch", () => {
     await postSigned(svc, voice(c)).expect(200);
     await waitFor(() => frank.pops.length === 1, { what: "pop despite the poison row" });
     const [poison] = await q(`SELECT status, attempts, last_error FROM outbox WHERE dedupe_key = 'poison-1'`);
-    expect(poison).toMatchObject({ status: "pending", attempts: 1 });
+    // Tried at least once (the periodic sweep may have tried it too, a second later).
+    expect(poison).toMatchObject({ status: "pending", attempts: expect.any(Number) });
+    expect(poison.attempts).toBeGreaterThanOrEqual(1);
     expect(poison.last_error).toMatch(/uuid/);
     expect(await replays()).toBeGreaterThan(replaysBefore);
   });

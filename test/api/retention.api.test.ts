@@ -62,6 +62,10 @@ describe("retention (decision 0015)", () => {
       [old.call.callSid],
     );
     await q(`UPDATE outbox SET created_at = ${DAYS(8)} WHERE payload->>'callId' = $1`, [old.callId]);
+    // The service's dispatcher may still be on the old call's last pushes: counted once all are out.
+    await waitFor(async () => (await q<{ n: number }>(`SELECT count(*)::int AS n FROM outbox WHERE payload->>'callId' = $1 AND status = 'pending'`, [old.callId]))[0]!.n === 0, {
+      what: "the old call's pushes dispatched",
+    });
     const [pushes] = await q<{ n: number }>(`SELECT count(*)::int AS n FROM outbox WHERE payload->>'callId' = $1 AND status = 'done'`, [old.callId]);
     const oldPushes = pushes!.n;
     expect(oldPushes).toBeGreaterThan(0);

@@ -150,8 +150,9 @@ describe("attribution of inbound calls", () => {
 describe("the attribution report over ingested calls", () => {
   it("counts the calls above by source, as the ingest recorded them", async () => {
     const marketer = (await svc.signIn("marketer")).token;
-    const today = new Date().toISOString().slice(0, 10);
-    const res = await authed(marketer).get(`/api/reports/attribution?from=${today}&to=${today}&groupBy=source`).expect(200);
+    // Yesterday to tomorrow: this file's calls, even when the run crosses midnight UTC.
+    const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+    const res = await authed(marketer).get(`/api/reports/attribution?from=${day(-1)}&to=${day(1)}&groupBy=source`).expect(200);
     const row = (key: string) => res.body.items.find((r: { key: string }) => r.key === key);
     // Three calls reached the static number: 601 (new), 606 (calling again) and 607 (new, replayed ×3).
     expect(row("billboard")).toMatchObject({ calls: 3, uniqueCallers: 3, firstTimeCallers: 2, deals: 2 });

@@ -117,7 +117,7 @@ suite("two processes, one cluster", () => {
     const bProcess = procs[1]!;
     bProcess.kill("SIGKILL");
     await new Promise<void>((resolve) => (bProcess.exitCode !== null || bProcess.signalCode !== null ? resolve() : bProcess.once("exit", () => resolve())));
-    await waitFor(async () => (await presence()) === "offline", { timeoutMs: 30_000, what: "the agent of the dead process offline" });
+    await waitFor(async () => (await presence()) === "offline", { timeoutMs: 60_000, what: "the agent of the dead process offline" });
     await pg.end();
-  }, 120_000);
+  }, 180_000);
 });
