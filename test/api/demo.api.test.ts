@@ -4,12 +4,12 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createServer as createNetServer } from "node:net";
 import request from "supertest";
 import { io as connect, type Socket } from "socket.io-client";
 import twilio from "twilio";
 import { as } from "../support/http";
 import { drainInbox, legStatuses, newCall, sid, voice } from "../support/twilio";
+import { freePort } from "../support/free-port";
 import { waitFor } from "../support/wait-for";
 import { DEMO_USERS } from "../../src/demo";
 import { demoMediaRouter } from "../../src/telephony";
@@ -160,12 +160,3 @@ describe("the demo's stand-in for Twilio's Calls and Streams", () => {
     await waitFor(async () => (await svc.container.ds.query(`SELECT 1 FROM listen_sessions WHERE ended_at IS NULL`)).length === 0, { what: "the session ended" });
   });
 });
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createNetServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}

@@ -254,7 +254,7 @@ describe("listen sessions without Twilio's stop", () => {
     const ds = svc.container.ds;
     const streamSid = `MZ${"c".repeat(32)}`;
     await ds.query(`INSERT INTO listen_sessions (call_id, user_id, provider_call_id, stream_sid) VALUES ($1, $2, $3, $4)`, [callId, sup.userId, callSid, streamSid]);
-    const warned = jest.spyOn((listening as unknown as { deps: { log: { warn: (...a: unknown[]) => void } } }).deps.log, "warn");
+    const warned = jest.spyOn(svc.container.log, "warn");
     // The table away is a lookup that fails, on the real database.
     await ds.query(`ALTER TABLE listen_sessions RENAME TO listen_sessions_away`);
     try {

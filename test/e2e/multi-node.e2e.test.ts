@@ -1,6 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import net from "node:net";
 import path from "node:path";
 import request from "supertest";
 import twilio from "twilio";
@@ -9,6 +8,7 @@ import { dropQueueKeys } from "../../scripts/drop-queue-keys";
 import { hashPassword } from "../../src/crm";
 import { createTestDatabase, type TestDatabase } from "../support/test-db";
 import { redisUrl, usesRealServices } from "../support/test-service";
+import { freePort } from "../support/free-port";
 import { waitFor } from "../support/wait-for";
 
 /**
@@ -18,15 +18,6 @@ import { waitFor } from "../support/wait-for";
 const suite = usesRealServices() && redisUrl() ? describe : describe.skip;
 const root = path.resolve(__dirname, "../..");
 const TOKEN = "multi-node-twilio-token";
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 suite("two processes, one cluster", () => {
   let db: TestDatabase;

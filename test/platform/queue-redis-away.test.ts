@@ -1,7 +1,8 @@
 import type { ChildProcess } from "node:child_process";
 import { createLogger } from "../../src/platform/logger";
 import { BullQueue } from "../../src/platform/queue/bull-queue";
-import { freePort, haveRedisServer, startPrivateRedis } from "../support/private-redis";
+import { freePort } from "../support/free-port";
+import { haveRedisServer, startPrivateRedis } from "../support/private-redis";
 import { usesRealServices } from "../support/test-service";
 import { waitFor } from "../support/wait-for";
 

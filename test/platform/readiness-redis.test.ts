@@ -2,7 +2,8 @@ import net from "node:net";
 import type { ChildProcess } from "node:child_process";
 import Redis from "ioredis";
 import { startTestService, usesRealServices, type TestService } from "../support/test-service";
-import { freePort, haveRedisServer, startPrivateRedis } from "../support/private-redis";
+import { freePort } from "../support/free-port";
+import { haveRedisServer, startPrivateRedis } from "../support/private-redis";
 import { newCall, parentStatus, postSigned } from "../support/twilio";
 import { waitFor } from "../support/wait-for";
 

@@ -5,15 +5,6 @@ import { waitFor } from "./wait-for";
 /** Tests that kill Redis run their own redis-server, never the shared one. */
 export const haveRedisServer = (): boolean => spawnSync("redis-server", ["--version"]).status === 0;
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 /** A private redis-server on `port`, once it accepts connections. */
 export async function startPrivateRedis(port: number): Promise<ChildProcess> {
   const redis = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
