@@ -41,7 +41,8 @@ describe("batch jobs, applied by a worker", () => {
   it("deliveries committed together go to the queue as jobs of up to 32, and every one of them is applied", async () => {
     const calls = Array.from({ length: 40 }, nextCall);
     // The first is written at once, alone; the other 39 arrive while it is in flight and share
-    // the next statement, so they are enqueued together: 32 in a job, then 7.
+    // the next statement. The first waits for them (a statement follows it for sure), so the 40
+    // are enqueued together: 32 in a job, then 8.
     const accepted = await Promise.all(
       calls.map((c) => svc.container.intake.accept("twilio.status", `test:batch:${c.callSid}`, statusPayload(c), { lane: twilioLane(statusPayload(c).params) })),
     );
@@ -51,14 +52,24 @@ describe("batch jobs, applied by a worker", () => {
     const jobs = enqueued.mock.calls.map(([name, js]) => [name, (js as Array<{ payload: unknown }>).map((j) => j.payload)]);
     const delivery = (i: number) => ({ inboxId: ids[i], lane: `twilio:${calls[i]!.callSid}` });
     const range = (from: number, to: number) => Array.from({ length: to - from }, (_, k) => delivery(from + k));
-    expect(jobs).toEqual([
-      ["inbox.apply", [delivery(0)]],
-      ["inbox.apply-batch", [{ deliveries: range(1, 33) }, { deliveries: range(33, 40) }]],
-    ]);
+    expect(jobs).toEqual([["inbox.apply-batch", [{ deliveries: range(0, 32) }, { deliveries: range(32, 40) }]]]);
     const applied = await svc.container.ds.query(`SELECT count(*)::int AS n FROM calls WHERE provider_call_id = ANY($1) AND outcome = 'missed'`, [
       calls.map((c) => c.callSid),
     ]);
     expect(applied).toEqual([{ n: 40 }]);
+  });
+
+  it("a delivery held for the next statement's job is enqueued when that statement fails", async () => {
+    const [good, bad] = [nextCall(), nextCall()];
+    const first = svc.container.intake.accept("twilio.status", `test:held:${good.callSid}`, statusPayload(good));
+    // Arrives while the first is in flight: the first is held for it. PostgreSQL cannot store a
+    // NUL character in jsonb, so this statement fails.
+    const refused = svc.container.intake.accept("twilio.status", `test:held:${bad.callSid}`, { ...statusPayload(bad), note: "nul\u0000" });
+    await expect(refused).rejects.toMatchObject({ code: "unavailable" });
+    const { inboxId } = await first;
+
+    expect(enqueued.mock.calls).toEqual([["inbox.apply", [{ payload: { inboxId }, opts: { jobId: `${inboxId}:0` } }]]]);
+    await waitFor(async () => (await inboxOf(svc, [inboxId]))[0]?.status === "done", { what: "the held delivery applied" });
   });
 
   it("a delivery that fails in a batch job goes back to the queue alone; the others are applied", async () => {
@@ -169,10 +180,10 @@ describe("the sweeper and batch jobs", () => {
         accept(s2, "twilio.status", statusPayload(s2)),
       ]);
       const jobs = enqueued.mock.calls.map(([name, js]) => [name, (js as Array<{ payload: unknown }>).map((j) => j.payload)]);
+      // The first, written alone, waits for the next statement's deliveries; the ringing call does not.
       expect(jobs).toEqual([
-        ["inbox.apply", [{ inboxId: a.inboxId, lane: `twilio:${first.callSid}` }]],
         ["inbox.apply", [{ inboxId: r.inboxId, lane: `twilio:${ringing.callSid}`, ringing: true }]],
-        ["inbox.apply-batch", [{ deliveries: [b, d].map((x, i) => ({ inboxId: x.inboxId, lane: `twilio:${[s1, s2][i]!.callSid}` })) }]],
+        ["inbox.apply-batch", [{ deliveries: [[a, first], [b, s1], [d, s2]].map(([x, c]) => ({ inboxId: x.inboxId, lane: `twilio:${c.callSid}` })) }]],
       ]);
     } finally {
       enqueued.mockRestore();
