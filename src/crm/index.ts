@@ -7,7 +7,7 @@ export { newUserSchema, type PublicUser } from "./users/users.service";
 export { displayOf, parsePhone, toE164, type ParsedPhone } from "./phones/phone-number";
 export type { ContactMatch, ContactsService } from "./contacts/contacts.service";
 export type { DealsService } from "./deals/deals.service";
-export type { CallerRecordsService } from "./callers/caller-records.service";
+export type { CallerRecords, CallerRecordsService } from "./callers/caller-records.service";
 export type { CallBackTasksService } from "./tasks/call-back-tasks.service";
 export { userByDialTargetSql, type AgentsService, type DialableAgent } from "./agents/agents.service";
 export * from "./entities";

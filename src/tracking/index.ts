@@ -1,6 +1,6 @@
 export * from "./entities";
 export { createTracking, type Tracking } from "./tracking.module";
-export type { CallAttributionService } from "./attribution/call-attribution.service";
+export type { CallAttributionService, NewInboundCall } from "./attribution/call-attribution.service";
 export type { NewCallReport } from "./reports/report-columns";
 export { marketingReportsRouter, publicTrackingRouter, trackingAdminRouter } from "./tracking.router";
 export { TRACKING_PROVIDERS, toProviderCall, type TrackingProvider } from "./providers/provider-call";

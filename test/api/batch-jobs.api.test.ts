@@ -183,7 +183,7 @@ describe("the sweeper and batch jobs", () => {
       // The first, written alone, waits for the next statement's deliveries; the ringing call does not.
       expect(jobs).toEqual([
         ["inbox.apply", [{ inboxId: r.inboxId, lane: `twilio:${ringing.callSid}`, ringing: true }]],
-        ["inbox.apply-batch", [{ deliveries: [[a, first], [b, s1], [d, s2]].map(([x, c]) => ({ inboxId: x.inboxId, lane: `twilio:${c.callSid}` })) }]],
+        ["inbox.apply-batch", [{ deliveries: ([[a, first], [b, s1], [d, s2]] as const).map(([x, c]) => ({ inboxId: x.inboxId, lane: `twilio:${c.callSid}` })) }]],
       ]);
     } finally {
       enqueued.mockRestore();

@@ -9,6 +9,7 @@ import { uuidsOfJsonArray } from "../../src/platform/db/sql";
 import { addToOutbox } from "../../src/platform/outbox";
 import { AuditService } from "../../src/crm/audit/audit.service";
 import { NUMBER_AND_REPORT } from "../../src/tracking/attribution/call-attribution.service";
+import { contactAndDealWith } from "../../src/crm/callers/caller-records.service";
 import { CallsRepository } from "../../src/telephony/ingest/calls.repository";
 import { CallContextService, screenPopCardsSql } from "../../src/crm/screen-pop/call-context.service";
 import { MARK_ACKED, PopStore } from "../../src/realtime/pop-store";
@@ -82,6 +83,14 @@ describe("plans that must not depend on the values", () => {
     expect(plan).toContain("Index Scan using tracking_provider_calls_telephony_idx");
     expect(plan).toContain("Index Scan using tracking_provider_calls_unmatched_idx");
     expect(plan).not.toContain("Seq Scan on tracking_provider_calls");
+
+    // The same read riding in the contact's statement (its parameters after the contact's nine).
+    const riding = contactAndDealWith({ name: "attribution.number_and_report", sql: NUMBER_AND_REPORT, params: [] });
+    const contactArgs = `'Caller', '+15550000011', '(555) 000-0011', NULL, NULL, NULL, 'Call', gen_random_uuid(), now()`;
+    const ridingPlan = await genericPlan(riding, `${contactArgs}, 'CAplan10', '+15550000011', '+15005550100', now()`);
+    expect(ridingPlan).toContain("Index Scan using tracking_provider_calls_telephony_idx");
+    expect(ridingPlan).toContain("Index Scan using tracking_provider_calls_unmatched_idx");
+    expect(ridingPlan).not.toContain("Seq Scan on tracking_provider_calls");
   });
 
   it("a batch of deliveries finds its redeliveries by key, not by scanning the inbox, in a generic plan", async () => {

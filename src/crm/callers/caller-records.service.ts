@@ -1,5 +1,6 @@
 import type { EntityManager } from "typeorm";
 import { prepared } from "../../platform/db/prepared";
+import { shiftParams, type Rider } from "../../platform/db/rider";
 import { contactByPhoneSql, type ContactMatch, type ContactsService } from "../contacts/contacts.service";
 import type { DealsService } from "../deals/deals.service";
 import type { ParsedPhone } from "../phones/phone-number";
@@ -16,10 +17,10 @@ const EARLIER_CALL = prepared("callers.earlier_call", `${EARLIER_CALL_OF("$1", "
  * the end of the statement, when the contact exists.
  *
  * $1 name, $2 e164, $3 raw, $4 extension, $5 pipeline, $6 first stage (NULL: no deal is opened),
- * $7 deal title, $8 call id, $9 its start (a known contact's earlier call makes it no first call).
+ * $7 deal title, $8 call id, $9 its start (a known contact's earlier call makes it no first call);
+ * then a rider's (another component's read for the same call, answered as `rider`), if any.
  */
-const CONTACT_AND_DEAL = prepared(
-  "callers.contact_and_deal",
+const contactAndDealSql = (riderSql: string | null) =>
   `WITH found AS (${contactByPhoneSql("$2")}),
    phone AS (
      INSERT INTO contact_phones (contact_id, e164, raw, extension) SELECT gen_random_uuid(), $2, $3, $4 WHERE NOT EXISTS (SELECT 1 FROM found)
@@ -28,13 +29,25 @@ const CONTACT_AND_DEAL = prepared(
    new_deal AS (
      INSERT INTO deals (contact_id, pipeline_id, stage_id, title, owner_id, source_call_id)
      SELECT id, $5, $6, $7, NULL, $8 FROM created WHERE $6::uuid IS NOT NULL RETURNING id),
-   history AS (INSERT INTO deal_stage_history (deal_id, to_stage_id) SELECT id, $6 FROM new_deal)
+   history AS (INSERT INTO deal_stage_history (deal_id, to_stage_id) SELECT id, $6 FROM new_deal)${riderSql ? `,
+   rider AS (${shiftParams(riderSql, CONTACT_AND_DEAL_PARAMS)})` : ""}
    SELECT f.id, f.name, f.owner_id, false AS created,
      (SELECT d.id FROM deals d WHERE d.contact_id = f.id AND d.status = 'open' ORDER BY d.created_at DESC LIMIT 1) AS deal_id,
-     EXISTS (${EARLIER_CALL_OF("f.id", "$8", "$9")}) AS earlier_call
+     EXISTS (${EARLIER_CALL_OF("f.id", "$8", "$9")}) AS earlier_call${riderColumn(riderSql)}
    FROM found f
-   UNION ALL SELECT c.id, c.name, NULL, true, (SELECT id FROM new_deal), false FROM created c`,
-);
+   UNION ALL SELECT c.id, c.name, NULL, true, (SELECT id FROM new_deal), false${riderColumn(riderSql)} FROM created c`;
+
+const CONTACT_AND_DEAL_PARAMS = 9;
+const riderColumn = (riderSql: string | null) => (riderSql ? `, (SELECT to_jsonb(r) FROM rider r LIMIT 1) AS rider` : "");
+const CONTACT_AND_DEAL = prepared("callers.contact_and_deal", contactAndDealSql(null));
+/** The statement with a rider, per rider: prepared once each. Exported for its plan's test. */
+const withRider = new Map<string, string>();
+export const contactAndDealWith = (rider: Rider | undefined): string => {
+  if (!rider) return CONTACT_AND_DEAL;
+  let text = withRider.get(rider.name);
+  if (!text) withRider.set(rider.name, (text = prepared(`callers.contact_and_deal+${rider.name}`, contactAndDealSql(rider.sql))));
+  return text;
+};
 
 export interface CallerRecords {
   contact: ContactMatch;
@@ -42,6 +55,8 @@ export interface CallerRecords {
   dealId: string | null;
   /** The contact had a call that started before this one. */
   hasEarlierCall: boolean;
+  /** The rider's row, as JSON (null when it found none); undefined when it did not ride (ask it yourself). */
+  riderRow?: unknown;
 }
 
 /**
@@ -61,10 +76,11 @@ export class CallerRecordsService {
     em: EntityManager,
     phone: Extract<ParsedPhone, { kind: "number" }>,
     call: { raw: string; callerName?: string; callId: string; startedAt: Date; dealTitle: string },
+    rider?: Rider,
   ): Promise<CallerRecords> {
     const name = this.contacts.nameFor(phone.e164, call.callerName);
     const stage = await this.deals.defaultFirstStage(em);
-    const [row] = await em.query(CONTACT_AND_DEAL, [
+    const [row] = await em.query(contactAndDealWith(rider), [
       name,
       phone.e164,
       call.raw.slice(0, 100),
@@ -74,19 +90,23 @@ export class CallerRecordsService {
       call.dealTitle.slice(0, 200),
       call.callId,
       call.startedAt,
+      ...(rider?.params ?? []),
     ]);
     if (!row) {
       // A concurrent first call from the number won: its contact, committed now (a new snapshot).
       const winner = await this.contacts.findByE164(em, phone.e164);
       if (!winner) throw new Error(`contact for ${phone.e164} vanished during upsert`);
       const [earlier] = await em.query(EARLIER_CALL, [winner.contactId, call.callId, call.startedAt]);
+      // No row came back, so neither did the rider's: `riderRow` stays undefined.
       return { contact: { ...winner, isNew: false }, dealId: await this.deals.openDealOf(em, winner.contactId), hasEarlierCall: Boolean(earlier) };
     }
     if (!row.created) {
-      return { contact: { contactId: row.id, name: row.name, ownerId: row.owner_id, isNew: false }, dealId: row.deal_id, hasEarlierCall: row.earlier_call };
+      return { contact: { contactId: row.id, name: row.name, ownerId: row.owner_id, isNew: false }, dealId: row.deal_id, hasEarlierCall: row.earlier_call, ...ridden(rider, row) };
     }
     await this.contacts.recordCreatedByCall(em, row.id, name, phone.e164);
     if (row.deal_id && stage) await this.deals.recordOpenedByCall(em, row.deal_id, row.id, stage);
-    return { contact: { contactId: row.id, isNew: true, name, ownerId: null }, dealId: row.deal_id, hasEarlierCall: false };
+    return { contact: { contactId: row.id, isNew: true, name, ownerId: null }, dealId: row.deal_id, hasEarlierCall: false, ...ridden(rider, row) };
   }
 }
+
+const ridden = (rider: Rider | undefined, row: { rider: unknown }) => (rider ? { riderRow: row.rider } : {});

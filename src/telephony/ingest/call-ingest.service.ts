@@ -1,7 +1,7 @@
 import type { EntityManager } from "typeorm";
-import type { AgentsService, AuditService, CallBackTasksService, CallerRecordsService, ContactMatch, ContactsService, OutboundEvents } from "../../crm";
+import type { AgentsService, AuditService, CallBackTasksService, CallerRecords, CallerRecordsService, ContactMatch, ContactsService, OutboundEvents } from "../../crm";
 import { parsePhone, type ParsedPhone } from "../../crm";
-import type { CallAttributionService, NewCallReport } from "../../tracking";
+import type { CallAttributionService, NewCallReport, NewInboundCall } from "../../tracking";
 import { addToOutbox } from "../../platform/outbox";
 import type { CallEvent, CallParty, DialResultEvent, LegStatusEvent, RecordingEvent } from "../call-event";
 import { callStatusOf, earliest, laterStatus, outcomeOf, strongerReason, type MissedReason } from "./call-state";
@@ -75,8 +75,13 @@ export class CallIngestService {
     let report: NewCallReport | undefined;
     if (created) {
       if (call.direction === "inbound" && call.toE164) await this.calls.rememberOwnNumber(em, call.toE164, call.startedAt);
-      contact = customerIsOwn || !customer ? undefined : await this.attachContact(em, call, ev as CallEvent & CallParty, customer);
-      report = await this.attribute(em, call, ev as CallEvent & CallParty, contact?.isNew ?? false);
+      const inbound = this.inboundCall(call, ev as CallEvent & CallParty);
+      // The attribution's first read rides in the contact's statement (both come after the locks).
+      const records = customerIsOwn || !customer ? undefined : await this.attachContact(em, call, ev as CallEvent & CallParty, customer, inbound);
+      contact = records?.contact;
+      if (inbound) {
+        report = await this.deps.attribution.attributeCall(em, { ...inbound, contactId: call.contactId, newContact: contact?.isNew ?? false }, records?.riderRow);
+      }
     } else if ("callerName" in ev && ev.callerName && call.contactId && call.fromE164 && call.direction === "inbound") {
       // The call was made from a later event (they arrive in any order): the name still counts.
       await this.deps.contacts.nameFromCaller(em, call.contactId, call.fromE164, ev.callerName);
@@ -149,38 +154,40 @@ export class CallIngestService {
   }
 
   /** The customer is the caller on inbound calls and the callee on outbound ones; none for a withheld number (own numbers never get here). */
-  private async attachContact(em: EntityManager, call: CallRow, ev: CallParty, phone: ParsedPhone): Promise<ContactMatch | undefined> {
+  private async attachContact(em: EntityManager, call: CallRow, ev: CallParty, phone: ParsedPhone, inbound: InboundCall | undefined): Promise<CallerRecords | undefined> {
     const raw = call.direction === "inbound" ? call.fromRaw : call.toRaw;
     if (phone.kind !== "number") return undefined;
     // The number this very call reached is ours too (it is remembered when the delivery is written).
     if (call.direction === "inbound" && phone.e164 === call.toE164) return undefined;
-    const records = await this.deps.callers.forCall(em, phone, {
-      raw,
-      callerName: call.direction === "inbound" ? ev.callerName : undefined,
-      callId: call.id,
-      startedAt: call.startedAt,
-      dealTitle: `${call.direction === "inbound" ? "Call from" : "Call to"} ${raw}`,
-    });
-    const match = records.contact;
-    call.contactId = match.contactId;
+    const records = await this.deps.callers.forCall(
+      em,
+      phone,
+      {
+        raw,
+        callerName: call.direction === "inbound" ? ev.callerName : undefined,
+        callId: call.id,
+        startedAt: call.startedAt,
+        dealTitle: `${call.direction === "inbound" ? "Call from" : "Call to"} ${raw}`,
+      },
+      inbound && this.deps.attribution.lookupRider(inbound),
+    );
+    call.contactId = records.contact.contactId;
     call.dealId = records.dealId;
     call.isFirstTimeCaller = !records.hasEarlierCall;
-    return match;
+    return records;
   }
 
-  /** An inbound call's marketing source, from the number it reached (the tracking number a PBX names, else `to`). */
-  private async attribute(em: EntityManager, call: CallRow, ev: CallParty, newContact: boolean): Promise<NewCallReport | undefined> {
+  /** An inbound call as its attribution sees it: the number it reached (the tracking number a PBX names, else `to`). */
+  private inboundCall(call: CallRow, ev: CallParty): InboundCall | undefined {
     if (call.direction !== "inbound") return undefined;
     const dialled = ev.trackingNumber ? parsePhone(ev.trackingNumber, this.deps.defaultRegion) : null;
-    return this.deps.attribution.attributeCall(em, {
+    return {
       callId: call.id,
       providerCallId: call.providerCallId,
       calledNumber: dialled?.kind === "number" ? dialled.e164 : call.toE164,
       caller: call.fromE164,
       at: call.startedAt,
-      contactId: call.contactId,
-      newContact,
-    });
+    };
   }
 
   private async applyCallStatus(em: EntityManager, call: CallRow, ev: Extract<CallEvent, { type: "call.status" }>): Promise<void> {
@@ -341,6 +348,7 @@ const summary = (c: CallRow) => ({
   durationSec: c.durationSec,
 });
 
+type InboundCall = Omit<NewInboundCall, "contactId" | "newContact">;
 type LegResult = { userId: string | null; ended: boolean };
 type LegFields = ReturnType<typeof legOf>;
 

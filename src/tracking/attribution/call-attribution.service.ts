@@ -1,5 +1,6 @@
 import type { EntityManager } from "typeorm";
 import { prepared } from "../../platform/db/prepared";
+import type { Rider } from "../../platform/db/rider";
 import { takeAdvisoryLocks } from "../../platform/db/sql";
 import type { ContactsService, DealsService } from "../../crm";
 import type { ProviderCall } from "../providers/provider-call";
@@ -81,9 +82,10 @@ export class CallAttributionService {
    * writes with the call itself (one row version of a heavily indexed table instead of two),
    * then calls `afterCallSaved`.
    */
-  async attributeCall(em: EntityManager, call: NewInboundCall): Promise<NewCallReport> {
-    // The called number's labels and a tracker's unmatched report in one round trip.
-    const [found]: NumberAndReportRow[] = await em.query(NUMBER_AND_REPORT, [call.providerCallId, call.caller, call.calledNumber, call.at]);
+  async attributeCall(em: EntityManager, call: NewInboundCall, looked?: unknown): Promise<NewCallReport> {
+    // The called number's labels and a tracker's unmatched report in one round trip: `looked`
+    // when they rode in the ingest's contact statement (`lookupRider`), else asked here.
+    const found = looked !== undefined ? (looked as NumberAndReportRow | null) : ((await em.query(NUMBER_AND_REPORT, this.lookupParams(call))) as NumberAndReportRow[])[0];
     const ours = call.calledNumber && found?.found ? await this.fromOurNumber(em, call.calledNumber, found, call.at) : [];
     const reported = found?.report ? { id: found.report.id as string, data: providerCallOf(found.report) } : null;
     const rows = reported ? [fromProvider(reported.data), ...ours] : ours;
@@ -94,6 +96,19 @@ export class CallAttributionService {
       await this.touch(em, call.callId, call.contactId, { ...rows[0]!, id: primaryId });
     }
     return newCallReport(call.contactId ?? call.caller, primaryId ? rows[0]! : null, { onlyCall: call.newContact });
+  }
+
+  /**
+   * attributeCall's first read, to ride in another statement of the ingest's that runs after
+   * the locks (CallerRecordsService.forCall): the same snapshot guarantee, one round trip less.
+   * Its row goes back to attributeCall as `looked`.
+   */
+  lookupRider(call: Pick<NewInboundCall, "providerCallId" | "caller" | "calledNumber" | "at">): Rider {
+    return { name: "attribution.number_and_report", sql: NUMBER_AND_REPORT, params: this.lookupParams(call) };
+  }
+
+  private lookupParams(call: Pick<NewInboundCall, "providerCallId" | "caller" | "calledNumber" | "at">): unknown[] {
+    return [call.providerCallId, call.caller, call.calledNumber, call.at];
   }
 
   /** Once the new call is saved with its report columns: its caller's chain of calls. */
