@@ -2,6 +2,7 @@ import type { DataSource } from "typeorm";
 import { z } from "zod";
 import { AppError } from "../platform/errors";
 import { cursorAt, KeysetQuery, pageFields, toPage } from "../platform/db/keyset";
+import { isUuid } from "../platform/uuid";
 
 export const listCallsQuery = z
   .object({
@@ -78,7 +79,7 @@ export class CallsQuery {
   }
 
   async get(id: string) {
-    if (!z.uuid().safeParse(id).success) throw new AppError("not_found", "No such call");
+    if (!isUuid(id)) throw new AppError("not_found", "No such call");
     const [row] = await this.ds.query(`${SELECT} WHERE c.id = $1`, [id]);
     if (!row) throw new AppError("not_found", "No such call");
     return toCall(row);

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { AppError } from "../../platform/errors";
 import { cursorAt, KeysetQuery, pageFields, toPage } from "../../platform/db/keyset";
 import { toE164 } from "../phones/phone-number";
+import { isUuid } from "../../platform/uuid";
 
 export const listContactsQuery = z
   .object({
@@ -50,7 +51,7 @@ export class ContactsQuery {
 
   /** The contact with its calls, deals, open tasks and first / last touch. */
   async get(id: string) {
-    if (!z.uuid().safeParse(id).success) throw new AppError("not_found", "No such contact");
+    if (!isUuid(id)) throw new AppError("not_found", "No such contact");
     const [row] = await this.ds.query(
       `SELECT c.id, c.name, c.email, c.company, c.owner_id, c.created_at, c.first_touch_attribution_id, c.last_touch_attribution_id,
               COALESCE((SELECT array_agg(p.e164 ORDER BY p.created_at) FROM contact_phones p WHERE p.contact_id = c.id), '{}') AS phones

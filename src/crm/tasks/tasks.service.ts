@@ -6,6 +6,7 @@ import { cursorAt, KeysetQuery, pageFields, toPage } from "../../platform/db/key
 import { addToOutbox } from "../../platform/outbox";
 import type { Actor, AuditService } from "../audit/audit.service";
 import type { Principal } from "../auth/principal";
+import { isUuid } from "../../platform/uuid";
 
 export const listTasksQuery = z
   .object({
@@ -86,7 +87,7 @@ export class TasksService {
   }
 
   async update(p: Principal, actor: Actor, id: string, input: unknown, requestId?: string) {
-    if (!z.uuid().safeParse(id).success) throw new AppError("not_found", "No such task");
+    if (!isUuid(id)) throw new AppError("not_found", "No such task");
     const body = patchTaskBody.parse(input);
     return this.ds.transaction(async (em) => {
       const [before] = await em.query(`SELECT ${COLUMNS} FROM tasks t WHERE t.id = $1 FOR UPDATE`, [id]);

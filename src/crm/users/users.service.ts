@@ -6,6 +6,7 @@ import { hashPassword } from "../auth/passwords";
 import { isUniqueViolation, returningRows } from "../../platform/db/sql";
 import { prepared } from "../../platform/db/prepared";
 import type { Actor, AuditService } from "../audit/audit.service";
+import { isUuid } from "../../platform/uuid";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const USER_STANDING = prepared("users.standing", `SELECT id, email, name, role, is_active AS "isActive" FROM users WHERE id = $1`);
@@ -92,7 +93,7 @@ export class UsersService {
    * admin cannot be demoted or deactivated, so the service never locks its admins out.
    */
   async update(actor: Actor, id: string, input: unknown, requestId?: string): Promise<PublicUser & { isActive: boolean }> {
-    if (!z.uuid().safeParse(id).success) throw new AppError("not_found", "No such user");
+    if (!isUuid(id)) throw new AppError("not_found", "No such user");
     const patch = userPatchSchema.parse(input);
     const passwordHash = patch.password ? await hashPassword(patch.password) : null;
     const { updated, revoked } = await this.ds.transaction(async (em) => {

@@ -1,10 +1,10 @@
 import type { DataSource, EntityManager } from "typeorm";
-import { z } from "zod";
 import type { AuditService } from "../../crm";
 import { returningRows } from "../../platform/db/sql";
 import { AppError } from "../../platform/errors";
 import type { Logger } from "../../platform/logger";
 import type { TwilioCalls } from "../outbound/twilio-calls";
+import { isUuid } from "../../platform/uuid";
 
 /** How long a connecting stream may wait for the session that asked for it to commit. */
 const WANTED_PATIENCE_MS = 5000;
@@ -68,7 +68,7 @@ export class LiveListening {
 
   private async open(who: Listener, callId: string, granted: () => Promise<void>): Promise<{ sessionId: string; callId: string }> {
     if (who.role !== "supervisor" && who.role !== "admin") throw new AppError("forbidden", "Only supervisors listen in on calls");
-    if (!z.uuid().safeParse(callId).success) throw new AppError("not_found", "No such call");
+    if (!isUuid(callId)) throw new AppError("not_found", "No such call");
     return this.deps.ds.transaction(async (em) => {
       // One listener at a time per call decides whether a stream must be started.
       await em.query(`SELECT pg_advisory_xact_lock(hashtext('listen:' || $1))`, [callId]);
@@ -113,7 +113,7 @@ export class LiveListening {
    * judged unused, or starts a new one after.
    */
   async stop(userId: string, callId: string, reason: string): Promise<void> {
-    if (!z.uuid().safeParse(callId).success) return;
+    if (!isUuid(callId)) return;
     const { ended, others } = await this.deps.ds.transaction(async (em) => {
       await em.query(`SELECT pg_advisory_xact_lock(hashtext('listen:' || $1))`, [callId]);
       const ended = await this.endIn(em, `call_id = $1 AND user_id = $2`, [callId, userId], reason);
@@ -139,7 +139,7 @@ export class LiveListening {
    * Throws only when the lookup still fails at the end of the patience.
    */
   async wanted(callId: string, streamSid: string, patienceMs = WANTED_PATIENCE_MS): Promise<boolean> {
-    if (!z.uuid().safeParse(callId).success) return false;
+    if (!isUuid(callId)) return false;
     const deadline = Date.now() + patienceMs;
     for (;;) {
       try {

@@ -1,8 +1,8 @@
 import type { DataSource } from "typeorm";
-import { z } from "zod";
 import type { Principal } from "../../crm";
 import { AppError } from "../../platform/errors";
 import type { Media, RecordingMedia } from "./recording-media";
+import { isUuid } from "../../platform/uuid";
 
 /**
  * Who may play which recording: supervisors and admins any; an agent only the calls they
@@ -21,7 +21,7 @@ export class RecordingPlayback {
 
   /** The recording this person may play on this call, or the reason they may not. */
   async playable(who: Principal, callId: string): Promise<string> {
-    if (!z.uuid().safeParse(callId).success) throw new AppError("not_found", "No such call");
+    if (!isUuid(callId)) throw new AppError("not_found", "No such call");
     const [row] = await this.ds.query(
       `SELECT c.answered_by, r.provider, r.provider_recording_id
        FROM calls c LEFT JOIN LATERAL (

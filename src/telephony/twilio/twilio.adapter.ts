@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { CallEvent, LegStatus } from "../call-event";
+import { isUuid } from "../../platform/uuid";
 
 /**
  * The only place Twilio's parameter names exist. Twilio adds parameters without notice, so
@@ -101,8 +102,7 @@ export function twilioToCallEvents(
   query: TwilioQuery,
   ctx: { receivedAt: Date; ringing?: string[] },
 ): CallEvent[] {
-  const c2c = z.uuid().safeParse(query.c2c);
-  if (c2c.success) return clickToCallEvents(route, params, query.leg === "customer", c2c.data, ctx.receivedAt);
+  if (isUuid(query.c2c)) return clickToCallEvents(route, params, query.leg === "customer", query.c2c, ctx.receivedAt);
   return standardEvents(route, params, query, ctx);
 }
 
