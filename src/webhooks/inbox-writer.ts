@@ -162,9 +162,9 @@ export class InboxWriter {
    * as much again to take and finish it (decision 0014). Under load, a statement's deliveries
    * that do not fill a job wait for the next statement's, which is already certain (deliveries
    * are waiting for it), so jobs fill up: a few milliseconds later, in fewer jobs. Idle, or
-   * when a statement fails, nothing waits. A lone delivery is one `inbox.apply` job (job id = inbox id + attempt
-   * 0), and so is a ringing call's, at once: its pop waits, and a batch job holds its worker's
-   * slot until its last delivery is applied.
+   * when a statement fails, nothing waits. A lone delivery is one `inbox.apply` job (job id =
+   * inbox id + attempt 0), and so is a ringing call's, at once: its pop waits, and a batch job
+   * holds its worker's slot until its last delivery is applied.
    */
   private enqueue(deliveries: JobDelivery[], { hold = this.waiting.length > 0 } = {}): void {
     const payloads: ApplyPayload[] = deliveries.map((d) => ({ inboxId: d.inboxId, ...d.hints }));
