@@ -1,6 +1,7 @@
 // Agents and calls, run as its own process: connects N agent sockets, then sends signed voice
 // webhooks at a fixed rate and times webhook → first screen-pop for each call. Prints JSON.
-// BENCH_POP_TRACE=file appends each call's phase, send time (ms from the first call) and latency.
+// BENCH_POP_TRACE=file appends each call's phase, send time (ms from the first call), latency and
+// send time as epoch ms.
 const { randomBytes } = require("node:crypto");
 const fs = require("node:fs");
 const { io } = require("socket.io-client");
@@ -43,7 +44,8 @@ async function main() {
       if (call !== undefined) {
         const ms = performance.now() - call.t0;
         latencies[call.phase]?.push(ms);
-        if (traceFile) fs.appendFileSync(traceFile, `${call.phase} ${(call.t0 - firstSend).toFixed(1)} ${ms.toFixed(1)}\n`);
+        // The last column, the send's wall-clock time (epoch ms), matches other logs (PostgreSQL's, a probe's).
+        if (traceFile) fs.appendFileSync(traceFile, `${call.phase} ${(call.t0 - firstSend).toFixed(1)} ${ms.toFixed(1)} ${Math.round(performance.timeOrigin + call.t0)}\n`);
         sent.delete(from);
       }
     });
