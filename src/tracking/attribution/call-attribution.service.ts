@@ -38,6 +38,9 @@ interface Attribution extends AttributionFields {
   trackingNumber: string | null;
 }
 
+/** What attributeCall's first read looks a call up by. */
+type CallLookup = Pick<NewInboundCall, "providerCallId" | "caller" | "calledNumber" | "at">;
+
 export interface NewInboundCall {
   callId: string;
   /** The telephony provider's id of the call. */
@@ -103,11 +106,11 @@ export class CallAttributionService {
    * the locks (CallerRecordsService.forCall): the same snapshot guarantee, one round trip less.
    * Its row goes back to attributeCall as `looked`.
    */
-  lookupRider(call: Pick<NewInboundCall, "providerCallId" | "caller" | "calledNumber" | "at">): Rider {
+  lookupRider(call: CallLookup): Rider {
     return { name: "attribution.number_and_report", sql: NUMBER_AND_REPORT, params: this.lookupParams(call) };
   }
 
-  private lookupParams(call: Pick<NewInboundCall, "providerCallId" | "caller" | "calledNumber" | "at">): unknown[] {
+  private lookupParams(call: CallLookup): unknown[] {
     return [call.providerCallId, call.caller, call.calledNumber, call.at];
   }
 
