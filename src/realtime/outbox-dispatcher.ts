@@ -91,6 +91,9 @@ type Dispatched = { count: number; emits: Emit[] };
  * bad row cannot hold the others back.
  */
 export class OutboxDispatcher {
+  /** Where the last resend of unacknowledged pops looked up to (PostgreSQL's clock). */
+  private resentUpTo: Date | null = null;
+
   constructor(
     private readonly ds: DataSource,
     private readonly callContext: CallContextService,
@@ -233,9 +236,14 @@ export class OutboxDispatcher {
     });
   }
 
-  /** Sends again the pops of ringing calls that nobody acknowledged (see PopStore.unacknowledged); answers how many. */
+  /**
+   * Sends again the pops of ringing calls that nobody acknowledged (see PopStore.unacknowledged);
+   * answers how many. Each run starts where this process's last one stopped, so runs missed
+   * (a Redis outage stops the sweeps, and is when broadcasts are lost) are caught up.
+   */
   async resendUnacknowledged(olderThanMs: number): Promise<number> {
-    const pops = await this.pops.unacknowledged(olderThanMs);
+    const { pops, cutoff } = await this.pops.unacknowledged(olderThanMs, this.resentUpTo);
+    this.resentUpTo = cutoff;
     this.realtime.sendPops(pops.map((p) => ({ content: p.payload, to: [{ userId: p.user_id, popId: p.id }] })));
     return pops.length;
   }

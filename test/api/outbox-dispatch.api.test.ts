@@ -138,3 +138,56 @@ describe("dispatching ringing calls", () => {
     expect(await q(`SELECT count(*)::int AS n FROM outbox WHERE topic = 'screen-pop' AND payload->>'callId' = $1`, [call.id])).toEqual([{ n: 0 }]);
   });
 });
+
+describe("sending again the pops nobody acknowledged", () => {
+  /** As if the pops of the call had been sent (and so had come due) `seconds` ago. */
+  const sentAgo = async (callId: string, seconds: number) => {
+    await q(`UPDATE screen_pops SET sent_at = now() - make_interval(secs => $2) WHERE call_id = $1`, [callId, seconds]);
+    await q(`UPDATE screen_pop_cards SET updated_at = now() - make_interval(secs => $2) WHERE call_id = $1`, [callId, seconds]);
+  };
+
+  it("a run looks at the calls whose pops came due since the last run, a process's first run at every ringing call", async () => {
+    const { callIds } = await ringingCalls(2, 5550770);
+    const [early, lately] = callIds as [string, string];
+    const { d, sent } = dispatcher();
+    await d.drain({ ringing: true });
+    expect(sent).toHaveLength(4);
+    const resentFor = () =>
+      sent
+        .splice(0)
+        .filter((s) => callIds.includes(s.callId))
+        .map((s) => s.callId)
+        .sort();
+    resentFor();
+
+    // Neither acknowledged: one sent long ago (as if no run had looked since), one of late.
+    await sentAgo(early, 60);
+    await sentAgo(lately, 12);
+    await d.resendUnacknowledged(10_000);
+    expect(resentFor()).toEqual([early, early, lately, lately].sort());
+    // Sent again now, they come due again in ten seconds.
+    expect(await q(`SELECT count(*)::int AS n FROM screen_pop_cards WHERE call_id = ANY($1::uuid[]) AND updated_at > now() - interval '5 seconds'`, [callIds])).toEqual([{ n: 2 }]);
+
+    // The next run looks at what came due since the last one (and at least the five seconds before).
+    await sentAgo(early, 60);
+    await sentAgo(lately, 12);
+    await q(`UPDATE screen_pops SET status = 'acked' WHERE id = (SELECT id FROM screen_pops WHERE call_id = $1 LIMIT 1)`, [lately]);
+    await d.resendUnacknowledged(10_000);
+    expect(resentFor()).toEqual([lately]);
+  });
+
+  it("runs missed (the sweeps stop while Redis is away) are caught up by the next one", async () => {
+    const { callIds } = await ringingCalls(1, 5550780);
+    const { d } = dispatcher();
+    await d.drain({ ringing: true });
+    await sentAgo(callIds[0]!, 60);
+    const pops = new PopStore(svc.container.ds);
+    const lastRun = new Date(Date.now() - 90_000);
+    const { pops: resent, cutoff } = await pops.unacknowledged(10_000, lastRun);
+    expect(resent.filter((p) => p.payload.call.id === callIds[0])).toHaveLength(2);
+    expect(cutoff.getTime()).toBeGreaterThan(lastRun.getTime());
+    // A run from that cutoff on looks no further back than five seconds before it.
+    await sentAgo(callIds[0]!, 60);
+    expect((await pops.unacknowledged(10_000, cutoff)).pops.filter((p) => p.payload.call.id === callIds[0])).toEqual([]);
+  });
+});

@@ -317,7 +317,8 @@ describe("screen-pop", () => {
     const popId = a.pops[0]!.popId;
     await waitFor(async () => (await q(`SELECT status FROM screen_pops WHERE id = $1`, [popId]))[0].status === "acked" || undefined, { what: "acked" });
     // As if it had never reached them: sent a while ago, never acknowledged.
-    await q(`UPDATE screen_pops SET status = 'sent', acked_at = NULL, sent_at = now() - interval '20 seconds' WHERE id = $1`, [popId]);
+    await q(`UPDATE screen_pops SET status = 'sent', acked_at = NULL, sent_at = now() - interval '12 seconds' WHERE id = $1`, [popId]);
+    await q(`UPDATE screen_pop_cards SET updated_at = now() - interval '12 seconds' WHERE call_id = (SELECT call_id FROM screen_pops WHERE id = $1)`, [popId]);
     await svc.container.queue.enqueue("maintenance.sweep", {});
     await waitFor(() => a.pops.length === 2 || undefined, { what: "the pop sent again" });
     expect(a.pops[1]!.popId).toBe(popId);
