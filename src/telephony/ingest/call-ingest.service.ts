@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { EntityManager } from "typeorm";
 import type { AgentsService, AuditService, CallBackTasksService, CallerRecords, CallerRecordsService, ContactMatch, ContactsService, OutboundEvents } from "../../crm";
 import { parsePhone, type ParsedPhone } from "../../crm";
@@ -117,7 +118,10 @@ export class CallIngestService {
     const ringing = ev.type === "call.started" && call.status === "ringing" ? await this.ringingUsers(em, ev) : [];
     if (ringing.length > 0) {
       const userIds = [...new Set(ringing)].sort();
-      await addToOutbox(em, "screen-pop", { callId: call.id, userIds }, `pop:${call.id}:${userIds.join(",")}`);
+      // The agents as a digest: their ids made a key of ~410 bytes for ten agents, written
+      // into the outbox's unique index twice (by the insert, and by the claim's update).
+      const agents = createHash("sha256").update(userIds.join(",")).digest("base64url");
+      await addToOutbox(em, "screen-pop", { callId: call.id, userIds }, `pop:${call.id}:${agents}`);
     }
     return "applied";
   }
