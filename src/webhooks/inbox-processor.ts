@@ -122,6 +122,8 @@ export class InboxProcessor {
           em,
           async () => {
             for (const row of rows.filter(pending)) {
+              // What the previous delivery left to run with the closing statement: this one may read it.
+              await DeferredWrites.runWaitingStatements(em);
               const outcome = await this.apply(em, row);
               if (outcome === "applied") applied.push(row.id);
               results.set(row.id, await this.settle(em, row, outcome));

@@ -114,6 +114,32 @@ describe("deliveries applied in one shared transaction", () => {
     expect(phones).toEqual([]);
   });
 
+  it("a caller's second call in the same transaction finds the first with its contact: one contact, and no first call", async () => {
+    // A new call's save waits for the closing statement (DeferredWrites.later): the next delivery must see it.
+    const caller = "+14155572468";
+    const first = newCall(caller);
+    const second = newCall(caller);
+    // An agent to ring: a call nobody can take is missed at once, and a miss's task reads the call.
+    const { userId } = await svc.signIn("agent", { dialTarget: "client:batch-agent" });
+    await svc.container.ds.query(`UPDATE users SET presence = 'available' WHERE id = $1`, [userId]);
+    let ids: string[];
+    try {
+      ids = await store([voice(first), voice(second)]);
+    } finally {
+      await svc.container.ds.query(`UPDATE users SET presence = 'offline' WHERE id = $1`, [userId]);
+    }
+
+    expect([...(await svc.container.inbox.processMany(ids))!.values()]).toEqual(["done", "done"]);
+
+    const rows: Array<{ provider_call_id: string; status: string; contact_id: string; is_first_time_caller: boolean }> = await svc.container.ds.query(
+      `SELECT provider_call_id, status, contact_id, is_first_time_caller FROM calls WHERE provider_call_id = ANY($1)`,
+      [[first.callSid, second.callSid]],
+    );
+    const of = new Map(rows.map((r) => [r.provider_call_id, r]));
+    expect(of.get(first.callSid)).toMatchObject({ status: "ringing", contact_id: expect.any(String), is_first_time_caller: true });
+    expect(of.get(second.callSid)).toMatchObject({ contact_id: of.get(first.callSid)!.contact_id, is_first_time_caller: false });
+  });
+
   it("skips deliveries already applied, and applies the same call's deliveries once each when given twice", async () => {
     const c = nextCall();
     const ids = await store([voice(c), parentStatus(c, "completed", { CallDuration: "3" })]);

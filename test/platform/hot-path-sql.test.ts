@@ -202,6 +202,62 @@ describe("deferred writes", () => {
   });
 });
 
+describe("writes that wait for the closing statement (DeferredWrites.later)", () => {
+  const SET_NAME = prepared("test.later_set_name", `UPDATE audit_log SET actor_id = $2 WHERE entity = 'later' AND entity_id = $1`);
+  const actorOf = (em: { query: DataSource["query"] }, id: string) =>
+    em.query(`SELECT actor_id FROM audit_log WHERE entity = 'later' AND entity_id = $1`, [id]).then((r: Array<{ actor_id: string | null }>) => r[0]?.actor_id);
+  const seed = (ids: string[]) => ds.query(`INSERT INTO audit_log (actor_type, action, entity, entity_id) SELECT 'system', 'create', 'later', unnest($1::text[])`, [ids]);
+
+  it("run as a step of the closing statement, prepared under the parts' names; without a batch, not kept", async () => {
+    await seed(["l1", "l1-final"]);
+    const seen: unknown[] = [];
+    await ds.transaction(async (em) => {
+      expect(DeferredWrites.later(em, { sql: SET_NAME, params: ["l1", "now"], name: "test.later_set_name" })).toBe(false);
+      await DeferredWrites.around(
+        em,
+        async () => {
+          expect(DeferredWrites.later(em, { sql: SET_NAME, params: ["l1", "later"], name: "test.later_set_name" })).toBe(true);
+          await addToOutbox(em, "task.assigned", { taskId: "t9", assigneeId: "u1" }, "later-1");
+          seen.push(await actorOf(em, "l1"));
+        },
+        () => ({ sql: `UPDATE audit_log SET action = 'update' WHERE entity = 'later' AND entity_id = $1`, params: ["l1-final"], name: "test.later_final" }),
+      );
+      expect(await preparedOnConnection(em)).toContain("hot_test.later_final+outbox+test.later_set_name");
+    });
+    expect(seen).toEqual([null]); // not written while the work ran
+    expect(await actorOf(ds, "l1")).toBe("later");
+    expect(await ds.query(`SELECT entity_id, action FROM audit_log WHERE entity = 'later' ORDER BY entity_id`)).toEqual([
+      { entity_id: "l1", action: "create" },
+      { entity_id: "l1-final", action: "update" },
+    ]);
+  });
+
+  it("a batch of deliveries runs them before the next delivery, which reads what they wrote", async () => {
+    await seed(["l2", "l3"]);
+    const read: Array<string | null | undefined> = [];
+    const inbox = new InboxProcessor(
+      ds,
+      {
+        "test.later": async (em, payload) => {
+          const { id, reads } = payload as { id: string; reads: string };
+          read.push(await actorOf(em, reads));
+          DeferredWrites.later(em, { sql: SET_NAME, params: [id, `by ${id}`], name: "test.later_set_name" });
+          return "applied";
+        },
+      },
+      createLogger("silent"),
+    );
+    const ids: string[] = (
+      await ds.query(
+        `INSERT INTO inbox (source, delivery_key, payload) VALUES ('test.later', 'later-a', '{"id":"l2","reads":"l3"}'), ('test.later', 'later-b', '{"id":"l3","reads":"l2"}') RETURNING id`,
+      )
+    ).map((r: { id: string }) => r.id);
+    expect([...(await inbox.processMany(ids))!.values()]).toEqual(["done", "done"]);
+    expect(read).toEqual([null, "by l2"]);
+    expect([await actorOf(ds, "l2"), await actorOf(ds, "l3")]).toEqual(["by l2", "by l3"]);
+  });
+});
+
 describe("commits that do not wait for the disk (decision 0013)", () => {
   /** Runs `sql` on both of the pool's connections at once (each waits until the other holds its own). */
   async function onBothConnections(sql: string): Promise<Array<{ s: string; pid: number }>> {
