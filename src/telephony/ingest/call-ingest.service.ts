@@ -111,10 +111,10 @@ export class CallIngestService {
     call.outcome = outcomeOf(call);
     // An answered call has no missed reason, whatever arrived before its answer.
     if (call.outcome === "answered") call.missedReason = null;
-    // Only an outcome or an agent that changed sends the rest of this delivery to other rows that
-    // read the call (tasks), and a caller's chain of calls is read from the saved rows: else the
-    // call's write waits for the delivery's closing statement (a round trip less for a ringing call).
-    const unreadAfter = opts.lastOfDelivery === true && !report?.refreshChain && call.outcome === before.outcome && call.answeredBy === before.answeredBy;
+    // What follows reads other rows: the contact's other calls (its call-back task), users, the
+    // tasks; only a caller's chain of calls is read from the saved rows. Else the call's write
+    // waits for the delivery's closing statement: a round trip less for a ringing call, a miss.
+    const unreadAfter = opts.lastOfDelivery === true && !report?.refreshChain;
     await this.calls.save(em, before, call, report, { unreadAfter });
     if (report) await this.deps.attribution.afterCallSaved(em, report);
     await this.auditCall(em, before, call, created, inboxId);
