@@ -1,4 +1,5 @@
 import type { EntityManager } from "typeorm";
+import { writeLater } from "../../platform/db/deferred-writes";
 import { prepared } from "../../platform/db/prepared";
 import type { AuditService } from "../audit/audit.service";
 
@@ -15,6 +16,11 @@ const INGEST_ACTOR = { type: "system", id: "ingest" } as const;
 
 const STAGE_CACHE_MS = 60_000;
 
+const ATTRIBUTE_OPENED_BY = prepared(
+  "deals.attribute_opened_by",
+  `UPDATE deals SET attribution_id = $2, attr_source = $3, attr_medium = $4, attr_campaign = $5, attr_keyword = $6
+   WHERE source_call_id = $1 AND (attribution_id IS NULL OR attribution_id = $2)`,
+);
 const OPEN_DEAL = prepared("deals.open_for_contact", `SELECT id FROM deals WHERE contact_id = $1 AND status = 'open' ORDER BY created_at DESC LIMIT 1`);
 
 export class DealsService {
@@ -55,12 +61,11 @@ export class DealsService {
    * by source; the report reads the labels, decision 0007). Called again with the same row when
    * a tracker's report rewrites it in place.
    */
-  async attributeOpenedBy(em: EntityManager, callId: string, attribution: DealAttribution): Promise<void> {
+  async attributeOpenedBy(em: EntityManager, callId: string, attribution: DealAttribution, opts: { withClosingStatement?: boolean } = {}): Promise<void> {
     const a = attribution;
-    await em.query(
-      `UPDATE deals SET attribution_id = $2, attr_source = $3, attr_medium = $4, attr_campaign = $5, attr_keyword = $6
-       WHERE source_call_id = $1 AND (attribution_id IS NULL OR attribution_id = $2)`,
-      [callId, a.id, a.source, a.medium, a.campaign, a.keyword],
-    );
+    const statement = { sql: ATTRIBUTE_OPENED_BY, params: [callId, a.id, a.source, a.medium, a.campaign, a.keyword], name: "deals.attribute_opened_by" };
+    // `withClosingStatement`: the caller vouches that nothing in its delivery reads the deal again (writeLater).
+    if (opts.withClosingStatement) await writeLater(em, statement);
+    else await em.query(statement.sql, statement.params);
   }
 }

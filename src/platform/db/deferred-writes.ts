@@ -32,6 +32,14 @@ export async function appendRow(em: EntityManager, table: DeferredTable, row: un
   else await em.query(table.insertOne, row);
 }
 
+/**
+ * Runs a write with the transaction's closing statement when deferred writes are open on `em`
+ * (see DeferredWrites.later for what the caller vouches for), else at once.
+ */
+export async function writeLater(em: EntityManager, statement: FinalStatement): Promise<void> {
+  if (!DeferredWrites.later(em, statement)) await em.query(statement.sql, statement.params);
+}
+
 /** The statement that ends the work, run together with the gathered rows. */
 export interface FinalStatement {
   /** An UPDATE, INSERT or DELETE; its own parameters are numbered from $1. */

@@ -1,6 +1,6 @@
 import type { EntityManager } from "typeorm";
 import type { CallEvent, Direction, LegStatus } from "../call-event";
-import { appendOnlyTable, appendRow, DeferredWrites } from "../../platform/db/deferred-writes";
+import { appendOnlyTable, appendRow, DeferredWrites, writeLater } from "../../platform/db/deferred-writes";
 import { prepared } from "../../platform/db/prepared";
 import { advisoryLocksSql } from "../../platform/db/sql";
 import { userByDialTargetSql } from "../../crm";
@@ -132,8 +132,8 @@ export class CallsRepository {
     if (report) values.push(report.callerKey, report.labels.source, report.labels.medium, report.labels.campaign, report.labels.keyword);
     const statement = { sql: report ? SAVE_NEW_CALL : SAVE_CALL, params: values, name: report ? "calls.save_new" : "calls.save" };
     // Nothing in the delivery reads the row again: it is written with the delivery's closing statement.
-    if (opts.unreadAfter && DeferredWrites.later(em, statement)) return;
-    await em.query(statement.sql, statement.params);
+    if (opts.unreadAfter) await writeLater(em, statement);
+    else await em.query(statement.sql, statement.params);
   }
 
   /** The event in the call's history; written with the delivery's other appends when deferred. */

@@ -1,4 +1,5 @@
 import type { EntityManager } from "typeorm";
+import { writeLater } from "../../platform/db/deferred-writes";
 import { prepared } from "../../platform/db/prepared";
 import type { Rider } from "../../platform/db/rider";
 import { takeAdvisoryLocks } from "../../platform/db/sql";
@@ -95,8 +96,11 @@ export class CallAttributionService {
     const primaryId = rows.length > 0 ? await this.insert(em, call.callId, rows) : null;
     if (primaryId) {
       if (reported) await em.query(`UPDATE tracking_provider_calls SET call_id = $2 WHERE id = $1`, [reported.id, call.callId]);
+      // A new call's delivery reads neither the lease nor its deal again: both are written with
+      // its closing statement (writeLater). The contact's touch is not: the contact's row lock
+      // must come before the call-back task's, as in every other transaction that takes both.
       await this.renewLease(em, rows[0]!.sessionId);
-      await this.touch(em, call.callId, call.contactId, { ...rows[0]!, id: primaryId });
+      await this.touch(em, call.callId, call.contactId, { ...rows[0]!, id: primaryId }, { withClosingStatement: true });
     }
     return newCallReport(call.contactId ?? call.caller, primaryId ? rows[0]! : null, { onlyCall: call.newContact });
   }
@@ -179,24 +183,17 @@ export class CallAttributionService {
     return primaryId;
   }
 
-  private async touch(em: EntityManager, callId: string, contactId: string | null, primary: AttributionLabels & { id: string }): Promise<void> {
+  private async touch(em: EntityManager, callId: string, contactId: string | null, primary: AttributionLabels & { id: string }, opts: { withClosingStatement?: boolean } = {}): Promise<void> {
     if (contactId) await this.contacts.recordTouch(em, contactId, primary.id);
-    await this.deals.attributeOpenedBy(em, callId, primary);
+    await this.deals.attributeOpenedBy(em, callId, primary, opts);
   }
 
   /** The visitor called: their lease is renewed, so a second call soon after lands on them again. */
   private async renewLease(em: EntityManager, sessionId: string | null): Promise<void> {
     if (!sessionId) return;
-    await em.query(
-      `UPDATE tracking_sessions s SET lease_expires_at = GREATEST(s.lease_expires_at, now() + make_interval(mins => p.hold_minutes))
-       FROM tracking_pools p WHERE p.id = s.pool_id AND s.id = $1`,
-      [sessionId],
-    );
-    await em.query(
-      `UPDATE tracking_numbers n SET leased_until = GREATEST(n.leased_until, now() + make_interval(mins => p.hold_minutes))
-       FROM tracking_pools p WHERE p.id = n.pool_id AND n.leased_session_id = $1`,
-      [sessionId],
-    );
+    // Two statements: writeLater runs each as a step of the closing statement, which cannot nest a write in a step.
+    await writeLater(em, { sql: RENEW_SESSION_LEASE, params: [sessionId], name: "tracking.renew_session" });
+    await writeLater(em, { sql: RENEW_NUMBER_LEASE, params: [sessionId], name: "tracking.renew_number" });
   }
 
   /** A static number's labels, or the sessions shown a pool or overflow number; nothing for any other number. */
@@ -249,6 +246,18 @@ export async function lockMatching(em: EntityManager, caller: string | null, tel
 /** Always caller first, then call id (unnest keeps the array's order), so the two paths cannot deadlock. */
 const matchingKeys = (caller: string | null, telephonyCallId: string | null): string[] =>
   [caller && `attribution:caller:${caller}`, telephonyCallId && `attribution:call:${telephonyCallId}`].filter((k): k is string => Boolean(k));
+
+/** The visitor called: their session's lease, and the number it holds, last at least the pool's hold time from now. */
+const RENEW_SESSION_LEASE = prepared(
+  "tracking.renew_session",
+  `UPDATE tracking_sessions s SET lease_expires_at = GREATEST(s.lease_expires_at, now() + make_interval(mins => p.hold_minutes))
+   FROM tracking_pools p WHERE p.id = s.pool_id AND s.id = $1`,
+);
+const RENEW_NUMBER_LEASE = prepared(
+  "tracking.renew_number",
+  `UPDATE tracking_numbers n SET leased_until = GREATEST(n.leased_until, now() + make_interval(mins => p.hold_minutes))
+   FROM tracking_pools p WHERE p.id = n.pool_id AND n.leased_session_id = $1`,
+);
 
 const PROVIDER_CALL_COLUMNS = `id, provider, provider_call_id, telephony_call_id, caller, tracking_number, business_number, started_at,
   source, medium, campaign, keyword, click_id, click_id_type, landing_page, referrer, first_call`;
