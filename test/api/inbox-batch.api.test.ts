@@ -119,7 +119,7 @@ describe("deliveries applied in one shared transaction", () => {
     const caller = "+14155572468";
     const first = newCall(caller);
     const second = newCall(caller);
-    // An agent to ring: a call nobody can take is missed at once, and a miss's task reads the call.
+    // An agent to ring, so that both calls ring as they do under load (with nobody to take them, they are missed at once).
     const { userId } = await svc.signIn("agent", { dialTarget: "client:batch-agent" });
     await svc.container.ds.query(`UPDATE users SET presence = 'available' WHERE id = $1`, [userId]);
     let ids: string[];

@@ -104,7 +104,7 @@ describe("the ringing path's statements", () => {
       ...RINGING_PATH.slice(0, 6),
       "SELECT s.id, s.utm_source, s.utm_medium,", // the sessions shown the number
       "INSERT INTO call_attributions (call_id,",
-      "UPDATE contacts SET first_touch_attribution_id", // before the call-back task's lock, as everywhere
+      "UPDATE contacts SET first_touch_attribution_id", // its own statement: the row lock before the call-back task's (decision 0010)
       // The appends, the call's save, the deal's attribution and the lease's renewal (both rows).
       "hot_inbox.done+audit_log+call_events+outbox+own_n~59f819173741",
       ...RINGING_PATH.slice(-2),
