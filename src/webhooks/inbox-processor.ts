@@ -79,7 +79,7 @@ export class InboxProcessor {
         const outcome = await DeferredWrites.around(
           em,
           () => this.apply(em, row),
-          (result) => (result === "applied" ? { sql: MARK_DONE, params: [row.id], name: "inbox.done" } : undefined),
+          (result) => (result === "applied" ? { sql: MARK_DONE, params: [row.id] } : undefined),
         );
         return this.settle(em, row, outcome);
       });
@@ -129,7 +129,7 @@ export class InboxProcessor {
               results.set(row.id, await this.settle(em, row, outcome));
             }
           },
-          () => (applied.length > 0 ? { sql: MARK_DONE_MANY, params: [applied], name: "inbox.done-many" } : undefined),
+          () => (applied.length > 0 ? { sql: MARK_DONE_MANY, params: [applied] } : undefined),
         );
         return results;
       });

@@ -204,6 +204,7 @@ describe("deferred writes", () => {
 
 describe("writes that wait for the closing statement (DeferredWrites.later)", () => {
   const SET_NAME = prepared("test.later_set_name", `UPDATE audit_log SET actor_id = $2 WHERE entity = 'later' AND entity_id = $1`);
+  const LATER_FINAL = prepared("test.later_final", `UPDATE audit_log SET action = 'update' WHERE entity = 'later' AND entity_id = $1`);
   const actorOf = (em: { query: DataSource["query"] }, id: string) =>
     em.query(`SELECT actor_id FROM audit_log WHERE entity = 'later' AND entity_id = $1`, [id]).then((r: Array<{ actor_id: string | null }>) => r[0]?.actor_id);
   const seed = (ids: string[]) => ds.query(`INSERT INTO audit_log (actor_type, action, entity, entity_id) SELECT 'system', 'create', 'later', unnest($1::text[])`, [ids]);
@@ -212,15 +213,15 @@ describe("writes that wait for the closing statement (DeferredWrites.later)", ()
     await seed(["l1", "l1-final"]);
     const seen: unknown[] = [];
     await ds.transaction(async (em) => {
-      expect(DeferredWrites.later(em, { sql: SET_NAME, params: ["l1", "now"], name: "test.later_set_name" })).toBe(false);
+      expect(DeferredWrites.later(em, { sql: SET_NAME, params: ["l1", "now"] })).toBe(false);
       await DeferredWrites.around(
         em,
         async () => {
-          expect(DeferredWrites.later(em, { sql: SET_NAME, params: ["l1", "later"], name: "test.later_set_name" })).toBe(true);
+          expect(DeferredWrites.later(em, { sql: SET_NAME, params: ["l1", "later"] })).toBe(true);
           await addToOutbox(em, "task.assigned", { taskId: "t9", assigneeId: "u1" }, "later-1");
           seen.push(await actorOf(em, "l1"));
         },
-        () => ({ sql: `UPDATE audit_log SET action = 'update' WHERE entity = 'later' AND entity_id = $1`, params: ["l1-final"], name: "test.later_final" }),
+        () => ({ sql: LATER_FINAL, params: ["l1-final"] }),
       );
       expect(await preparedOnConnection(em)).toContain("hot_test.later_final+outbox+test.later_set_name");
     });
@@ -241,7 +242,7 @@ describe("writes that wait for the closing statement (DeferredWrites.later)", ()
         "test.later": async (em, payload) => {
           const { id, reads } = payload as { id: string; reads: string };
           read.push(await actorOf(em, reads));
-          DeferredWrites.later(em, { sql: SET_NAME, params: [id, `by ${id}`], name: "test.later_set_name" });
+          DeferredWrites.later(em, { sql: SET_NAME, params: [id, `by ${id}`] });
           return "applied";
         },
       },

@@ -1,5 +1,5 @@
 import type { EntityManager } from "typeorm";
-import { writeLater } from "../../platform/db/deferred-writes";
+import { write } from "../../platform/db/deferred-writes";
 import { prepared } from "../../platform/db/prepared";
 import type { AuditService } from "../audit/audit.service";
 
@@ -63,9 +63,7 @@ export class DealsService {
    */
   async attributeOpenedBy(em: EntityManager, callId: string, attribution: DealAttribution, opts: { withClosingStatement?: boolean } = {}): Promise<void> {
     const a = attribution;
-    const statement = { sql: ATTRIBUTE_OPENED_BY, params: [callId, a.id, a.source, a.medium, a.campaign, a.keyword], name: "deals.attribute_opened_by" };
-    // `withClosingStatement`: the caller vouches that nothing in its delivery reads the deal again (writeLater).
-    if (opts.withClosingStatement) await writeLater(em, statement);
-    else await em.query(statement.sql, statement.params);
+    // `withClosingStatement`: the caller vouches that nothing in its delivery reads the deal again (DeferredWrites.later).
+    await write(em, { sql: ATTRIBUTE_OPENED_BY, params: [callId, a.id, a.source, a.medium, a.campaign, a.keyword] }, opts);
   }
 }

@@ -1,6 +1,6 @@
 import type { EntityManager } from "typeorm";
 import { createHash } from "node:crypto";
-import { prepared } from "./prepared";
+import { prepared, preparedName } from "./prepared";
 import { shiftParams } from "./rider";
 
 /** An append-only table whose rows may wait for the end of their transaction. */
@@ -33,20 +33,23 @@ export async function appendRow(em: EntityManager, table: DeferredTable, row: un
 }
 
 /**
- * Runs a write with the transaction's closing statement when deferred writes are open on `em`
- * (see DeferredWrites.later for what the caller vouches for), else at once.
+ * Runs a write at once, or with `withClosingStatement` as a step of the transaction's closing
+ * statement when deferred writes are open on `em` (DeferredWrites.later says what the caller
+ * vouches for then).
  */
-export async function writeLater(em: EntityManager, statement: FinalStatement): Promise<void> {
-  if (!DeferredWrites.later(em, statement)) await em.query(statement.sql, statement.params);
+export async function write(em: EntityManager, statement: Statement, opts: { withClosingStatement?: boolean } = {}): Promise<void> {
+  if (opts.withClosingStatement && DeferredWrites.later(em, statement)) return;
+  await em.query(statement.sql, statement.params);
 }
 
-/** The statement that ends the work, run together with the gathered rows. */
-export interface FinalStatement {
+/**
+ * A write run with the gathered rows: the one that ends the work, or one that waits for it.
+ * When all of them are prepared (see prepared()), the combined statement is prepared too.
+ */
+export interface Statement {
   /** An UPDATE, INSERT or DELETE; its own parameters are numbered from $1. */
   sql: string;
   params: unknown[];
-  /** Set when the statement may be prepared (see prepared()): the combined statement is then prepared too. */
-  name?: string;
 }
 
 const active = new WeakMap<EntityManager, DeferredWrites>();
@@ -62,7 +65,7 @@ const active = new WeakMap<EntityManager, DeferredWrites>();
 export class DeferredWrites {
   private readonly pending = new Map<DeferredTable, unknown[][]>();
   /** Statements that may run with the closing one (`later`), in the order they were added. */
-  private readonly statements: FinalStatement[] = [];
+  private readonly statements: Statement[] = [];
 
   /** The writes gathered for this transaction's manager, if a batch is open on it. */
   static of(em: EntityManager): DeferredWrites | undefined {
@@ -73,7 +76,7 @@ export class DeferredWrites {
    * Runs `work` with writes deferred on `em`; when it succeeds, writes them in one statement
    * with `finish(result)`'s statement, if any. A batch already open on `em` is joined.
    */
-  static async around<T>(em: EntityManager, work: () => Promise<T>, finish?: (result: T) => FinalStatement | undefined): Promise<T> {
+  static async around<T>(em: EntityManager, work: () => Promise<T>, finish?: (result: T) => Statement | undefined): Promise<T> {
     if (active.has(em)) {
       const result = await work();
       const final = finish?.(result);
@@ -108,7 +111,7 @@ export class DeferredWrites {
    * what they write. Each such write must touch rows no other waiting one does: steps of one
    * statement all see the same snapshot, and two that change one row leave only one change.
    */
-  static later(em: EntityManager, statement: FinalStatement): boolean {
+  static later(em: EntityManager, statement: Statement): boolean {
     const writes = active.get(em);
     writes?.statements.push(statement);
     return writes !== undefined;
@@ -127,7 +130,7 @@ export class DeferredWrites {
     this.pending.set(table, rows);
   }
 
-  private async flush(em: EntityManager, final: FinalStatement | undefined): Promise<void> {
+  private async flush(em: EntityManager, final: Statement | undefined): Promise<void> {
     if (this.pending.size === 0 && this.statements.length === 0) {
       if (final) await em.query(final.sql, final.params);
       return;
@@ -152,8 +155,10 @@ export class DeferredWrites {
     }
     this.pending.clear();
     const sql = `WITH ${ctes.join(",\n")}\n${final?.sql ?? "SELECT 1"}`;
-    const named = final?.name && statements.every((s) => s.name);
-    await em.query(named ? prepared(combinedName([final.name!, ...tables.map(([t]) => t.table), ...statements.map((s) => s.name!)]), sql) : sql, params);
+    // Prepared when every part is (a final statement first): under the parts' names.
+    const names = [final, ...statements].map((s) => s && preparedName(s.sql));
+    const named = names.every((n) => n !== undefined);
+    await em.query(named ? prepared(combinedName([names[0]!, ...tables.map(([t]) => t.table), ...names.slice(1)]), sql) : sql, params);
   }
 }
 

@@ -21,6 +21,9 @@ export function prepared(name: string, text: string): string {
   return text;
 }
 
+/** The name a statement text was registered under (without the connection's prefix), if any. */
+export const preparedName = (text: string): string | undefined => names.get(text)?.slice("hot_".length);
+
 /** A pg client that runs registered statements as named (prepared) ones; everything else as before. */
 export class PreparingClient extends Client {
   // pg's overloads cannot be re-declared usefully: the arguments are passed on as they came.

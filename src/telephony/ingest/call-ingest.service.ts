@@ -114,8 +114,7 @@ export class CallIngestService {
     // What follows reads other rows: the contact's other calls (its call-back task), users, the
     // tasks; only a caller's chain of calls is read from the saved rows. Else the call's write
     // waits for the delivery's closing statement: a round trip less for a ringing call, a miss.
-    const unreadAfter = opts.lastOfDelivery === true && !report?.refreshChain;
-    await this.calls.save(em, before, call, report, { unreadAfter });
+    await this.calls.save(em, before, call, report, { withClosingStatement: opts.lastOfDelivery === true && !report?.refreshChain });
     if (report) await this.deps.attribution.afterCallSaved(em, report);
     await this.auditCall(em, before, call, created, inboxId);
     await this.afterChange(em, before, call, created, contact);

@@ -1,6 +1,6 @@
 import type { EntityManager } from "typeorm";
 import type { CallEvent, Direction, LegStatus } from "../call-event";
-import { appendOnlyTable, appendRow, DeferredWrites, writeLater } from "../../platform/db/deferred-writes";
+import { appendOnlyTable, appendRow, DeferredWrites, write } from "../../platform/db/deferred-writes";
 import { prepared } from "../../platform/db/prepared";
 import { advisoryLocksSql } from "../../platform/db/sql";
 import { userByDialTargetSql } from "../../crm";
@@ -124,16 +124,13 @@ export class CallsRepository {
   /**
    * Writes the call if the event changed it (a ringing leg, a recording, a repeated status
    * mostly do not); a new inbound call's report columns go with it (one row version, not two).
-   * `unreadAfter`: nothing else in the delivery reads the call's row (DeferredWrites.later).
+   * `withClosingStatement`: nothing else in the delivery reads the call's row (DeferredWrites.later).
    */
-  async save(em: EntityManager, before: CallRow, c: CallRow, report?: NewCallReport, opts: { unreadAfter?: boolean } = {}): Promise<void> {
+  async save(em: EntityManager, before: CallRow, c: CallRow, report?: NewCallReport, opts: { withClosingStatement?: boolean } = {}): Promise<void> {
     if (!report && SAVED_FIELDS.every((k) => sameValue(before[k], c[k]))) return;
     const values = [c.id, ...SAVED_FIELDS.map((k) => c[k])];
     if (report) values.push(report.callerKey, report.labels.source, report.labels.medium, report.labels.campaign, report.labels.keyword);
-    const statement = { sql: report ? SAVE_NEW_CALL : SAVE_CALL, params: values, name: report ? "calls.save_new" : "calls.save" };
-    // Nothing in the delivery reads the row again: it is written with the delivery's closing statement.
-    if (opts.unreadAfter) await writeLater(em, statement);
-    else await em.query(statement.sql, statement.params);
+    await write(em, { sql: report ? SAVE_NEW_CALL : SAVE_CALL, params: values }, opts);
   }
 
   /** The event in the call's history; written with the delivery's other appends when deferred. */

@@ -1,5 +1,5 @@
 import type { EntityManager } from "typeorm";
-import { writeLater } from "../../platform/db/deferred-writes";
+import { write } from "../../platform/db/deferred-writes";
 import { prepared } from "../../platform/db/prepared";
 import type { Rider } from "../../platform/db/rider";
 import { takeAdvisoryLocks } from "../../platform/db/sql";
@@ -97,7 +97,7 @@ export class CallAttributionService {
     if (primaryId) {
       if (reported) await em.query(`UPDATE tracking_provider_calls SET call_id = $2 WHERE id = $1`, [reported.id, call.callId]);
       // A new call's delivery reads neither the lease nor its deal again: both are written with
-      // its closing statement (writeLater). The contact's touch is not: the contact's row lock
+      // its closing statement (DeferredWrites.later). The contact's touch is not: the contact's row lock
       // must come before the call-back task's, as in every other transaction that takes both.
       await this.renewLease(em, rows[0]!.sessionId);
       await this.touch(em, call.callId, call.contactId, { ...rows[0]!, id: primaryId }, { withClosingStatement: true });
@@ -191,9 +191,9 @@ export class CallAttributionService {
   /** The visitor called: their lease is renewed, so a second call soon after lands on them again. */
   private async renewLease(em: EntityManager, sessionId: string | null): Promise<void> {
     if (!sessionId) return;
-    // Two statements: writeLater runs each as a step of the closing statement, which cannot nest a write in a step.
-    await writeLater(em, { sql: RENEW_SESSION_LEASE, params: [sessionId], name: "tracking.renew_session" });
-    await writeLater(em, { sql: RENEW_NUMBER_LEASE, params: [sessionId], name: "tracking.renew_number" });
+    // Two statements: each becomes a step of the closing statement, which cannot nest a write in a step.
+    await write(em, { sql: RENEW_SESSION_LEASE, params: [sessionId] }, { withClosingStatement: true });
+    await write(em, { sql: RENEW_NUMBER_LEASE, params: [sessionId] }, { withClosingStatement: true });
   }
 
   /** A static number's labels, or the sessions shown a pool or overflow number; nothing for any other number. */
