@@ -63,6 +63,15 @@ describe("handshake", () => {
     await expect(connected(s)).rejects.toThrow("unauthorized");
   });
 
+  it("refuses an expired token, and one that names no algorithm (alg: none)", async () => {
+    const a = await svc.signIn("agent");
+    const { token: expired } = await new TokenSigner(TEST_JWT_SECRET, -1).sign(a.userId, "agent");
+    await expect(connected(open(expired))).rejects.toThrow("unauthorized");
+    const part = (o: object) => Buffer.from(JSON.stringify(o)).toString("base64url");
+    const unsigned = `${part({ alg: "none", typ: "JWT" })}.${part({ sub: a.userId, role: "agent", exp: Math.floor(Date.now() / 1000) + 600 })}.`;
+    await expect(connected(open(unsigned))).rejects.toThrow("unauthorized");
+  });
+
   it("refuses an API key (sockets are for people)", async () => {
     const admin = await svc.signIn("admin");
     const key = (await svc.http.post("/api/api-keys").set("authorization", `Bearer ${admin.token}`).send({ name: "k", role: "agent" })).body.key;
